@@ -1,0 +1,190 @@
+//! Every row of SPEC's validation table, in its order.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests may unwrap")]
+
+use order_domain::{Order, Rule};
+use serde_json::value::RawValue;
+
+fn validate(text: &str) -> Result<Order, order_domain::ValidationError> {
+    let event = RawValue::from_string(text.to_owned()).unwrap();
+    Order::from_event(Some(&event))
+}
+
+fn rejects(text: &str, message: &str, field: &str) {
+    let error = validate(text).expect_err(text);
+    assert_eq!(error.message(), message, "{text}");
+    assert_eq!(error.field(), field, "{text}");
+}
+
+const CUSTOMER: &str = r#""customer": {"id": "C-1", "address": {"state": "CA"}}"#;
+
+#[test]
+fn rule_1_the_event_must_be_an_object() {
+    let error = Order::from_event(None).unwrap_err();
+    assert_eq!(
+        (error.message().as_str(), error.field().as_str()),
+        ("Event object is null or undefined", "event")
+    );
+    for text in ["null", "[]", "\"order\"", "42", "true"] {
+        rejects(text, "Event object is null or undefined", "event");
+    }
+}
+
+#[test]
+fn rule_2_the_order_id_must_be_a_non_empty_string() {
+    for order_id in [
+        "",
+        r#""orderId": null,"#,
+        r#""orderId": "","#,
+        r#""orderId": 12345,"#,
+    ] {
+        let text = format!(r#"{{{order_id} "items": [], {CUSTOMER}}}"#);
+        rejects(&text, "orderId is required", "orderId");
+    }
+}
+
+#[test]
+fn rule_3_items_must_be_a_non_empty_array() {
+    for items in [
+        "",
+        r#""items": null,"#,
+        r#""items": [],"#,
+        r#""items": {"a": 1},"#,
+        r#""items": "PROD-001","#,
+    ] {
+        let text = format!(r#"{{"orderId": "O-1", {items} {CUSTOMER}}}"#);
+        rejects(
+            &text,
+            "items array is required and must not be empty",
+            "items",
+        );
+    }
+}
+
+#[test]
+fn rule_4_the_customer_id_is_required() {
+    for customer in [
+        "",
+        r#", "customer": null"#,
+        r#", "customer": {"address": {"state": "CA"}}"#,
+        r#", "customer": {"id": "", "address": {"state": "CA"}}"#,
+    ] {
+        let text = format!(r#"{{"orderId": "O-1", "items": [{{}}]{customer}}}"#);
+        rejects(&text, "customer.id is required", "customer.id");
+    }
+}
+
+#[test]
+fn rule_5_the_state_is_required() {
+    for address in [
+        "",
+        r#", "address": {}"#,
+        r#", "address": {"state": ""}"#,
+        r#", "address": {"zipCode": "94102"}"#,
+    ] {
+        let text = format!(
+            r#"{{"orderId": "O-1", "items": [{{}}], "customer": {{"id": "C-1"{address}}}}}"#
+        );
+        rejects(
+            &text,
+            "customer.address.state is required for tax calculation",
+            "customer.address.state",
+        );
+    }
+}
+
+#[test]
+fn rule_6_every_item_needs_a_product_id() {
+    let text = format!(
+        r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": 1, "price": 1}}, {{"productId": "", "quantity": 1, "price": 1}}], {CUSTOMER}}}"#
+    );
+    rejects(
+        &text,
+        "items[1].productId is required",
+        "items[1].productId",
+    );
+    let text = format!(r#"{{"orderId": "O-1", "items": ["PROD-001"], {CUSTOMER}}}"#);
+    rejects(
+        &text,
+        "items[0].productId is required",
+        "items[0].productId",
+    );
+}
+
+#[test]
+fn rule_7_quantities_are_integers_from_1_to_10000() {
+    for quantity in ["0", "-1", "1.5", "10001", "\"2\"", "null", "1e5"] {
+        let text = format!(
+            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": {quantity}, "price": 1}}], {CUSTOMER}}}"#
+        );
+        rejects(
+            &text,
+            "items[0].quantity must be an integer from 1 to 10000",
+            "items[0].quantity",
+        );
+    }
+    for quantity in ["1", "10000", "2.0", "1e3"] {
+        let text = format!(
+            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": {quantity}, "price": 1}}], {CUSTOMER}}}"#
+        );
+        assert!(validate(&text).is_ok(), "quantity {quantity} is valid");
+    }
+}
+
+#[test]
+fn rule_8_prices_are_amounts_from_0_to_1000000_with_two_decimals() {
+    for price in ["-0.01", "1.999", "1000000.01", "\"29.99\"", "null", "1e7"] {
+        let text = format!(
+            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": 1, "price": {price}}}], {CUSTOMER}}}"#
+        );
+        rejects(
+            &text,
+            "items[0].price must be a non-negative amount with at most 2 decimals",
+            "items[0].price",
+        );
+    }
+    for price in ["0", "29.99", "29.990", "1000000", "1e2"] {
+        let text = format!(
+            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": 1, "price": {price}}}], {CUSTOMER}}}"#
+        );
+        assert!(validate(&text).is_ok(), "price {price} is valid");
+    }
+}
+
+#[test]
+fn rules_apply_in_table_order() {
+    // Item 0 has a bad price and item 1 no product: rule 6 comes first.
+    let text = format!(
+        r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": 1, "price": -1}}, {{"quantity": 1, "price": 1}}], {CUSTOMER}}}"#
+    );
+    assert_eq!(validate(&text).unwrap_err().rule(), Rule::ProductId(1));
+    // Everything is wrong: rule 2 is reported.
+    assert_eq!(
+        validate(r#"{"items": 3}"#).unwrap_err().rule(),
+        Rule::OrderId
+    );
+}
+
+#[test]
+fn seed_test_4_fails_on_items() {
+    rejects(
+        r#"{"orderId": "ORD-INVALID", "items": [], "customer": {"id": "CUST-999"}}"#,
+        "items array is required and must not be empty",
+        "items",
+    );
+}
+
+#[test]
+fn a_valid_order_keeps_what_the_workers_need() {
+    let order = validate(
+        r#"{"orderId": "ORD-12345", "items": [{"productId": "PROD-001", "quantity": 2, "price": 29.99}],
+            "customer": {"id": "CUST-789", "address": {"state": "ca", "zipCode": "94102"}, "paymentMethod": "paypal"}}"#,
+    )
+    .unwrap();
+    assert_eq!(order.order_id(), "ORD-12345");
+    assert_eq!(order.items()[0].quantity, 2);
+    assert_eq!(order.customer().address.state, "ca");
+    assert_eq!(order.customer().address.zip_code.as_deref(), Some("94102"));
+    assert_eq!(order.customer().payment_method.as_deref(), Some("paypal"));
+    let round_trip: Order = serde_json::from_str(&serde_json::to_string(&order).unwrap()).unwrap();
+    assert_eq!(round_trip, order);
+}
