@@ -95,19 +95,19 @@ pub struct ProcessorOptions {
 
 impl ProcessorOptions {
     /// Options for calling `functions`, with the default retry policy and a
-    /// 10 s call timeout.
+    /// 15 s call timeout (above the workers' own 10 s Lambda timeout).
     #[must_use]
     pub fn new(functions: WorkerFunctions) -> Self {
         Self {
             functions,
             retry: RetryPolicy::default(),
-            call_timeout: Duration::from_secs(10),
+            call_timeout: Duration::from_secs(15),
         }
     }
 
     /// Options from the environment: the four `*_FUNCTION_ARN` variables,
     /// and optionally `WORKER_MAX_ATTEMPTS` (5), `WORKER_RETRY_DELAY_MS`
-    /// (2000, doubling, at most 8× that) and `WORKER_TIMEOUT_MS` (10000).
+    /// (2000, doubling, at most 8× that) and `WORKER_TIMEOUT_MS` (15000).
     ///
     /// # Errors
     ///
@@ -121,12 +121,12 @@ impl ProcessorOptions {
         )?;
         let delay_ms = settings::parsed_or(
             "WORKER_RETRY_DELAY_MS",
-            2_000,
+            millis(defaults.retry.initial_delay),
             "a whole number of milliseconds",
         )?;
         let timeout_ms = settings::parsed_or(
             "WORKER_TIMEOUT_MS",
-            10_000,
+            millis(defaults.call_timeout),
             "a whole number of milliseconds",
         )?;
         Ok(Self {
@@ -139,6 +139,10 @@ impl ProcessorOptions {
             ..defaults
         })
     }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The orchestrator: one durable execution per order.
