@@ -16,7 +16,7 @@ use crate::tax::{TaxAnswer, TaxAssessment};
 pub const CURRENCY: &str = "USD";
 
 /// The four workers an order needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Worker {
     /// Checks stock and reserves it.

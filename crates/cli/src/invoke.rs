@@ -1,0 +1,186 @@
+//! `orders invoke`: one order, end to end, on the embedded engine.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType, Timestamp};
+use durable_engine::store::SqliteStore;
+use durable_engine::{Engine, EngineOptions, Progress, StartRequest};
+use order_domain::inventory::Catalog;
+
+use crate::system::{self, WorkerSettings};
+
+/// Arguments of `orders invoke`.
+#[derive(Debug, clap::Args)]
+pub struct InvokeArgs {
+    /// The order, a JSON file (`-` for standard input).
+    #[arg(long)]
+    payload: PathBuf,
+    /// The execution's name: invoking again with the same name (and order)
+    /// returns that execution, resuming it if it was interrupted.
+    #[arg(long)]
+    name: Option<String>,
+    /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// A worker's simulated latency, WORKER=MS (inventory, payment, shipping,
+    /// tax; repeatable) [default: the seed's 150, 200, 125, 100 ms].
+    #[arg(long = "latency", value_name = "WORKER=MS", value_parser = system::parse_latency)]
+    latency: Vec<(order_domain::Worker, Duration)>,
+    /// A catalog file replacing the built-in one (JSON: product id → stock).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Multiplies durable waits and retry delays (0.01 makes the order's
+    /// one-second wait take 10 ms); for tests and benchmarks.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Prints the functions' own JSON log lines on stderr.
+    #[arg(long)]
+    logs: bool,
+    /// Prints no progress on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `orders invoke`.
+///
+/// # Errors
+///
+/// When the payload, the store or the engine fail.
+pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
+    if args.logs {
+        order_functions::telemetry::init();
+    }
+    let input = if args.payload.as_os_str() == "-" {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut text)
+            .context("cannot read the order from stdin")?;
+        text
+    } else {
+        std::fs::read(&args.payload)
+            .with_context(|| format!("cannot read the order {}", args.payload.display()))?
+    };
+    let catalog = args
+        .catalog
+        .as_ref()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Catalog::from_json(&text)
+                .with_context(|| format!("{} is not a catalog", path.display()))
+        })
+        .transpose()?;
+    if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
+        anyhow::bail!(
+            "--time-scale must be a number from 0 up, not {}",
+            args.time_scale
+        );
+    }
+    let db = args.db.clone().unwrap_or_else(crate::default_db);
+    let store = SqliteStore::open(&db)
+        .with_context(|| format!("cannot open the store {}", db.display()))?;
+    let engine = Engine::new(
+        EngineOptions {
+            time_scale: args.time_scale,
+            ..EngineOptions::default()
+        },
+        Arc::new(store),
+    );
+    let settings = WorkerSettings {
+        latency: args.latency.iter().copied().collect(),
+        catalog,
+    };
+    system::register(&engine, &settings)?;
+    let progress = engine.subscribe();
+    let resumed = engine
+        .recover()
+        .await
+        .context("cannot resume the store's running executions")?;
+    let started = engine
+        .start(StartRequest {
+            function: system::PROCESSOR.to_owned(),
+            qualifier: Some(system::ALIAS.to_owned()),
+            name: args.name.clone(),
+            input,
+        })
+        .await?;
+    if !args.quiet {
+        eprintln!("execution {}", started.arn);
+        if started.existing {
+            eprintln!(
+                "  (already started under this name{})",
+                if resumed > 0 { "; resuming it" } else { "" }
+            );
+        }
+        let arn = started.arn.clone();
+        tokio::spawn(print_progress(progress, arn));
+    }
+    let record = engine.wait(&started.arn).await?;
+    // Let the progress printer drain what is already queued.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    if !args.quiet {
+        eprintln!(
+            "{} after {} invocation(s)",
+            record.status, record.invocations
+        );
+    }
+    match record.status {
+        ExecutionStatus::Succeeded => {
+            println!("{}", record.result.unwrap_or_else(|| "null".to_owned()));
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            let error = record.error.unwrap_or_default();
+            let body = serde_json::json!({
+                "errorType": error.error_type.unwrap_or_else(|| record.status.to_string()),
+                "errorMessage": error.error_message.unwrap_or_default(),
+            });
+            println!("{body}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Prints each operation of `arn` as it completes, on stderr.
+async fn print_progress(mut progress: tokio::sync::broadcast::Receiver<Progress>, arn: String) {
+    let start = Timestamp::now();
+    loop {
+        match progress.recv().await {
+            Ok(Progress::Operation {
+                arn: of,
+                name,
+                kind,
+                status,
+                nested,
+                started,
+                ended,
+            }) if of == arn => {
+                let shown = status.is_terminal()
+                    || matches!(status, OperationStatus::Pending)
+                    || kind == OperationType::Wait;
+                if !shown {
+                    continue;
+                }
+                let took = ended
+                    .map(|end| format!("{} ms", end.millis() - started.millis()))
+                    .unwrap_or_default();
+                let at = Timestamp::now().millis() - start.millis();
+                let indent = if nested { "    " } else { "  " };
+                eprintln!(
+                    "{indent}{name:<24} {:<14} {:<10} {took:>8}   (+{at} ms)",
+                    kind.as_str(),
+                    status.as_str()
+                );
+            }
+            Ok(Progress::Invoked { arn: of, number }) if of == arn => {
+                eprintln!("  invocation {number}")
+            }
+            Ok(Progress::Finished { arn: of, .. }) if of == arn => return,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -1,0 +1,1502 @@
+//! The runtime: one task per running execution, driving its invocations.
+//!
+//! [`Engine`] is a cheap-to-clone handle. Each running execution is owned by
+//! an actor task holding its [`ExecutionState`]; every request about that
+//! execution (checkpoint, state page, callback, stop) is a message to the
+//! actor, so changes to one execution are serialized without locks, and
+//! different executions proceed in parallel. The actor writes each change to
+//! the [`Store`] (which commits concurrent writes together) before it
+//! answers, then invokes the function again as soon as something it waits
+//! for is ready: a wait's end, a retry, a callback, a chained invoke. It
+//! sleeps until the next deadline instead of polling.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::execution::{
+    AfterInvocation, CallbackOutcome, ChainedInvokeRequest, ChainedOutcome, CheckpointOutput,
+    ExecutionRecord, ExecutionState, InvocationEnd, ParentLink, StatePage,
+};
+use crate::functions::{Function, FunctionFault, Invocation, Registry, Target};
+use crate::model::{
+    ErrorObject, Event, ExecutionStatus, OperationStatus, OperationType, OperationUpdate, Timestamp,
+};
+use crate::store::{InvocationRecord, ListFilter, Store, StoredExecution, WriteBatch};
+
+/// How the engine runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineOptions {
+    /// The region in ARNs.
+    pub region: String,
+    /// The account in ARNs.
+    pub account: String,
+    /// Multiplies every durable wait and retry delay, and the backoff
+    /// between failed invocations: `1.0` is real time, `0.01` makes a
+    /// one-second wait take 10 ms. For tests and benchmarks.
+    pub time_scale: f64,
+    /// Failed invocations in a row before the execution fails.
+    pub invocation_attempts: u32,
+    /// The delay after the first failed invocation; it doubles each time.
+    pub invocation_retry_delay: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".to_owned(),
+            account: "000000000000".to_owned(),
+            time_scale: 1.0,
+            invocation_attempts: 5,
+            invocation_retry_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Something that happened to an execution, for watchers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// An operation changed.
+    Operation {
+        /// The execution.
+        arn: String,
+        /// The operation's name (or id when unnamed).
+        name: String,
+        /// Its type.
+        kind: OperationType,
+        /// Its status now.
+        status: OperationStatus,
+        /// Whether it sits inside a context.
+        nested: bool,
+        /// When it began.
+        started: Timestamp,
+        /// When it ended.
+        ended: Option<Timestamp>,
+    },
+    /// An invocation began.
+    Invoked {
+        /// The execution.
+        arn: String,
+        /// Its number within the execution, from 1.
+        number: u64,
+    },
+    /// The execution ended.
+    Finished {
+        /// The execution.
+        arn: String,
+        /// How.
+        status: ExecutionStatus,
+    },
+}
+
+/// Counters of the engine's work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Executions started.
+    pub executions: u64,
+    /// Invocations of durable functions.
+    pub invocations: u64,
+    /// Checkpoint calls accepted.
+    pub checkpoints: u64,
+    /// State pages served.
+    pub state_reads: u64,
+    /// Invocations of plain functions.
+    pub plain_invocations: u64,
+    /// Store batches written.
+    pub store_batches: u64,
+    /// Store transactions committed.
+    pub store_commits: u64,
+}
+
+/// How to start an execution.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    /// The function: name, ARN, optionally `:qualified`.
+    pub function: String,
+    /// A separate qualifier (version or alias).
+    pub qualifier: Option<String>,
+    /// The execution's name; one is made up when absent.
+    pub name: Option<String>,
+    /// The input, as JSON bytes (empty: `{}`).
+    pub input: Vec<u8>,
+}
+
+/// An execution that was started, or found already started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// Its ARN.
+    pub arn: String,
+    /// The version it runs.
+    pub version: String,
+    /// Whether it existed already (the same name and input).
+    pub existing: bool,
+}
+
+/// A page of executions.
+#[derive(Debug, Clone)]
+pub struct ExecutionPage {
+    /// The executions.
+    pub executions: Vec<ExecutionRecord>,
+    /// Where the next page starts.
+    pub next_marker: Option<String>,
+}
+
+/// A page of history.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// The events.
+    pub events: Vec<Event>,
+    /// Where the next page starts.
+    pub next_marker: Option<String>,
+}
+
+/// The local durable-execution service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    options: EngineOptions,
+    store: Arc<dyn Store>,
+    registry: RwLock<Registry>,
+    running: Mutex<HashMap<String, Running>>,
+    names: Mutex<HashMap<(String, String), NamedExecution>>,
+    callbacks: Mutex<HashMap<String, (String, String)>>,
+    counters: Counters,
+    progress: broadcast::Sender<Progress>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An execution's ARN and input, by function and execution name.
+type NamedExecution = (String, Vec<u8>);
+
+#[derive(Default)]
+struct Counters {
+    executions: AtomicU64,
+    invocations: AtomicU64,
+    checkpoints: AtomicU64,
+    state_reads: AtomicU64,
+    plain_invocations: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Running {
+    commands: mpsc::UnboundedSender<Command>,
+    finished: watch::Receiver<Option<ExecutionRecord>>,
+}
+
+type Reply<T> = oneshot::Sender<Result<T>>;
+
+enum Command {
+    Checkpoint {
+        token: String,
+        client_token: Option<String>,
+        updates: Vec<OperationUpdate>,
+        reply: Reply<CheckpointOutput>,
+    },
+    State {
+        token: String,
+        marker: Option<String>,
+        max_items: Option<usize>,
+        reply: Reply<StatePage>,
+    },
+    Callback {
+        operation_id: String,
+        outcome: Option<CallbackOutcome>,
+        reply: Reply<()>,
+    },
+    ChainedDone {
+        operation_id: String,
+        outcome: ChainedOutcome,
+    },
+    InvocationDone {
+        id: u64,
+        end: InvocationEnd,
+    },
+    Stop {
+        error: Option<ErrorObject>,
+        reply: Reply<Timestamp>,
+    },
+    Pause {
+        reply: Reply<()>,
+    },
+    Resume {
+        reply: Reply<()>,
+    },
+}
+
+fn gone() -> Error {
+    Error::Service("the execution's task has stopped; retry the request".to_owned())
+}
+
+fn not_found(arn: &str) -> Error {
+    Error::not_found(format!("Durable execution not found: {arn}"))
+}
+
+impl Engine {
+    /// An engine over `store`, with no functions yet.
+    #[must_use]
+    pub fn new(options: EngineOptions, store: Arc<dyn Store>) -> Self {
+        let (progress, _) = broadcast::channel(4096);
+        Self {
+            shared: Arc::new(Shared {
+                options,
+                store,
+                registry: RwLock::new(Registry::default()),
+                running: Mutex::new(HashMap::new()),
+                names: Mutex::new(HashMap::new()),
+                callbacks: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+                progress,
+            }),
+        }
+    }
+
+    /// The engine's options.
+    #[must_use]
+    pub fn options(&self) -> &EngineOptions {
+        &self.shared.options
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared.store
+    }
+
+    /// Registers `function` (replacing one of the same name).
+    pub fn register(&self, function: Function) {
+        self.shared
+            .registry
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .register(function);
+    }
+
+    /// The registered functions.
+    #[must_use]
+    pub fn functions(&self) -> Vec<Function> {
+        self.registry().functions().cloned().collect()
+    }
+
+    fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.shared
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Resolves a function name (and qualifier).
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::resolve`].
+    pub fn resolve(&self, function: &str, qualifier: Option<&str>) -> Result<Target> {
+        self.registry().resolve(function, qualifier)
+    }
+
+    /// Watches what happens to executions.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
+        self.shared.progress.subscribe()
+    }
+
+    /// Counters of the engine's work so far.
+    #[must_use]
+    pub fn stats(&self) -> EngineStats {
+        let counters = &self.shared.counters;
+        let store = self.shared.store.stats();
+        EngineStats {
+            executions: counters.executions.load(Ordering::Relaxed),
+            invocations: counters.invocations.load(Ordering::Relaxed),
+            checkpoints: counters.checkpoints.load(Ordering::Relaxed),
+            state_reads: counters.state_reads.load(Ordering::Relaxed),
+            plain_invocations: counters.plain_invocations.load(Ordering::Relaxed),
+            store_batches: store.batches,
+            store_commits: store.commits,
+        }
+    }
+
+    /// The ARN of `function` at `version`.
+    #[must_use]
+    pub fn function_arn(&self, function: &str, version: Option<&str>) -> String {
+        let options = &self.shared.options;
+        let base = format!(
+            "arn:aws:lambda:{}:{}:function:{function}",
+            options.region, options.account
+        );
+        version.map_or(base.clone(), |version| format!("{base}:{version}"))
+    }
+
+    /// Carries on with every execution the store holds as running: after a
+    /// restart, each is invoked again and replays from its checkpoints.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read.
+    pub async fn recover(&self) -> Result<usize> {
+        let running = self.shared.store.running().await?;
+        let count = running.len();
+        for stored in running {
+            self.spawn_restored(stored);
+        }
+        Ok(count)
+    }
+
+    fn spawn_restored(&self, stored: StoredExecution) {
+        let arn = stored.record.arn.clone();
+        if self.running_handle(&arn).is_some() {
+            return;
+        }
+        {
+            let mut callbacks = self
+                .shared
+                .callbacks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for callback in &stored.callbacks {
+                callbacks.insert(
+                    callback.callback_id.clone(),
+                    (arn.clone(), callback.operation_id.clone()),
+                );
+            }
+        }
+        {
+            let mut names = self
+                .shared
+                .names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            names.insert(
+                (
+                    stored.record.function_name.clone(),
+                    stored.record.name.clone(),
+                ),
+                (arn.clone(), stored.record.input.clone().into_bytes()),
+            );
+        }
+        let state = ExecutionState::restore(
+            stored.record,
+            stored.operations,
+            stored.callbacks,
+            stored.next_event_id,
+            self.shared.options.time_scale,
+        );
+        self.spawn_actor(state, true);
+    }
+
+    // ---------------------------------------------------------------- starting
+
+    /// Starts an execution of a durable function, or finds the one already
+    /// started under the same name with the same input.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown function; `InvalidParameterValue`
+    /// for a plain function, an unqualified durable function or a bad name;
+    /// `DurableExecutionAlreadyStarted` for a name already used with
+    /// another input.
+    pub async fn start(&self, request: StartRequest) -> Result<Started> {
+        let target = self.resolve(&request.function, request.qualifier.as_deref())?;
+        self.start_target(&target, request.name, request.input, None)
+            .await
+    }
+
+    async fn start_target(
+        &self,
+        target: &Target,
+        name: Option<String>,
+        input: Vec<u8>,
+        parent: Option<ParentLink>,
+    ) -> Result<Started> {
+        let config = target.function.config();
+        let durable = config.durable.ok_or_else(|| {
+            Error::invalid(format!(
+                "Function {} is not a durable function.",
+                config.name
+            ))
+        })?;
+        if !target.qualified {
+            return Err(Error::invalid(
+                "You cannot invoke a durable function using an unqualified ARN.",
+            ));
+        }
+        let input = if input.iter().all(u8::is_ascii_whitespace) {
+            b"{}".to_vec()
+        } else {
+            input
+        };
+        let input_text = String::from_utf8(input.clone())
+            .ok()
+            .filter(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "Could not parse request body into json: the payload is not valid JSON.",
+                )
+            })?;
+        let name = match name {
+            Some(name) => {
+                let valid = (1..=64).contains(&name.len())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !valid {
+                    return Err(Error::invalid(format!(
+                        "Invalid DurableExecutionName '{name}': 1 to 64 characters of [a-zA-Z0-9-_]."
+                    )));
+                }
+                if let Some(existing) = self
+                    .shared
+                    .store
+                    .execution_by_name(&config.name, &name)
+                    .await?
+                {
+                    return same_input(
+                        existing.arn,
+                        existing.version,
+                        existing.input.as_bytes(),
+                        &input,
+                        &name,
+                    );
+                }
+                name
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let arn = format!(
+            "{}/durable-execution/{name}/{}",
+            self.function_arn(&config.name, Some(&target.version)),
+            uuid::Uuid::new_v4()
+        );
+        {
+            let mut names = self
+                .shared
+                .names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let key = (config.name.clone(), name.clone());
+            if let Some((existing, existing_input)) = names.get(&key) {
+                return same_input(
+                    existing.clone(),
+                    target.version.clone(),
+                    existing_input,
+                    &input,
+                    &name,
+                );
+            }
+            names.insert(key, (arn.clone(), input.clone()));
+        }
+        let record = ExecutionRecord {
+            arn: arn.clone(),
+            function_name: config.name.clone(),
+            function_arn: self.function_arn(&config.name, Some(&target.version)),
+            version: target.version.clone(),
+            name: name.clone(),
+            status: ExecutionStatus::Running,
+            input: input_text,
+            result: None,
+            error: None,
+            start: Timestamp::now(),
+            end: None,
+            timeout_seconds: durable.execution_timeout,
+            retention_days: durable.retention_days,
+            parent,
+            invocations: 0,
+        };
+        let mut state = ExecutionState::start(
+            record,
+            uuid::Uuid::new_v4().to_string(),
+            self.shared.options.time_scale,
+        );
+        let (changes, positions) = state.take_changes();
+        let batch = batch_of(
+            &state,
+            changes.operations.iter().cloned().zip(positions).collect(),
+            changes.events,
+            Vec::new(),
+        );
+        if let Err(error) = self.shared.store.write(batch).await {
+            self.forget_name(&config.name, &name);
+            return Err(error);
+        }
+        self.shared
+            .counters
+            .executions
+            .fetch_add(1, Ordering::Relaxed);
+        self.spawn_actor(state, true);
+        Ok(Started {
+            arn,
+            version: target.version.clone(),
+            existing: false,
+        })
+    }
+
+    fn forget_name(&self, function: &str, name: &str) {
+        self.shared
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&(function.to_owned(), name.to_owned()));
+    }
+
+    fn spawn_actor(&self, state: ExecutionState, invoke_now: bool) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let (finished_sender, finished) = watch::channel(None);
+        let arn = state.record().arn.clone();
+        self.shared
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(
+                arn,
+                Running {
+                    commands: commands.clone(),
+                    finished,
+                },
+            );
+        let actor = Actor {
+            engine: self.clone(),
+            state,
+            commands: receiver,
+            me: commands,
+            finished: finished_sender,
+            failures: 0,
+            retry_at: None,
+            invoke_now,
+        };
+        tokio::spawn(actor.run());
+    }
+
+    fn running_handle(&self, arn: &str) -> Option<Running> {
+        self.shared
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(arn)
+            .cloned()
+    }
+
+    async fn ask<T>(&self, arn: &str, command: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let handle = self.running_handle(arn);
+        let Some(handle) = handle else {
+            return Err(match self.shared.store.execution(arn).await? {
+                Some(record) => ended(&record),
+                None => not_found(arn),
+            });
+        };
+        let (reply, answer) = oneshot::channel();
+        handle.commands.send(command(reply)).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    /// Waits until the execution `arn` is over and returns its record.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown execution.
+    pub async fn wait(&self, arn: &str) -> Result<ExecutionRecord> {
+        if let Some(mut handle) = self.running_handle(arn) {
+            let finished = handle
+                .finished
+                .wait_for(Option::is_some)
+                .await
+                .map_err(|_| gone())?
+                .clone();
+            if let Some(record) = finished {
+                return Ok(record);
+            }
+        }
+        self.shared
+            .store
+            .execution(arn)
+            .await?
+            .ok_or_else(|| not_found(arn))
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    /// Applies a checkpoint of the execution `arn`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameterValue` for a stale token or an invalid update.
+    pub async fn checkpoint(
+        &self,
+        arn: &str,
+        token: String,
+        client_token: Option<String>,
+        updates: Vec<OperationUpdate>,
+    ) -> Result<CheckpointOutput> {
+        let output = self
+            .ask(arn, |reply| Command::Checkpoint {
+                token,
+                client_token,
+                updates,
+                reply,
+            })
+            .await
+            .map_err(stale_if_over)?;
+        self.shared
+            .counters
+            .checkpoints
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(output)
+    }
+
+    /// One page of the execution's state, for the invocation holding `token`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameterValue` for a stale token or a bad marker.
+    pub async fn state(
+        &self,
+        arn: &str,
+        token: String,
+        marker: Option<String>,
+        max_items: Option<usize>,
+    ) -> Result<StatePage> {
+        let page = self
+            .ask(arn, |reply| Command::State {
+                token,
+                marker,
+                max_items,
+                reply,
+            })
+            .await
+            .map_err(stale_if_over)?;
+        self.shared
+            .counters
+            .state_reads
+            .fetch_add(1, Ordering::Relaxed);
+        Ok(page)
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /// The execution `arn`.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown execution.
+    pub async fn execution(&self, arn: &str) -> Result<ExecutionRecord> {
+        self.shared
+            .store
+            .execution(arn)
+            .await?
+            .ok_or_else(|| not_found(arn))
+    }
+
+    /// The history of `arn`, a page at a time.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown execution; `InvalidParameterValue`
+    /// for a bad marker.
+    pub async fn history(
+        &self,
+        arn: &str,
+        marker: Option<&str>,
+        max_items: Option<usize>,
+        reverse: bool,
+        include_data: bool,
+    ) -> Result<HistoryPage> {
+        self.execution(arn).await?;
+        let limit = page_size(max_items);
+        let from = match marker.filter(|marker| !marker.is_empty()) {
+            Some(marker) => marker
+                .parse::<u64>()
+                .map_err(|_| Error::invalid(format!("Invalid marker '{marker}'")))?,
+            None if reverse => u64::MAX >> 1,
+            None => 1,
+        };
+        let mut events = self
+            .shared
+            .store
+            .events(arn, from, limit + 1, reverse)
+            .await?;
+        let next_marker = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|last| {
+                if reverse {
+                    last.event_id.saturating_sub(1)
+                } else {
+                    last.event_id + 1
+                }
+                .to_string()
+            })
+        } else {
+            None
+        };
+        if !include_data {
+            for event in &mut events {
+                event.details = event.details.clone().without_data();
+            }
+        }
+        Ok(HistoryPage {
+            events,
+            next_marker,
+        })
+    }
+
+    /// The operations of `arn`, in the order they began.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown execution.
+    pub async fn operations(&self, arn: &str) -> Result<Vec<crate::model::Operation>> {
+        self.execution(arn).await?;
+        self.shared.store.operations(arn).await
+    }
+
+    /// Executions matching `filter`, a page at a time (`marker`: where the
+    /// previous page ended).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameterValue` for a bad marker.
+    pub async fn list(
+        &self,
+        mut filter: ListFilter,
+        marker: Option<&str>,
+        max_items: Option<usize>,
+    ) -> Result<ExecutionPage> {
+        let limit = page_size(max_items);
+        filter.offset = match marker.filter(|marker| !marker.is_empty()) {
+            Some(marker) => marker
+                .parse()
+                .map_err(|_| Error::invalid(format!("Invalid marker '{marker}'")))?,
+            None => 0,
+        };
+        filter.limit = limit + 1;
+        let offset = filter.offset;
+        let mut executions = self.shared.store.list(filter).await?;
+        let next_marker = (executions.len() > limit).then(|| {
+            executions.truncate(limit);
+            (offset + limit).to_string()
+        });
+        Ok(ExecutionPage {
+            executions,
+            next_marker,
+        })
+    }
+
+    // ---------------------------------------------------------------- control
+
+    /// Stops the execution `arn`. Stopping one that is over changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown execution.
+    pub async fn stop(&self, arn: &str, error: Option<ErrorObject>) -> Result<Timestamp> {
+        match self.ask(arn, |reply| Command::Stop { error, reply }).await {
+            Err(Error::ResourceConflict(_)) => {
+                let record = self.execution(arn).await?;
+                Ok(record.end.unwrap_or_else(Timestamp::now))
+            }
+            other => other,
+        }
+    }
+
+    /// Pauses the execution `arn`: no invocation starts until it is resumed.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceConflict` when it is not running.
+    pub async fn pause(&self, arn: &str) -> Result<()> {
+        self.ask(arn, |reply| Command::Pause { reply }).await
+    }
+
+    /// Resumes the paused execution `arn`.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceConflict` when it is not paused.
+    pub async fn resume(&self, arn: &str) -> Result<()> {
+        self.ask(arn, |reply| Command::Resume { reply }).await
+    }
+
+    /// Deletes the execution `arn` and its history.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceConflict` while it is still running.
+    pub async fn delete(&self, arn: &str) -> Result<Timestamp> {
+        let record = self.execution(arn).await?;
+        if !record.status.is_terminal() {
+            return Err(Error::ResourceConflict(format!(
+                "Cannot delete a durable execution that is {}; stop it first.",
+                record.status
+            )));
+        }
+        self.shared
+            .store
+            .write(WriteBatch {
+                deleted: vec![arn.to_owned()],
+                ..WriteBatch::default()
+            })
+            .await?;
+        self.forget_name(&record.function_name, &record.name);
+        Ok(Timestamp::now())
+    }
+
+    // ---------------------------------------------------------------- callbacks
+
+    async fn callback_target(&self, callback_id: &str) -> Result<(String, String)> {
+        if callback_id.is_empty() {
+            return Err(Error::invalid("CallbackId is required."));
+        }
+        let known = self
+            .shared
+            .callbacks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(callback_id)
+            .cloned();
+        if let Some(target) = known {
+            return Ok(target);
+        }
+        let stored = self.shared.store.callback(callback_id).await?;
+        stored
+            .map(|callback| (callback.arn, callback.operation_id))
+            .ok_or_else(|| {
+                Error::CallbackTimeout(format!(
+                    "The callback ID token {callback_id} has either expired or the callback associated with the token has already been closed."
+                ))
+            })
+    }
+
+    async fn callback(&self, callback_id: &str, outcome: Option<CallbackOutcome>) -> Result<()> {
+        let (arn, operation_id) = self.callback_target(callback_id).await?;
+        self.ask(&arn, |reply| Command::Callback {
+            operation_id,
+            outcome,
+            reply,
+        })
+        .await
+        .map_err(|error| match error {
+            Error::ResourceConflict(message) | Error::ResourceNotFound(message) => {
+                Error::CallbackTimeout(message)
+            }
+            other => other,
+        })
+    }
+
+    /// Completes the callback `callback_id` with `result` (JSON text).
+    ///
+    /// # Errors
+    ///
+    /// `CallbackTimeout` when it is unknown, timed out or already closed.
+    pub async fn callback_succeed(&self, callback_id: &str, result: Option<String>) -> Result<()> {
+        self.callback(callback_id, Some(CallbackOutcome::Succeeded(result)))
+            .await
+    }
+
+    /// Fails the callback `callback_id` with `error`.
+    ///
+    /// # Errors
+    ///
+    /// `CallbackTimeout` when it is unknown, timed out or already closed.
+    pub async fn callback_fail(&self, callback_id: &str, error: ErrorObject) -> Result<()> {
+        self.callback(callback_id, Some(CallbackOutcome::Failed(error)))
+            .await
+    }
+
+    /// Records a heartbeat of the callback `callback_id`.
+    ///
+    /// # Errors
+    ///
+    /// `CallbackTimeout` when it is unknown, timed out or already closed.
+    pub async fn callback_heartbeat(&self, callback_id: &str) -> Result<()> {
+        self.callback(callback_id, None).await
+    }
+
+    // ---------------------------------------------------------------- plain invocations
+
+    /// Invokes a function synchronously with `payload` and returns its answer.
+    /// For a plain function this is one call; the invocation is recorded.
+    ///
+    /// # Errors
+    ///
+    /// The function's fault, or a resolution error.
+    pub async fn invoke_plain(
+        &self,
+        target: &Target,
+        payload: Vec<u8>,
+    ) -> Result<std::result::Result<Vec<u8>, FunctionFault>> {
+        let config = target.function.config();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let start = Timestamp::now();
+        let answer = call(
+            &target.function,
+            Invocation {
+                payload,
+                request_id: request_id.clone(),
+                function_arn: self.function_arn(&config.name, Some(&target.version)),
+                deadline_ms: deadline_ms(start, config.timeout),
+            },
+        )
+        .await;
+        self.shared
+            .counters
+            .plain_invocations
+            .fetch_add(1, Ordering::Relaxed);
+        let record = InvocationRecord {
+            request_id,
+            function_name: config.name.clone(),
+            execution_arn: None,
+            start,
+            end: Timestamp::now(),
+            error: answer.as_ref().err().map(ToString::to_string),
+        };
+        self.shared
+            .store
+            .write(WriteBatch {
+                invocations: vec![record],
+                ..WriteBatch::default()
+            })
+            .await?;
+        Ok(answer)
+    }
+
+    fn dispatch_chained(&self, arn: &str, request: ChainedInvokeRequest) {
+        let engine = self.clone();
+        let parent = arn.to_owned();
+        tokio::spawn(async move {
+            let target = match engine.resolve(&request.function_name, None) {
+                Ok(target) => target,
+                Err(error) => {
+                    let outcome =
+                        ChainedOutcome::Failed(ErrorObject::new(error.code(), error.to_string()));
+                    engine.chained_done(&parent, request.operation_id, outcome);
+                    return;
+                }
+            };
+            if target.function.config().durable.is_some() {
+                let link = ParentLink {
+                    arn: parent.clone(),
+                    operation_id: request.operation_id.clone(),
+                };
+                let target = Target {
+                    qualified: true,
+                    ..target
+                };
+                if let Err(error) = engine
+                    .start_target(&target, None, request.payload.into_bytes(), Some(link))
+                    .await
+                {
+                    let outcome =
+                        ChainedOutcome::Failed(ErrorObject::new(error.code(), error.to_string()));
+                    engine.chained_done(&parent, request.operation_id, outcome);
+                }
+                return;
+            }
+            let outcome = match engine
+                .invoke_plain(&target, request.payload.into_bytes())
+                .await
+            {
+                Ok(Ok(answer)) => {
+                    ChainedOutcome::Succeeded(Some(String::from_utf8_lossy(&answer).into_owned()))
+                }
+                Ok(Err(FunctionFault::TimedOut(limit))) => {
+                    ChainedOutcome::TimedOut(ErrorObject::new(
+                        "ChainedInvoke.Timeout",
+                        format!(
+                            "CHAINED_INVOKE timed out after {} seconds.",
+                            limit.as_secs()
+                        ),
+                    ))
+                }
+                Ok(Err(fault)) => ChainedOutcome::Failed(fault_error(&fault)),
+                Err(error) => {
+                    ChainedOutcome::Failed(ErrorObject::new(error.code(), error.to_string()))
+                }
+            };
+            engine.chained_done(&parent, request.operation_id, outcome);
+        });
+    }
+
+    fn chained_done(&self, parent: &str, operation_id: String, outcome: ChainedOutcome) {
+        if let Some(handle) = self.running_handle(parent) {
+            let _ = handle.commands.send(Command::ChainedDone {
+                operation_id,
+                outcome,
+            });
+        }
+    }
+}
+
+fn same_input(
+    arn: String,
+    version: String,
+    existing: &[u8],
+    input: &[u8],
+    name: &str,
+) -> Result<Started> {
+    let same = existing == input
+        || serde_json::from_slice::<serde_json::Value>(existing).ok()
+            == serde_json::from_slice::<serde_json::Value>(input).ok();
+    if same {
+        Ok(Started {
+            arn,
+            version,
+            existing: true,
+        })
+    } else {
+        Err(Error::DurableExecutionAlreadyStarted(format!(
+            "A durable execution named {name} already exists with a different input: {arn}"
+        )))
+    }
+}
+
+fn ended(record: &ExecutionRecord) -> Error {
+    Error::ResourceConflict(format!(
+        "The durable execution {} is {}.",
+        record.arn, record.status
+    ))
+}
+
+fn stale_if_over(error: Error) -> Error {
+    match error {
+        Error::ResourceConflict(message) => {
+            Error::invalid(format!("{}: {message}", crate::execution::INVALID_TOKEN))
+        }
+        other => other,
+    }
+}
+
+fn page_size(max_items: Option<usize>) -> usize {
+    match max_items {
+        None | Some(0) => 100,
+        Some(items) => items.min(1000),
+    }
+}
+
+fn deadline_ms(start: Timestamp, timeout: Duration) -> u64 {
+    u64::try_from(start.millis()).unwrap_or_default()
+        + u64::try_from(timeout.as_millis()).unwrap_or_default()
+}
+
+fn fault_error(fault: &FunctionFault) -> ErrorObject {
+    match fault {
+        FunctionFault::Failed {
+            error_type,
+            message,
+        } => ErrorObject::new(error_type.clone(), message.clone()),
+        FunctionFault::Crashed(reason) => ErrorObject::new("Runtime.ExitError", reason.clone()),
+        FunctionFault::TimedOut(limit) => ErrorObject::new(
+            "Sandbox.Timedout",
+            format!("Task timed out after {:.2} seconds", limit.as_secs_f64()),
+        ),
+    }
+}
+
+/// Runs one invocation within the function's timeout.
+async fn call(
+    function: &Function,
+    invocation: Invocation,
+) -> std::result::Result<Vec<u8>, FunctionFault> {
+    let limit = function.config().timeout;
+    match tokio::time::timeout(limit, function.handler().invoke(invocation)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(FunctionFault::TimedOut(limit)),
+    }
+}
+
+fn batch_of(
+    state: &ExecutionState,
+    operations: Vec<(crate::model::Operation, usize)>,
+    events: Vec<Event>,
+    invocations: Vec<InvocationRecord>,
+) -> WriteBatch {
+    let arn = &state.record().arn;
+    WriteBatch {
+        executions: vec![state.record().clone()],
+        operations: operations
+            .into_iter()
+            .map(|(op, position)| (arn.clone(), position, op))
+            .collect(),
+        events: events
+            .into_iter()
+            .map(|event| (arn.clone(), event))
+            .collect(),
+        invocations,
+        ..WriteBatch::default()
+    }
+}
+
+/// The task that owns one running execution.
+struct Actor {
+    engine: Engine,
+    state: ExecutionState,
+    commands: mpsc::UnboundedReceiver<Command>,
+    me: mpsc::UnboundedSender<Command>,
+    finished: watch::Sender<Option<ExecutionRecord>>,
+    failures: u32,
+    retry_at: Option<Instant>,
+    invoke_now: bool,
+}
+
+fn instant_at(deadline: Timestamp) -> Instant {
+    let wait = deadline
+        .millis()
+        .saturating_sub(Timestamp::now().millis())
+        .max(0);
+    Instant::now() + Duration::from_millis(u64::try_from(wait).unwrap_or_default())
+}
+
+impl Actor {
+    async fn run(mut self) {
+        loop {
+            if self.state.record().status.is_terminal() && !self.state.is_invoking() {
+                break;
+            }
+            if self.invoke_now && self.state.may_invoke() && !self.state.is_invoking() {
+                self.invoke_now = false;
+                self.invoke().await;
+                continue;
+            }
+            let deadline = self.state.next_deadline().map(instant_at);
+            let retry_at = self.retry_at;
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                () = sleep_until(deadline) => {
+                    self.state.fire_timers(Timestamp::now());
+                    let _ = self.persist(Vec::new()).await;
+                    if self.state.has_news() {
+                        self.invoke_now = true;
+                    }
+                }
+                () = sleep_until(retry_at) => {
+                    self.retry_at = None;
+                    self.invoke_now = true;
+                }
+            }
+        }
+        self.finish().await;
+    }
+
+    async fn finish(&mut self) {
+        let _ = self.persist(Vec::new()).await;
+        let record = self.state.record().clone();
+        let arn = record.arn.clone();
+        self.engine
+            .shared
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&arn);
+        self.engine
+            .shared
+            .callbacks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, (owner, _)| *owner != arn);
+        let _ = self.engine.shared.progress.send(Progress::Finished {
+            arn: arn.clone(),
+            status: record.status,
+        });
+        if let Some(parent) = record.parent.clone() {
+            let error = record.error.clone().unwrap_or_default();
+            let outcome = match record.status {
+                ExecutionStatus::Succeeded => ChainedOutcome::Succeeded(record.result.clone()),
+                ExecutionStatus::TimedOut => ChainedOutcome::TimedOut(ErrorObject::new(
+                    "ChainedInvoke.Timeout",
+                    format!(
+                        "CHAINED_INVOKE timed out after {} seconds.",
+                        record.timeout_seconds
+                    ),
+                )),
+                ExecutionStatus::Stopped => ChainedOutcome::Stopped(error),
+                _ => ChainedOutcome::Failed(error),
+            };
+            self.engine
+                .chained_done(&parent.arn, parent.operation_id, outcome);
+        }
+        let _ = self.finished.send(Some(record));
+    }
+
+    async fn handle(&mut self, command: Command) {
+        let now = Timestamp::now();
+        match command {
+            Command::Checkpoint {
+                token,
+                client_token,
+                updates,
+                reply,
+            } => {
+                let registry = self.engine.registry().clone();
+                let known = |name: &str| registry.resolve(name, None).is_ok();
+                let output =
+                    self.state
+                        .checkpoint(&token, client_token.as_deref(), &updates, now, &known);
+                let output = match output {
+                    Ok(output) => self.persist(Vec::new()).await.map(|()| output),
+                    Err(error) => Err(error),
+                };
+                let _ = reply.send(output);
+            }
+            Command::State {
+                token,
+                marker,
+                max_items,
+                reply,
+            } => {
+                let _ = reply.send(self.state.state_page(&token, marker.as_deref(), max_items));
+            }
+            Command::Callback {
+                operation_id,
+                outcome,
+                reply,
+            } => {
+                let result = match outcome {
+                    Some(outcome) => self.state.complete_callback(&operation_id, outcome, now),
+                    None => self.state.heartbeat(&operation_id, now),
+                };
+                let result = match result {
+                    Ok(()) => self.persist(Vec::new()).await,
+                    Err(error) => Err(error),
+                };
+                if result.is_ok() && self.state.has_news() {
+                    self.invoke_now = true;
+                }
+                let _ = reply.send(result);
+            }
+            Command::ChainedDone {
+                operation_id,
+                outcome,
+            } => {
+                self.state
+                    .complete_chained_invoke(&operation_id, outcome, now);
+                if self.persist(Vec::new()).await.is_ok() && self.state.has_news() {
+                    self.invoke_now = true;
+                }
+            }
+            Command::InvocationDone { id, end } => self.invocation_done(id, end).await,
+            Command::Stop { error, reply } => {
+                self.state.stop(error, now);
+                let result = self.persist(Vec::new()).await;
+                let _ = reply.send(result.map(|()| self.state.record().end.unwrap_or(now)));
+            }
+            Command::Pause { reply } => {
+                let result = self.state.pause(now);
+                let result = match result {
+                    Ok(()) => self.persist(Vec::new()).await,
+                    Err(error) => Err(error),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Resume { reply } => {
+                let result = self.state.resume(now);
+                let result = match result {
+                    Ok(()) => self.persist(Vec::new()).await,
+                    Err(error) => Err(error),
+                };
+                if result.is_ok() {
+                    self.invoke_now = true;
+                }
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    async fn invoke(&mut self) {
+        let now = Timestamp::now();
+        let function = self
+            .engine
+            .registry()
+            .get(&self.state.record().function_name)
+            .cloned();
+        let (request_id, envelope) = self.state.begin_invocation(now);
+        let Some((id, _, _)) = self.state.current_invocation() else {
+            return;
+        };
+        let arn = self.state.record().arn.clone();
+        let _ = self.engine.shared.progress.send(Progress::Invoked {
+            arn: arn.clone(),
+            number: self.state.record().invocations,
+        });
+        self.engine
+            .shared
+            .counters
+            .invocations
+            .fetch_add(1, Ordering::Relaxed);
+        let Some(function) = function else {
+            let error = ErrorObject::new(
+                "ResourceNotFoundException",
+                format!("Function not found: {}", self.state.record().function_name),
+            );
+            let _ = self.me.send(Command::InvocationDone {
+                id,
+                end: InvocationEnd::Faulted(error),
+            });
+            return;
+        };
+        let invocation = Invocation {
+            payload: serde_json::to_vec(&envelope).unwrap_or_default(),
+            request_id,
+            function_arn: self.state.record().function_arn.clone(),
+            deadline_ms: deadline_ms(now, function.config().timeout),
+        };
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            let end = match call(&function, invocation).await {
+                Ok(answer) => InvocationEnd::Answered(answer),
+                Err(fault) => InvocationEnd::Faulted(fault_error(&fault)),
+            };
+            let _ = me.send(Command::InvocationDone { id, end });
+        });
+    }
+
+    async fn invocation_done(&mut self, id: u64, end: InvocationEnd) {
+        let now = Timestamp::now();
+        let record = self
+            .state
+            .current_invocation()
+            .filter(|(current, _, _)| *current == id)
+            .map(|(_, request_id, started)| InvocationRecord {
+                request_id: request_id.to_owned(),
+                function_name: self.state.record().function_name.clone(),
+                execution_arn: Some(self.state.record().arn.clone()),
+                start: started,
+                end: now,
+                error: match &end {
+                    InvocationEnd::Faulted(error) => error.error_message.clone(),
+                    InvocationEnd::Answered(_) => None,
+                },
+            });
+        let after = self.state.end_invocation(id, end, now);
+        match after {
+            AfterInvocation::Finished | AfterInvocation::Sleep => self.failures = 0,
+            AfterInvocation::InvokeNow => {
+                self.failures = 0;
+                self.invoke_now = true;
+            }
+            AfterInvocation::Retry => {
+                self.failures += 1;
+                let options = &self.engine.shared.options;
+                if self.failures >= options.invocation_attempts {
+                    let error = ErrorObject::new(
+                        "InvocationFailed",
+                        format!(
+                            "The function failed {} invocations in a row; see InvocationCompleted events.",
+                            self.failures
+                        ),
+                    );
+                    self.state.give_up(error, now);
+                } else {
+                    let factor = 2_u32.saturating_pow(self.failures - 1);
+                    let delay = options
+                        .invocation_retry_delay
+                        .saturating_mul(factor)
+                        .mul_f64(options.time_scale.max(0.0));
+                    self.retry_at = Some(Instant::now() + delay);
+                }
+            }
+        }
+        let _ = self.persist(record.into_iter().collect()).await;
+    }
+
+    /// Writes what changed. On a failed write, the execution is read back
+    /// from the store and invoked again, as after a crash.
+    async fn persist(&mut self, invocations: Vec<InvocationRecord>) -> Result<()> {
+        let (changes, positions) = self.state.take_changes();
+        if changes.is_empty() && invocations.is_empty() {
+            return Ok(());
+        }
+        let arn = self.state.record().arn.clone();
+        let progress: Vec<Progress> = changes
+            .operations
+            .iter()
+            .filter(|op| op.kind != OperationType::Execution)
+            .map(|op| Progress::Operation {
+                arn: arn.clone(),
+                name: op.name.clone().unwrap_or_else(|| op.id.clone()),
+                kind: op.kind,
+                status: op.status,
+                nested: op.parent_id.is_some(),
+                started: op.start_timestamp,
+                ended: op.end_timestamp,
+            })
+            .collect();
+        {
+            let mut callbacks = self
+                .engine
+                .shared
+                .callbacks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for callback in &changes.callbacks {
+                callbacks.insert(
+                    callback.callback_id.clone(),
+                    (arn.clone(), callback.operation_id.clone()),
+                );
+            }
+            for closed in &changes.closed_callbacks {
+                callbacks.remove(closed);
+            }
+        }
+        let mut batch = batch_of(
+            &self.state,
+            changes.operations.into_iter().zip(positions).collect(),
+            changes.events,
+            invocations,
+        );
+        batch.callbacks = changes.callbacks;
+        batch.closed_callbacks = changes.closed_callbacks;
+        if let Err(error) = self.engine.shared.store.write(batch).await {
+            tracing::error!(%arn, %error, "an execution's change could not be stored; reloading it from the store");
+            self.reload().await;
+            return Err(error);
+        }
+        for event in progress {
+            let _ = self.engine.shared.progress.send(event);
+        }
+        for request in changes.chained_invokes {
+            self.engine.dispatch_chained(&arn, request);
+        }
+        Ok(())
+    }
+
+    async fn reload(&mut self) {
+        let arn = self.state.record().arn.clone();
+        match self.engine.shared.store.stored(&arn).await {
+            Ok(Some(stored)) => {
+                self.state = ExecutionState::restore(
+                    stored.record,
+                    stored.operations,
+                    stored.callbacks,
+                    stored.next_event_id,
+                    self.engine.shared.options.time_scale,
+                );
+                self.invoke_now = true;
+            }
+            Ok(None) | Err(_) => {
+                tracing::error!(%arn, "the execution could not be read back; it resumes when the engine restarts");
+                self.retry_at = Some(Instant::now() + Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

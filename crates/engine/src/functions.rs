@@ -1,0 +1,410 @@
+//! The functions the engine can invoke, and how it reaches them.
+//!
+//! A [`Function`] is a name, its configuration (durable or plain, timeouts,
+//! aliases) and a [`FunctionHandler`] that runs one invocation: in the
+//! engine's own process ([`in_process`]) or in a separate process through
+//! the Lambda Runtime API.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::store::BoxFuture;
+
+/// How long one invocation may run unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A durable function's `DurableConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurableConfig {
+    /// Seconds a whole execution may take.
+    pub execution_timeout: i64,
+    /// Days an execution's history is kept after it ends.
+    pub retention_days: i64,
+}
+
+impl Default for DurableConfig {
+    fn default() -> Self {
+        Self {
+            execution_timeout: 300,
+            retention_days: 7,
+        }
+    }
+}
+
+/// A function's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// Its name.
+    pub name: String,
+    /// Its durable configuration; `None` for a plain function.
+    pub durable: Option<DurableConfig>,
+    /// How long one invocation may run.
+    pub timeout: Duration,
+    /// Aliases, each naming its one published version (`1`).
+    pub aliases: Vec<String>,
+    /// Environment variables, for functions run as separate processes.
+    pub environment: BTreeMap<String, String>,
+}
+
+impl FunctionConfig {
+    /// A plain function named `name`.
+    #[must_use]
+    pub fn plain(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            durable: None,
+            timeout: DEFAULT_TIMEOUT,
+            aliases: Vec::new(),
+            environment: BTreeMap::new(),
+        }
+    }
+
+    /// A durable function named `name` with `config`.
+    #[must_use]
+    pub fn durable(name: impl Into<String>, config: DurableConfig) -> Self {
+        Self {
+            durable: Some(config),
+            ..Self::plain(name)
+        }
+    }
+
+    /// The same function with alias `alias`.
+    #[must_use]
+    pub fn with_alias(mut self, alias: impl Into<String>) -> Self {
+        self.aliases.push(alias.into());
+        self
+    }
+
+    /// The same function with an invocation timeout of `timeout`.
+    #[must_use]
+    pub const fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// One invocation, as a handler receives it.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The event (or the durable envelope), as JSON bytes.
+    pub payload: Vec<u8>,
+    /// The invocation's request id.
+    pub request_id: String,
+    /// The invoked function's ARN, qualified.
+    pub function_arn: String,
+    /// When the invocation must be done, in epoch milliseconds.
+    pub deadline_ms: u64,
+}
+
+/// An invocation that produced no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FunctionFault {
+    /// The function reported an error (`X-Amz-Function-Error: Unhandled`).
+    #[error("{error_type}: {message}")]
+    Failed {
+        /// The error's type.
+        error_type: String,
+        /// What it said.
+        message: String,
+    },
+    /// The function's process died or could not be reached.
+    #[error("the function crashed: {0}")]
+    Crashed(String),
+    /// The function ran past its timeout.
+    #[error("the function timed out after {0:?}")]
+    TimedOut(Duration),
+}
+
+impl FunctionFault {
+    /// The error body Lambda returns for it: `{"errorType", "errorMessage"}`.
+    #[must_use]
+    pub fn body(&self) -> serde_json::Value {
+        let (error_type, message) = match self {
+            Self::Failed {
+                error_type,
+                message,
+            } => (error_type.clone(), message.clone()),
+            Self::Crashed(reason) => ("Runtime.ExitError".to_owned(), reason.clone()),
+            Self::TimedOut(limit) => (
+                "Sandbox.Timedout".to_owned(),
+                format!("Task timed out after {:.2} seconds", limit.as_secs_f64()),
+            ),
+        };
+        serde_json::json!({ "errorType": error_type, "errorMessage": message })
+    }
+}
+
+/// Runs invocations of one function.
+pub trait FunctionHandler: Send + Sync + 'static {
+    /// Runs `invocation` and returns the function's answer (JSON bytes).
+    fn invoke(&self, invocation: Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>>;
+}
+
+impl std::fmt::Debug for dyn FunctionHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FunctionHandler")
+    }
+}
+
+/// A function written for `lambda_runtime`, run in the engine's process.
+///
+/// `handler` is what would be given to `lambda_runtime::run(service_fn(…))`:
+/// an async function of a `LambdaEvent<A>`. Durable functions pass the
+/// service function the SDK's `wrap` returns.
+pub fn in_process<A, R, E, F, Fut>(handler: F) -> Arc<dyn FunctionHandler>
+where
+    A: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+    F: Fn(lambda_runtime::LambdaEvent<A>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<R, E>> + Send + 'static,
+{
+    Arc::new(InProcess {
+        handler: Arc::new(handler),
+        marker: std::marker::PhantomData,
+    })
+}
+
+struct InProcess<A, F> {
+    handler: Arc<F>,
+    marker: std::marker::PhantomData<fn(A)>,
+}
+
+impl<A, R, E, F, Fut> FunctionHandler for InProcess<A, F>
+where
+    A: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+    F: Fn(lambda_runtime::LambdaEvent<A>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<R, E>> + Send + 'static,
+{
+    fn invoke(&self, invocation: Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>> {
+        let handler = Arc::clone(&self.handler);
+        Box::pin(async move {
+            let event: A = serde_json::from_slice(&invocation.payload).map_err(|error| {
+                FunctionFault::Failed {
+                    error_type: "Runtime.UnmarshalError".to_owned(),
+                    message: format!("the event could not be read: {error}"),
+                }
+            })?;
+            let mut context = lambda_runtime::Context::default();
+            context.request_id = invocation.request_id;
+            context.invoked_function_arn = invocation.function_arn;
+            context.deadline = invocation.deadline_ms;
+            // A task of its own: a panic becomes a crash, not the engine's.
+            let answer = tokio::spawn(async move {
+                handler(lambda_runtime::LambdaEvent::new(event, context)).await
+            })
+            .await
+            .map_err(|error| FunctionFault::Crashed(format!("the handler panicked: {error}")))?;
+            match answer {
+                Ok(response) => {
+                    serde_json::to_vec(&response).map_err(|error| FunctionFault::Failed {
+                        error_type: "Runtime.MarshalError".to_owned(),
+                        message: format!("the response could not be written: {error}"),
+                    })
+                }
+                Err(error) => Err(FunctionFault::Failed {
+                    error_type: "Error".to_owned(),
+                    message: error.to_string(),
+                }),
+            }
+        })
+    }
+}
+
+/// A registered function.
+#[derive(Clone)]
+pub struct Function {
+    config: FunctionConfig,
+    handler: Arc<dyn FunctionHandler>,
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Function")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Function {
+    /// A function with `config`, run by `handler`.
+    #[must_use]
+    pub fn new(config: FunctionConfig, handler: Arc<dyn FunctionHandler>) -> Self {
+        Self { config, handler }
+    }
+
+    /// Its configuration.
+    #[must_use]
+    pub const fn config(&self) -> &FunctionConfig {
+        &self.config
+    }
+
+    /// Its handler.
+    #[must_use]
+    pub fn handler(&self) -> Arc<dyn FunctionHandler> {
+        Arc::clone(&self.handler)
+    }
+}
+
+/// A function named in a request, resolved.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The function.
+    pub function: Function,
+    /// The version invoked: `$LATEST` or `1`.
+    pub version: String,
+    /// Whether the request named a version or alias.
+    pub qualified: bool,
+}
+
+/// The functions, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    functions: BTreeMap<String, Function>,
+}
+
+impl Registry {
+    /// Adds (or replaces) `function`.
+    pub fn register(&mut self, function: Function) {
+        self.functions
+            .insert(function.config.name.clone(), function);
+    }
+
+    /// The functions, by name.
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.functions.values()
+    }
+
+    /// The function named `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Function> {
+        self.functions.get(name)
+    }
+
+    /// Resolves a function name, partial ARN or ARN, optionally qualified
+    /// (`NAME:prod`), with an optional separate `qualifier`.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown function or qualifier;
+    /// `InvalidParameterValue` for a malformed name or conflicting qualifiers.
+    pub fn resolve(&self, name: &str, qualifier: Option<&str>) -> Result<Target> {
+        let (bare, suffix) = split_function_name(name)
+            .ok_or_else(|| Error::invalid(format!("Invalid function name '{name}'")))?;
+        let qualifier = match (suffix, qualifier.filter(|q| !q.is_empty())) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(Error::invalid(format!(
+                    "The derived qualifier from the function name '{a}' does not match the specified qualifier '{b}'."
+                )));
+            }
+            (Some(q), _) | (None, Some(q)) => Some(q),
+            (None, None) => None,
+        };
+        let function = self
+            .functions
+            .get(bare)
+            .ok_or_else(|| Error::not_found(format!("Function not found: {name}")))?;
+        let version = match qualifier {
+            None | Some("$LATEST") => "$LATEST",
+            Some("1") => "1",
+            Some(alias) if function.config.aliases.iter().any(|known| known == alias) => "1",
+            Some(other) => {
+                return Err(Error::not_found(format!(
+                    "Function not found: {bare}:{other} (versions: $LATEST, 1; aliases: {})",
+                    function.config.aliases.join(", ")
+                )));
+            }
+        };
+        Ok(Target {
+            function: function.clone(),
+            version: version.to_owned(),
+            qualified: qualifier.is_some(),
+        })
+    }
+}
+
+/// Splits `NAME[:QUALIFIER]`, `ACCOUNT:function:NAME[:QUALIFIER]` or
+/// `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` into the
+/// bare name and the qualifier.
+#[must_use]
+pub fn split_function_name(name: &str) -> Option<(&str, Option<&str>)> {
+    let parts: Vec<&str> = name.split(':').collect();
+    let (bare, qualifier) = match parts.as_slice() {
+        [bare] => (*bare, None),
+        [bare, qualifier] => (*bare, Some(*qualifier)),
+        [_, "function", bare] => (*bare, None),
+        [_, "function", bare, qualifier] => (*bare, Some(*qualifier)),
+        ["arn", _, "lambda", _, _, "function", bare] => (*bare, None),
+        ["arn", _, "lambda", _, _, "function", bare, qualifier] => (*bare, Some(*qualifier)),
+        _ => return None,
+    };
+    let valid = !bare.is_empty()
+        && bare.len() <= 64
+        && bare
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    (valid && qualifier.is_none_or(|q| !q.is_empty())).then_some((bare, qualifier))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_come_bare_qualified_or_as_arns() {
+        assert_eq!(split_function_name("Orders"), Some(("Orders", None)));
+        assert_eq!(
+            split_function_name("Orders:prod"),
+            Some(("Orders", Some("prod")))
+        );
+        assert_eq!(
+            split_function_name("arn:aws:lambda:us-east-1:000000000000:function:Orders:$LATEST"),
+            Some(("Orders", Some("$LATEST")))
+        );
+        assert_eq!(
+            split_function_name("000000000000:function:Orders"),
+            Some(("Orders", None))
+        );
+        assert_eq!(split_function_name("a b"), None);
+        assert_eq!(split_function_name("Orders:"), None);
+    }
+
+    #[test]
+    fn aliases_and_the_published_version_resolve_to_version_1() {
+        let handler = in_process(|_: lambda_runtime::LambdaEvent<serde_json::Value>| async {
+            Ok::<_, String>(1)
+        });
+        let mut registry = Registry::default();
+        registry.register(Function::new(
+            FunctionConfig::durable("Orders", DurableConfig::default()).with_alias("prod"),
+            handler,
+        ));
+        assert_eq!(registry.resolve("Orders:prod", None).unwrap().version, "1");
+        assert_eq!(registry.resolve("Orders", Some("1")).unwrap().version, "1");
+        let latest = registry.resolve("Orders", None).unwrap();
+        assert_eq!(
+            (latest.version.as_str(), latest.qualified),
+            ("$LATEST", false)
+        );
+        assert!(matches!(
+            registry.resolve("Orders:beta", None),
+            Err(Error::ResourceNotFound(_))
+        ));
+        assert!(matches!(
+            registry.resolve("Nope", None),
+            Err(Error::ResourceNotFound(_))
+        ));
+        assert!(matches!(
+            registry.resolve("Orders:prod", Some("1")),
+            Err(Error::InvalidParameterValue(_))
+        ));
+    }
+}

@@ -1,0 +1,24 @@
+//! A local AWS Lambda durable-execution service.
+//!
+//! It does on one machine what the Lambda service does for durable
+//! functions: stores each execution's operations and history
+//! ([`store`]), applies the SDK's checkpoints by the service's rules
+//! ([`execution`]), invokes the function again when a wait ends, a retry is
+//! due, a callback arrives or a chained invoke returns ([`Engine`]), and
+//! speaks the Lambda REST-JSON API ([`api`]) so that the AWS SDKs, boto3 and
+//! the `aws` CLI work against it unchanged. It knows nothing of what the
+//! functions do.
+
+pub mod api;
+mod engine;
+mod error;
+pub mod execution;
+pub mod functions;
+pub mod model;
+pub mod store;
+pub mod transport;
+
+pub use self::engine::{
+    Engine, EngineOptions, EngineStats, ExecutionPage, HistoryPage, Progress, StartRequest, Started,
+};
+pub use self::error::{Error, Result};

@@ -1,0 +1,163 @@
+//! Where executions live: the [`Store`] trait and its SQLite implementation.
+//!
+//! The runtime keeps each running execution in memory and writes every
+//! change through [`Store::write`] before it answers or acts on it; a
+//! restart reads the running executions back with [`Store::running`].
+//! Reads of finished executions (history, lists) go to the store.
+
+mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use self::sqlite::SqliteStore;
+use crate::error::Result;
+use crate::execution::{CallbackRecord, ExecutionRecord};
+use crate::model::{Event, ExecutionStatus, Operation, Timestamp};
+
+/// A boxed future, for trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Everything one change writes, committed atomically.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    /// Executions created or changed.
+    pub executions: Vec<ExecutionRecord>,
+    /// Operations created or changed: execution ARN, position, operation.
+    pub operations: Vec<(String, usize, Operation)>,
+    /// History events appended: execution ARN, event.
+    pub events: Vec<(String, Event)>,
+    /// Callbacks opened or changed.
+    pub callbacks: Vec<CallbackRecord>,
+    /// Callbacks closed, by id.
+    pub closed_callbacks: Vec<String>,
+    /// Invocations completed.
+    pub invocations: Vec<InvocationRecord>,
+    /// Executions deleted, with everything they own.
+    pub deleted: Vec<String>,
+}
+
+impl WriteBatch {
+    /// Whether the batch writes nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.executions.is_empty()
+            && self.operations.is_empty()
+            && self.events.is_empty()
+            && self.callbacks.is_empty()
+            && self.closed_callbacks.is_empty()
+            && self.invocations.is_empty()
+            && self.deleted.is_empty()
+    }
+}
+
+/// One completed invocation of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvocationRecord {
+    /// The invocation's request id.
+    pub request_id: String,
+    /// The function invoked.
+    pub function_name: String,
+    /// The durable execution it served, for a durable function.
+    pub execution_arn: Option<String>,
+    /// When it began.
+    pub start: Timestamp,
+    /// When it ended.
+    pub end: Timestamp,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// An execution read back to carry on with after a restart.
+#[derive(Debug, Clone)]
+pub struct StoredExecution {
+    /// Its record.
+    pub record: ExecutionRecord,
+    /// Its operations, in the order they began.
+    pub operations: Vec<Operation>,
+    /// Its open callbacks.
+    pub callbacks: Vec<CallbackRecord>,
+    /// The id its next history event takes.
+    pub next_event_id: u64,
+}
+
+/// Which executions to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this function's (by name).
+    pub function_name: Option<String>,
+    /// Only executions of this name.
+    pub name: Option<String>,
+    /// Only executions in one of these statuses (all when empty).
+    pub statuses: Vec<ExecutionStatus>,
+    /// Only executions started after this moment.
+    pub started_after: Option<Timestamp>,
+    /// Only executions started before this moment.
+    pub started_before: Option<Timestamp>,
+    /// Oldest first (newest first otherwise).
+    pub oldest_first: bool,
+    /// Skip this many.
+    pub offset: usize,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// Counters of the store's work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Batches written.
+    pub batches: u64,
+    /// Transactions committed (several batches share one under load).
+    pub commits: u64,
+}
+
+/// Durable storage of executions, operations, history, callbacks and
+/// invocations.
+pub trait Store: Send + Sync + 'static {
+    /// Writes `batch` atomically and durably; resolves once committed.
+    fn write(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>>;
+
+    /// The execution `arn`.
+    fn execution(&self, arn: &str) -> BoxFuture<'_, Result<Option<ExecutionRecord>>>;
+
+    /// The execution named `name` of `function_name`.
+    fn execution_by_name(
+        &self,
+        function_name: &str,
+        name: &str,
+    ) -> BoxFuture<'_, Result<Option<ExecutionRecord>>>;
+
+    /// Executions matching `filter`.
+    fn list(&self, filter: ListFilter) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>>;
+
+    /// The operations of `arn`, in the order they began.
+    fn operations(&self, arn: &str) -> BoxFuture<'_, Result<Vec<Operation>>>;
+
+    /// History events of `arn` with ids from `from_event_id` on (downwards
+    /// when `reverse`), at most `limit`.
+    fn events(
+        &self,
+        arn: &str,
+        from_event_id: u64,
+        limit: usize,
+        reverse: bool,
+    ) -> BoxFuture<'_, Result<Vec<Event>>>;
+
+    /// The open callback `callback_id`.
+    fn callback(&self, callback_id: &str) -> BoxFuture<'_, Result<Option<CallbackRecord>>>;
+
+    /// Every execution not yet over, to carry on with.
+    fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>>;
+
+    /// The execution `arn` with its operations and open callbacks.
+    fn stored(&self, arn: &str) -> BoxFuture<'_, Result<Option<StoredExecution>>>;
+
+    /// Completed invocations of `function_name` (all functions when `None`).
+    fn invocations(
+        &self,
+        function_name: Option<&str>,
+    ) -> BoxFuture<'_, Result<Vec<InvocationRecord>>>;
+
+    /// Counters of the store's work so far.
+    fn stats(&self) -> StoreStats;
+}

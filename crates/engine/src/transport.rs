@@ -1,0 +1,111 @@
+//! An `aws-sdk-lambda` client that reaches the engine in process.
+//!
+//! Functions running in the engine's process get a Lambda client whose
+//! HTTP requests are answered by [`crate::api::handle`] directly, without a
+//! socket: the SDK's requests go through exactly the API a remote client
+//! uses, minus the network.
+
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+
+use crate::api::{self, ApiRequest};
+use crate::engine::Engine;
+
+/// The endpoint in-process clients name (never resolved or dialled).
+const ENDPOINT: &str = "http://engine.local";
+
+/// A Lambda client that talks to `engine` in process.
+#[must_use]
+pub fn lambda_client(engine: &Engine) -> aws_sdk_lambda::Client {
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(engine.options().region.clone()))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "durable-engine",
+        ))
+        .endpoint_url(ENDPOINT)
+        .http_client(SharedHttpClient::new(InProcess {
+            engine: engine.clone(),
+        }))
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+#[derive(Debug, Clone)]
+struct InProcess {
+    engine: Engine,
+}
+
+impl HttpClient for InProcess {
+    fn http_connector(
+        &self,
+        _: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+impl HttpConnector for InProcess {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let engine = self.engine.clone();
+        HttpConnectorFuture::new(async move {
+            let request =
+                to_api(request).map_err(|error| ConnectorError::other(error.into(), None))?;
+            let response = api::handle(&engine, request).await;
+            let status = StatusCode::try_from(response.status)
+                .map_err(|error| ConnectorError::other(Box::new(error), None))?;
+            let mut http_response = HttpResponse::new(status, SdkBody::from(response.body));
+            http_response
+                .headers_mut()
+                .insert("content-type", response.content_type);
+            for (name, value) in response.headers {
+                http_response.headers_mut().insert(name, value);
+            }
+            Ok(http_response)
+        })
+    }
+}
+
+fn to_api(request: HttpRequest) -> Result<ApiRequest, String> {
+    let uri: http::Uri = request
+        .uri()
+        .parse()
+        .map_err(|error| format!("bad request URI: {error}"))?;
+    let method =
+        http::Method::from_bytes(request.method().as_bytes()).map_err(|error| error.to_string())?;
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in request.headers() {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    let body = request
+        .body()
+        .bytes()
+        .map(Bytes::copy_from_slice)
+        .ok_or_else(|| "streaming request bodies are not supported in process".to_owned())?;
+    Ok(ApiRequest {
+        method,
+        path: uri.path().to_owned(),
+        query: uri.query().map(str::to_owned),
+        headers,
+        body,
+    })
+}
