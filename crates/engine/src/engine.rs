@@ -44,6 +44,9 @@ pub struct EngineOptions {
     pub invocation_attempts: u32,
     /// The delay after the first failed invocation; it doubles each time.
     pub invocation_retry_delay: Duration,
+    /// The most operations the invocation envelope carries; the function
+    /// fetches the rest with `GetDurableExecutionState`.
+    pub envelope_page_items: usize,
 }
 
 impl Default for EngineOptions {
@@ -54,6 +57,7 @@ impl Default for EngineOptions {
             time_scale: 1.0,
             invocation_attempts: 5,
             invocation_retry_delay: Duration::from_secs(1),
+            envelope_page_items: 1000,
         }
     }
 }
@@ -1322,7 +1326,8 @@ impl Actor {
             .registry()
             .get(&self.state.record().function_name)
             .cloned();
-        let (request_id, envelope) = self.state.begin_invocation(now);
+        let page_items = self.engine.shared.options.envelope_page_items;
+        let (request_id, envelope) = self.state.begin_invocation(now, page_items);
         let Some((id, _, _)) = self.state.current_invocation() else {
             return;
         };

@@ -1,0 +1,678 @@
+//! Each operation type, run by small SDK handlers on the engine.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_durable_execution_sdk::builders::wait_for_condition::WaitDecision;
+use aws_durable_execution_sdk::{self as durable, Branch, DurableContext, RetryDecision};
+use common::{config, count, durable, engine, event_types, finished, run, start};
+use durable_engine::functions::DurableConfig;
+use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType};
+use durable_engine::{Error, Progress};
+
+#[tokio::test]
+async fn a_step_result_is_the_execution_result() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Double",
+        config(),
+        |n: u32, ctx: DurableContext| async move {
+            let doubled = ctx
+                .step(move |_| async move { Ok(n * 2) })
+                .name("double")
+                .await?;
+            Ok(doubled)
+        },
+    );
+    let record = run(&engine, "Double", "21").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("42"));
+    assert_eq!(record.invocations, 1);
+    assert_eq!(
+        event_types(&engine, &record.arn).await,
+        [
+            "ExecutionStarted",
+            "StepStarted",
+            "StepSucceeded",
+            "InvocationCompleted",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_step_is_retried_at_its_next_attempt_time() {
+    let engine = engine();
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&calls);
+    durable(
+        &engine,
+        "Flaky",
+        config(),
+        move |_: serde_json::Value, ctx: DurableContext| {
+            let counter = Arc::clone(&counter);
+            async move {
+                let value = ctx
+                    .step(move |step| async move {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        if step.attempt() < 3 {
+                            return Err(format!("transient failure {}", step.attempt()).into());
+                        }
+                        Ok(step.attempt())
+                    })
+                    .name("flaky")
+                    .retry_strategy(|_, attempt| {
+                        if attempt >= 5 {
+                            RetryDecision::Stop
+                        } else {
+                            RetryDecision::Retry {
+                                delay: Duration::from_secs(2),
+                            }
+                        }
+                    })
+                    .await?;
+                Ok(value)
+            }
+        },
+    );
+    let record = run(&engine, "Flaky", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("3"));
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(count(&engine, &record.arn, "StepFailed").await, 2);
+    assert_eq!(count(&engine, &record.arn, "StepStarted").await, 3);
+    assert!(
+        record.invocations >= 3,
+        "each retry is a new invocation: {}",
+        record.invocations
+    );
+    let history = engine
+        .history(&record.arn, None, None, false, true)
+        .await
+        .unwrap();
+    let first_retry = history
+        .events
+        .iter()
+        .find(|e| e.event_type == "StepFailed")
+        .unwrap();
+    let json = serde_json::to_value(first_retry).unwrap();
+    assert_eq!(
+        json["StepFailedDetails"]["RetryDetails"]["CurrentAttempt"],
+        1
+    );
+    assert_eq!(
+        json["StepFailedDetails"]["RetryDetails"]["NextAttemptDelaySeconds"],
+        2
+    );
+    let step = engine
+        .operations(&record.arn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|op| op.kind == OperationType::Step)
+        .unwrap();
+    assert_eq!(
+        step.step_details.unwrap().attempt,
+        2,
+        "two retries completed"
+    );
+}
+
+#[tokio::test]
+async fn a_step_that_keeps_failing_fails_the_execution() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Doomed",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            ctx.step(|_| async { Err::<u32, durable::BoxError>("always".into()) })
+                .name("doomed")
+                .retry_strategy(|_, attempt| {
+                    if attempt >= 2 {
+                        RetryDecision::Stop
+                    } else {
+                        RetryDecision::Retry {
+                            delay: Duration::from_secs(1),
+                        }
+                    }
+                })
+                .await?;
+            Ok(())
+        },
+    );
+    let record = run(&engine, "Doomed", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::Failed);
+    let error = record.error.unwrap();
+    assert!(error.error_message.unwrap().contains("always"));
+    assert_eq!(count(&engine, &record.arn, "ExecutionFailed").await, 1);
+}
+
+#[tokio::test]
+async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Sleeper",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            ctx.wait(Duration::from_secs(3)).name("nap").await?;
+            Ok("awake")
+        },
+    );
+    let started = tokio::time::Instant::now();
+    let record = run(&engine, "Sleeper", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("\"awake\""));
+    assert_eq!(record.invocations, 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(30),
+        "3 s scaled by 0.01"
+    );
+    let wait = engine
+        .operations(&record.arn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|op| op.kind == OperationType::Wait)
+        .unwrap();
+    assert_eq!(wait.status, OperationStatus::Succeeded);
+    assert_eq!(count(&engine, &record.arn, "WaitSucceeded").await, 1);
+}
+
+/// Registers a function that creates a callback, publishes its id, and
+/// returns what the callback delivers.
+fn callback_function(
+    engine: &durable_engine::Engine,
+    name: &str,
+    timeout: Option<Duration>,
+    heartbeat: Option<Duration>,
+) -> tokio::sync::watch::Receiver<Option<String>> {
+    let (sender, receiver) = tokio::sync::watch::channel(None);
+    let sender = Arc::new(sender);
+    durable(
+        engine,
+        name,
+        config(),
+        move |_: serde_json::Value, ctx: DurableContext| {
+            let sender = Arc::clone(&sender);
+            async move {
+                let mut builder = ctx.create_callback::<String>().name("approval");
+                if let Some(timeout) = timeout {
+                    builder = builder.timeout(timeout);
+                }
+                if let Some(heartbeat) = heartbeat {
+                    builder = builder.heartbeat(heartbeat);
+                }
+                let callback = builder.await?;
+                sender.send_replace(Some(callback.id().to_owned()));
+                let approval = callback.result().await?;
+                Ok(format!("approved by {approval}"))
+            }
+        },
+    );
+    receiver
+}
+
+async fn callback_id(mut ids: tokio::sync::watch::Receiver<Option<String>>) -> String {
+    tokio::time::timeout(Duration::from_secs(10), ids.wait_for(Option::is_some))
+        .await
+        .unwrap()
+        .unwrap()
+        .clone()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_callback_completed_from_outside_resumes_the_execution() {
+    let engine = engine();
+    let ids = callback_function(&engine, "Approval", None, None);
+    let arn = start(&engine, "Approval", "{}").await;
+    let id = callback_id(ids).await;
+    engine
+        .callback_succeed(&id, Some("\"alice\"".to_owned()))
+        .await
+        .unwrap();
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("\"approved by alice\""));
+    assert_eq!(count(&engine, &arn, "CallbackSucceeded").await, 1);
+    let again = engine
+        .callback_succeed(&id, Some("\"bob\"".to_owned()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, Error::CallbackTimeout(_)),
+        "a closed callback cannot complete twice: {again:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_callback_fails_the_waiting_operation() {
+    let engine = engine();
+    let ids = callback_function(&engine, "Rejection", None, None);
+    let arn = start(&engine, "Rejection", "{}").await;
+    let id = callback_id(ids).await;
+    let error = durable_engine::model::ErrorObject::new("Rejected", "not today");
+    engine.callback_fail(&id, error).await.unwrap();
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Failed);
+    assert!(
+        record
+            .error
+            .unwrap()
+            .error_message
+            .unwrap()
+            .contains("not today")
+    );
+    assert_eq!(count(&engine, &arn, "CallbackFailed").await, 1);
+}
+
+#[tokio::test]
+async fn a_callback_not_completed_in_time_times_out() {
+    let engine = engine();
+    let ids = callback_function(&engine, "Impatient", Some(Duration::from_secs(1)), None);
+    let arn = start(&engine, "Impatient", "{}").await;
+    let id = callback_id(ids).await;
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Failed);
+    assert_eq!(count(&engine, &arn, "CallbackTimedOut").await, 1);
+    let late = engine.callback_succeed(&id, None).await.unwrap_err();
+    assert!(matches!(late, Error::CallbackTimeout(_)));
+}
+
+#[tokio::test]
+async fn heartbeats_keep_a_callback_open_and_their_absence_times_it_out() {
+    let engine = engine();
+    let ids = callback_function(&engine, "Heartbeat", None, Some(Duration::from_secs(1)));
+    let arn = start(&engine, "Heartbeat", "{}").await;
+    let id = callback_id(ids).await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        engine.callback_heartbeat(&id).await.unwrap();
+    }
+    let record = finished(&engine, &arn).await;
+    assert_eq!(
+        record.status,
+        ExecutionStatus::Failed,
+        "no heartbeat after the last one"
+    );
+    let history = engine.history(&arn, None, None, false, true).await.unwrap();
+    let timed_out = history
+        .events
+        .iter()
+        .find(|e| e.event_type == "CallbackTimedOut")
+        .unwrap();
+    let json = serde_json::to_value(timed_out).unwrap();
+    assert_eq!(
+        json["CallbackTimedOutDetails"]["Error"]["Payload"]["ErrorType"],
+        "Callback.Heartbeat"
+    );
+    let elapsed = history.events.last().unwrap().event_timestamp.millis()
+        - history.events[0].event_timestamp.millis();
+    assert!(
+        elapsed >= 2_000,
+        "three heartbeats kept it open past 1.5 s: {elapsed} ms"
+    );
+}
+
+#[tokio::test]
+async fn a_chained_invoke_runs_another_durable_function_and_returns_its_result() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Child",
+        config(),
+        |n: u32, ctx: DurableContext| async move {
+            ctx.wait(Duration::from_secs(1)).name("think").await?;
+            let squared = ctx
+                .step(move |_| async move { Ok(n * n) })
+                .name("square")
+                .await?;
+            Ok(squared)
+        },
+    );
+    durable(
+        &engine,
+        "Parent",
+        config(),
+        |n: u32, ctx: DurableContext| async move {
+            let squared: u32 = ctx
+                .invoke::<u32, u32>("Child:$LATEST", n)
+                .name("delegate")
+                .await?;
+            Ok(squared + 1)
+        },
+    );
+    let record = run(&engine, "Parent", "7").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("50"));
+    assert_eq!(
+        count(&engine, &record.arn, "ChainedInvokeSucceeded").await,
+        1
+    );
+    let children = engine
+        .list(
+            durable_engine::store::ListFilter {
+                function_name: Some("Child".to_owned()),
+                ..Default::default()
+            },
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(children.executions.len(), 1);
+    assert_eq!(
+        children.executions[0].parent.as_ref().unwrap().arn,
+        record.arn
+    );
+}
+
+#[tokio::test]
+async fn a_chained_invoke_of_an_unknown_function_fails_at_once() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Lost",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            let outcome = ctx.invoke::<u32, u32>("Nowhere", 1).name("call").await;
+            Ok(outcome.is_err())
+        },
+    );
+    let record = run(&engine, "Lost", "{}").await;
+    assert_eq!(record.result.as_deref(), Some("true"));
+    assert_eq!(count(&engine, &record.arn, "ChainedInvokeFailed").await, 1);
+}
+
+#[tokio::test]
+async fn map_runs_each_item_in_its_own_child_context() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Mapper",
+        config(),
+        |items: Vec<u32>, ctx: DurableContext| async move {
+            let results = ctx
+                .map(items, |child, item: u32, _| async move {
+                    let tripled = child
+                        .step(move |_| async move { Ok(item * 3) })
+                        .name("triple")
+                        .await?;
+                    Ok(tripled)
+                })
+                .name("triple-all")
+                .max_concurrency(2)
+                .await?;
+            Ok(results)
+        },
+    );
+    let record = run(&engine, "Mapper", "[1, 2, 3, 4, 5]").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("[3,6,9,12,15]"));
+    let contexts = engine
+        .operations(&record.arn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|op| op.kind == OperationType::Context)
+        .count();
+    assert_eq!(contexts, 6, "the map and one context per item");
+}
+
+#[tokio::test]
+async fn parallel_branches_and_nested_child_contexts_replay_after_a_wait() {
+    let engine = engine();
+    let runs = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&runs);
+    durable(
+        &engine,
+        "Nested",
+        config(),
+        move |_: serde_json::Value, ctx: DurableContext| {
+            let counter = Arc::clone(&counter);
+            async move {
+                let branches: Vec<Branch<u32>> = (1..=3_u32)
+                    .map(|n| {
+                        let counter = Arc::clone(&counter);
+                        Branch::new(
+                            format!("branch-{n}"),
+                            move |child: DurableContext| async move {
+                                let inner = child
+                                    .run_in_child_context(move |grandchild| async move {
+                                        let value = grandchild
+                                            .step(move |_| async move {
+                                                counter.fetch_add(1, Ordering::SeqCst);
+                                                Ok(n * 10)
+                                            })
+                                            .name("deep")
+                                            .await?;
+                                        Ok(value)
+                                    })
+                                    .name("inner")
+                                    .await?;
+                                Ok(inner + n)
+                            },
+                        )
+                    })
+                    .collect();
+                let values = ctx.parallel(branches).name("fan-out").await?;
+                ctx.wait(Duration::from_secs(1)).name("pause").await?;
+                Ok(values.iter().sum::<u32>())
+            }
+        },
+    );
+    let record = run(&engine, "Nested", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("66"));
+    assert_eq!(record.invocations, 2);
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        3,
+        "each deep step ran once across both invocations"
+    );
+}
+
+#[tokio::test]
+async fn wait_for_condition_polls_until_the_condition_holds() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Poller",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            let count = ctx
+                .wait_for_condition(|_ctx, state: u32| async move { Ok(state + 1) }, 0)
+                .wait_strategy_fn(|state: u32, _attempt| {
+                    if state >= 3 {
+                        WaitDecision::complete()
+                    } else {
+                        WaitDecision::continue_with(Duration::from_secs(2))
+                    }
+                })
+                .name("poll")
+                .await?;
+            Ok(count)
+        },
+    );
+    let record = run(&engine, "Poller", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("3"));
+    assert!(record.invocations >= 3, "{}", record.invocations);
+}
+
+#[tokio::test]
+async fn stop_ends_a_running_execution_and_its_token() {
+    let engine = engine();
+    let ids = callback_function(&engine, "Forever", None, None);
+    let arn = start(&engine, "Forever", "{}").await;
+    let id = callback_id(ids).await;
+    let error = durable_engine::model::ErrorObject::message("operator stop");
+    engine.stop(&arn, Some(error)).await.unwrap();
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Stopped);
+    assert_eq!(
+        record.error.unwrap().error_message.as_deref(),
+        Some("operator stop")
+    );
+    assert_eq!(count(&engine, &arn, "ExecutionStopped").await, 1);
+    assert!(matches!(
+        engine.callback_succeed(&id, None).await,
+        Err(Error::CallbackTimeout(_))
+    ));
+    engine
+        .stop(&arn, None)
+        .await
+        .expect("stopping again changes nothing");
+}
+
+#[tokio::test]
+async fn an_execution_past_its_timeout_times_out() {
+    let engine = common::engine_with(durable_engine::EngineOptions::default());
+    durable(
+        &engine,
+        "Slow",
+        DurableConfig {
+            execution_timeout: 1,
+            retention_days: 1,
+        },
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            ctx.wait(Duration::from_secs(30)).name("long").await?;
+            Ok(())
+        },
+    );
+    let started = tokio::time::Instant::now();
+    let record = run(&engine, "Slow", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::TimedOut);
+    assert_eq!(
+        record.error.unwrap().error_message.as_deref(),
+        Some("Execution timed out after 1 seconds.")
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(count(&engine, &record.arn, "ExecutionTimedOut").await, 1);
+}
+
+#[tokio::test]
+async fn a_failed_invocation_is_retried_and_the_execution_carries_on() {
+    let engine = engine();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&attempts);
+    durable(
+        &engine,
+        "Crashy",
+        config(),
+        move |_: serde_json::Value, ctx: DurableContext| {
+            let counter = Arc::clone(&counter);
+            async move {
+                let value = ctx.step(|_| async { Ok(5_u32) }).name("before").await?;
+                assert!(
+                    counter.fetch_add(1, Ordering::SeqCst) >= 1,
+                    "the first invocation crashes"
+                );
+                Ok(value)
+            }
+        },
+    );
+    let record = run(&engine, "Crashy", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    assert_eq!(record.result.as_deref(), Some("5"));
+    assert_eq!(record.invocations, 2);
+    let history = engine
+        .history(&record.arn, None, None, false, true)
+        .await
+        .unwrap();
+    let crashed = history
+        .events
+        .iter()
+        .filter(|e| e.event_type == "InvocationCompleted")
+        .filter(|e| {
+            serde_json::to_value(e).unwrap()["InvocationCompletedDetails"]
+                .get("Error")
+                .is_some()
+        })
+        .count();
+    assert_eq!(crashed, 1);
+    assert_eq!(
+        count(&engine, &record.arn, "StepStarted").await,
+        1,
+        "the recorded step did not run again"
+    );
+}
+
+#[tokio::test]
+async fn many_operations_are_served_in_pages() {
+    let engine = common::engine_with(durable_engine::EngineOptions {
+        time_scale: 0.01,
+        envelope_page_items: 40,
+        ..durable_engine::EngineOptions::default()
+    });
+    durable(
+        &engine,
+        "Long",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            let mut total = 0_u64;
+            for n in 0..250_u64 {
+                total += ctx.step(move |_| async move { Ok(n) }).await?;
+            }
+            ctx.wait(Duration::from_secs(1)).await?;
+            Ok(total)
+        },
+    );
+    let record = run(&engine, "Long", "{}").await;
+    assert_eq!(
+        record.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        record.error
+    );
+    assert_eq!(record.result.as_deref(), Some("31125"));
+    let stats = engine.stats();
+    assert!(stats.checkpoints >= 500);
+    assert_eq!(
+        stats.state_reads, 3,
+        "the second invocation read 252 operations 100 at a time: {stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn progress_is_published_for_each_operation() {
+    let engine = engine();
+    durable(
+        &engine,
+        "Watched",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            ctx.step(|_| async { Ok(1) }).name("one").await?;
+            Ok(())
+        },
+    );
+    let mut progress = engine.subscribe();
+    let record = run(&engine, "Watched", "{}").await;
+    let mut seen = Vec::new();
+    while let Ok(event) = progress.try_recv() {
+        if let Progress::Operation { name, status, .. } = event {
+            seen.push((name, status));
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("one".to_owned(), OperationStatus::Started),
+            ("one".to_owned(), OperationStatus::Succeeded)
+        ]
+    );
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+}
