@@ -1,0 +1,138 @@
+//! The order system end to end on the engine, in process.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use durable_engine::model::ExecutionStatus;
+use durable_engine::store::SqliteStore;
+use durable_engine::{Engine, EngineOptions, StartRequest};
+use orders_cli::system::{self, WorkerSettings};
+
+fn engine(time_scale: f64) -> Engine {
+    let engine = Engine::new(
+        EngineOptions {
+            time_scale,
+            ..EngineOptions::default()
+        },
+        Arc::new(SqliteStore::in_memory().unwrap()),
+    );
+    system::register(&engine, &WorkerSettings::default()).unwrap();
+    engine
+}
+
+async fn order(
+    engine: &Engine,
+    payload: &str,
+) -> (
+    serde_json::Value,
+    durable_engine::execution::ExecutionRecord,
+) {
+    let started = engine
+        .start(StartRequest {
+            function: "ParallelProcessor".to_owned(),
+            qualifier: Some("prod".to_owned()),
+            name: None,
+            input: payload.as_bytes().to_vec(),
+        })
+        .await
+        .unwrap();
+    let record = tokio::time::timeout(Duration::from_secs(30), engine.wait(&started.arn))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        record.error
+    );
+    let result = serde_json::from_str(record.result.as_deref().unwrap()).unwrap();
+    (result, record)
+}
+
+/// An amount, compared as an exact decimal (JSON numbers or their text).
+fn money(value: &serde_json::Value) -> order_domain::Money {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+        .parse()
+        .unwrap()
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../../examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
+    let engine = engine(1.0);
+    let (result, record) = order(&engine, &example("seed-order.json")).await;
+    assert_eq!(result["success"], true);
+    assert_eq!(result["result"]["status"], "CONFIRMED");
+    assert_eq!(
+        money(&result["result"]["totals"]["total"]),
+        money(&"130.68".into())
+    );
+    let processing = result["processingTimeMs"].as_u64().unwrap();
+    assert!(
+        (1_200..5_000).contains(&processing),
+        "the 1 s wait and the 200 ms payment are in it: {processing}"
+    );
+    assert_eq!(
+        record.invocations, 2,
+        "one invocation up to the wait, one after it"
+    );
+    let stats = engine.stats();
+    assert_eq!(stats.executions, 1);
+    assert_eq!(stats.plain_invocations, 4, "each worker once");
+}
+
+#[tokio::test]
+async fn the_seed_tests_give_spec_answers_on_the_engine() {
+    let engine = engine(0.01);
+    for (file, total, tax) in [
+        ("seed-order.json", "130.68", "7.97"),
+        ("test-ny.json", "112.24", "4.00"),
+        ("test-bulk.json", "389.63", "21.24"),
+    ] {
+        let (result, _) = order(&engine, &example(file)).await;
+        assert_eq!(result["success"], true, "{file}");
+        assert_eq!(
+            money(&result["result"]["totals"]["total"]),
+            money(&total.into()),
+            "{file}"
+        );
+        assert_eq!(
+            money(&result["result"]["tax"]["amount"]),
+            money(&tax.into()),
+            "{file}"
+        );
+    }
+    let (invalid, record) = order(&engine, &example("test-invalid.json")).await;
+    assert_eq!(invalid["success"], false);
+    assert_eq!(invalid["error"]["name"], "ValidationError");
+    assert_eq!(invalid["error"]["field"], "items");
+    assert_eq!(record.invocations, 1);
+}
+
+#[tokio::test]
+async fn an_order_costs_a_known_number_of_checkpoints() {
+    let engine = engine(0.01);
+    order(&engine, &example("seed-order.json")).await;
+    let stats = engine.stats();
+    // validate-input, calculate-subtotal, validate-results, calculate-final-totals and finalize-order
+    // start and succeed (10); the parallel, four branches and four worker steps start and succeed (18);
+    // the wait starts (1).
+    assert_eq!(stats.checkpoints, 29, "{stats:?}");
+}
