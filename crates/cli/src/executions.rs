@@ -1,14 +1,18 @@
-//! `orders executions`: reading executions from the store.
+//! `orders executions`: reading executions from a store file or a served
+//! engine. Both give the Lambda API's shapes (`--json` prints them as is).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use durable_engine::execution::ExecutionRecord;
+use durable_engine::api::{ApiRequest, handle};
 use durable_engine::model::Timestamp;
 use durable_engine::store::{ListFilter, SqliteStore};
 use durable_engine::{Engine, EngineOptions};
+use serde_json::Value;
+
+use crate::remote::{Endpoint, segment};
 
 /// `orders executions …`.
 #[derive(Debug, clap::Subcommand)]
@@ -47,57 +51,199 @@ pub enum ExecutionsCommand {
 #[derive(Debug, clap::Args)]
 pub struct Source {
     /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "endpoint")]
     db: Option<PathBuf>,
+    /// A served engine (or any Lambda endpoint) instead of a store file.
+    #[arg(long)]
+    endpoint: Option<String>,
     /// JSON for scripts instead of a table for people.
     #[arg(long)]
     json: bool,
 }
 
+enum Reader {
+    Store(Engine),
+    Remote(Endpoint),
+}
+
 impl Source {
-    fn engine(&self) -> anyhow::Result<Engine> {
-        let db = self.db.clone().unwrap_or_else(crate::default_db);
-        if !db.exists() {
-            anyhow::bail!(
-                "no store at {} (run `orders invoke` first, or pass --db)",
-                db.display()
-            );
+    fn reader(&self) -> anyhow::Result<Reader> {
+        if let Some(endpoint) = &self.endpoint {
+            return Ok(Reader::Remote(Endpoint::new(endpoint)));
         }
+        let db = self.db.clone().unwrap_or_else(crate::default_db);
+        anyhow::ensure!(
+            db.exists(),
+            "no store at {} (run `orders invoke` first, or pass --db or --endpoint)",
+            db.display()
+        );
         let store = SqliteStore::open(&db)
             .with_context(|| format!("cannot open the store {}", db.display()))?;
-        Ok(Engine::new(EngineOptions::default(), Arc::new(store)))
+        Ok(Reader::Store(Engine::new(
+            EngineOptions::default(),
+            Arc::new(store),
+        )))
     }
 }
 
-fn time(timestamp: Option<Timestamp>) -> String {
-    timestamp.map(Timestamp::to_rfc3339).unwrap_or_default()
+impl Reader {
+    /// One GET of the Lambda API, from the store or the endpoint.
+    async fn get(&self, path: &str, query: Option<String>) -> anyhow::Result<Value> {
+        match self {
+            Self::Remote(endpoint) => {
+                let uri = query.map_or_else(|| path.to_owned(), |query| format!("{path}?{query}"));
+                endpoint.call(http::Method::GET, &uri, None).await
+            }
+            Self::Store(engine) => {
+                let response = handle(
+                    engine,
+                    ApiRequest {
+                        method: http::Method::GET,
+                        path: path.to_owned(),
+                        query,
+                        headers: http::HeaderMap::new(),
+                        body: bytes::Bytes::new(),
+                    },
+                )
+                .await;
+                let body: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+                if response.status >= 300 {
+                    let message = body
+                        .get("Message")
+                        .or_else(|| body.get("message"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    anyhow::bail!("{message}");
+                }
+                Ok(body)
+            }
+        }
+    }
+
+    async fn list(&self, function: Option<String>, limit: usize) -> anyhow::Result<Vec<Value>> {
+        let functions = match (function, self) {
+            (Some(function), _) => vec![function],
+            (None, Self::Store(engine)) => {
+                let records = engine
+                    .store()
+                    .list(ListFilter {
+                        limit,
+                        ..ListFilter::default()
+                    })
+                    .await?;
+                return Ok(records
+                    .iter()
+                    .map(|record| {
+                        serde_json::json!({
+                            "DurableExecutionArn": record.arn,
+                            "DurableExecutionName": record.name,
+                            "FunctionArn": record.function_arn,
+                            "Status": record.status,
+                            "StartTimestamp": record.start,
+                            "EndTimestamp": record.end,
+                        })
+                    })
+                    .collect());
+            }
+            (None, Self::Remote(_)) => {
+                let listed = self.get("/2015-03-31/functions", None).await?;
+                field(&listed, "Functions")
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|function| function.get("DurableConfig").is_some())
+                    .filter_map(|function| {
+                        field(function, "FunctionName").as_str().map(str::to_owned)
+                    })
+                    .collect()
+            }
+        };
+        let mut executions = Vec::new();
+        for function in functions {
+            let path = format!(
+                "/2025-12-01/functions/{}/durable-executions",
+                segment(&function)
+            );
+            let page = self
+                .get(&path, Some(format!("MaxItems={}", limit.min(1000))))
+                .await?;
+            executions.extend(
+                field(&page, "DurableExecutions")
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        executions.sort_by(|a, b| {
+            field(b, "StartTimestamp")
+                .as_f64()
+                .partial_cmp(&field(a, "StartTimestamp").as_f64())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        executions.truncate(limit);
+        Ok(executions)
+    }
+
+    async fn history(&self, arn: &str) -> anyhow::Result<Vec<Value>> {
+        let path = format!("/2025-12-01/durable-executions/{}/history", segment(arn));
+        let mut events = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let query = match &marker {
+                Some(marker) => format!("MaxItems=1000&Marker={}", segment(marker)),
+                None => "MaxItems=1000".to_owned(),
+            };
+            let page = self.get(&path, Some(query)).await?;
+            events.extend(
+                field(&page, "Events")
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            match field(&page, "NextMarker").as_str() {
+                Some(next) => marker = Some(next.to_owned()),
+                None => return Ok(events),
+            }
+        }
+    }
 }
 
-fn duration(record: &ExecutionRecord) -> String {
-    record
-        .end
-        .map(|end| format!("{} ms", end.millis() - record.start.millis()))
-        .unwrap_or_else(|| "-".to_owned())
+/// The member `key` of `value` (`null` when absent).
+fn field<'a>(value: &'a Value, key: &str) -> &'a Value {
+    value.get(key).unwrap_or(&Value::Null)
 }
 
-fn summary(record: &ExecutionRecord) -> serde_json::Value {
-    serde_json::json!({
-        "DurableExecutionArn": record.arn,
-        "DurableExecutionName": record.name,
-        "FunctionName": record.function_name,
-        "Version": record.version,
-        "Status": record.status,
-        "StartTimestamp": record.start,
-        "EndTimestamp": record.end,
-        "Invocations": record.invocations,
+/// An API timestamp (epoch seconds) as RFC 3339.
+fn time(value: &Value) -> String {
+    value.as_f64().map_or_else(String::new, |seconds| {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "epoch milliseconds fit an i64"
+        )]
+        let millis = (seconds * 1000.0).round() as i64;
+        Timestamp::from_millis(millis).to_rfc3339()
     })
+}
+
+fn duration(execution: &Value) -> String {
+    match (
+        field(execution, "StartTimestamp").as_f64(),
+        field(execution, "EndTimestamp").as_f64(),
+    ) {
+        (Some(start), Some(end)) => format!("{:.0} ms", (end - start) * 1000.0),
+        _ => "-".to_owned(),
+    }
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("-")
 }
 
 /// Runs `orders executions …`.
 ///
 /// # Errors
 ///
-/// When the store cannot be read or the execution does not exist.
+/// When the source cannot be read or the execution does not exist.
 pub async fn run(command: ExecutionsCommand) -> anyhow::Result<ExitCode> {
     match command {
         ExecutionsCommand::List {
@@ -105,98 +251,81 @@ pub async fn run(command: ExecutionsCommand) -> anyhow::Result<ExitCode> {
             function,
             limit,
         } => {
-            let engine = source.engine()?;
-            let records = engine
-                .store()
-                .list(ListFilter {
-                    function_name: function,
-                    limit,
-                    ..ListFilter::default()
-                })
-                .await?;
+            let executions = source.reader()?.list(function, limit).await?;
             if source.json {
-                let list: Vec<_> = records.iter().map(summary).collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
                 println!(
-                    "{:<28} {:<10} {:<26} {:>10}  ARN",
-                    "NAME", "STATUS", "STARTED", "DURATION"
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "DurableExecutions": executions })
+                    )?
                 );
-                for record in &records {
-                    println!(
-                        "{:<28} {:<10} {:<26} {:>10}  {}",
-                        record.name,
-                        record.status.as_str(),
-                        time(Some(record.start)),
-                        duration(record),
-                        record.arn
-                    );
-                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:<36} {:<10} {:<26} {:>10}  ARN",
+                "NAME", "STATUS", "STARTED", "DURATION"
+            );
+            for execution in &executions {
+                println!(
+                    "{:<36} {:<10} {:<26} {:>10}  {}",
+                    text(field(execution, "DurableExecutionName")),
+                    text(field(execution, "Status")),
+                    time(field(execution, "StartTimestamp")),
+                    duration(execution),
+                    text(field(execution, "DurableExecutionArn"))
+                );
             }
         }
         ExecutionsCommand::Get { source, arn } => {
-            let engine = source.engine()?;
-            let record = engine.execution(&arn).await?;
+            let path = format!("/2025-12-01/durable-executions/{}", segment(&arn));
+            let execution = source.reader()?.get(&path, None).await?;
             if source.json {
-                let mut body = summary(&record);
-                if let Some(members) = body.as_object_mut() {
-                    members.insert("InputPayload".to_owned(), record.input.clone().into());
-                    members.insert("Result".to_owned(), record.result.clone().into());
-                    members.insert("Error".to_owned(), serde_json::to_value(&record.error)?);
-                }
-                println!("{}", serde_json::to_string_pretty(&body)?);
-            } else {
-                println!("arn:         {}", record.arn);
-                println!("name:        {}", record.name);
-                println!("function:    {}:{}", record.function_name, record.version);
-                println!("status:      {}", record.status);
-                println!("started:     {}", time(Some(record.start)));
-                println!("ended:       {}", time(record.end));
-                println!("duration:    {}", duration(&record));
-                println!("invocations: {}", record.invocations);
-                println!("input:       {}", record.input);
-                if let Some(result) = &record.result {
-                    println!("result:      {result}");
-                }
-                if let Some(error) = &record.error {
-                    println!("error:       {}", serde_json::to_string(error)?);
-                }
+                println!("{}", serde_json::to_string_pretty(&execution)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "arn:       {}",
+                text(field(&execution, "DurableExecutionArn"))
+            );
+            println!(
+                "name:      {}",
+                text(field(&execution, "DurableExecutionName"))
+            );
+            println!("function:  {}", text(field(&execution, "FunctionArn")));
+            println!("status:    {}", text(field(&execution, "Status")));
+            println!("started:   {}", time(field(&execution, "StartTimestamp")));
+            println!("ended:     {}", time(field(&execution, "EndTimestamp")));
+            println!("duration:  {}", duration(&execution));
+            println!("input:     {}", text(field(&execution, "InputPayload")));
+            if let Some(result) = field(&execution, "Result").as_str() {
+                println!("result:    {result}");
+            }
+            if let Some(error) = execution.get("Error") {
+                println!("error:     {error}");
             }
         }
         ExecutionsCommand::History { source, arn } => {
-            let engine = source.engine()?;
-            let mut events = Vec::new();
-            let mut marker: Option<String> = None;
-            loop {
-                let page = engine
-                    .history(&arn, marker.as_deref(), Some(1000), false, true)
-                    .await?;
-                events.extend(page.events);
-                match page.next_marker {
-                    Some(next) => marker = Some(next),
-                    None => break,
-                }
-            }
+            let events = source.reader()?.history(&arn).await?;
             if source.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({ "Events": events }))?
                 );
-            } else {
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:>4}  {:<26} {:<24} {:<24} SUBTYPE",
+                "ID", "TIME", "EVENT", "NAME"
+            );
+            for event in &events {
                 println!(
-                    "{:>4}  {:<26} {:<24} {:<24} SUBTYPE",
-                    "ID", "TIME", "EVENT", "NAME"
+                    "{:>4}  {:<26} {:<24} {:<24} {}",
+                    field(event, "EventId"),
+                    time(field(event, "EventTimestamp")),
+                    text(field(event, "EventType")),
+                    text(field(event, "Name")),
+                    field(event, "SubType").as_str().unwrap_or("")
                 );
-                for event in &events {
-                    println!(
-                        "{:>4}  {:<26} {:<24} {:<24} {}",
-                        event.event_id,
-                        event.event_timestamp.to_rfc3339(),
-                        event.event_type,
-                        event.name.as_deref().unwrap_or("-"),
-                        event.sub_type.as_deref().unwrap_or("")
-                    );
-                }
             }
         }
     }

@@ -11,7 +11,7 @@ use durable_engine::store::SqliteStore;
 use durable_engine::{Engine, EngineOptions, Progress, StartRequest};
 use order_domain::inventory::Catalog;
 
-use crate::system::{self, WorkerSettings};
+use crate::system;
 
 /// Arguments of `orders invoke`.
 #[derive(Debug, clap::Args)]
@@ -63,16 +63,13 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         std::fs::read(&args.payload)
             .with_context(|| format!("cannot read the order {}", args.payload.display()))?
     };
-    let catalog = args
-        .catalog
-        .as_ref()
-        .map(|path| {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Catalog::from_json(&text)
-                .with_context(|| format!("{} is not a catalog", path.display()))
-        })
-        .transpose()?;
+    // The inventory worker reads the catalog itself; check it here, where the error is clear.
+    if let Some(path) = &args.catalog {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Catalog::from_json(&text)
+            .with_context(|| format!("{} is not a catalog", path.display()))?;
+    }
     if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
         anyhow::bail!(
             "--time-scale must be a number from 0 up, not {}",
@@ -89,11 +86,17 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         },
         Arc::new(store),
     );
-    let settings = WorkerSettings {
-        latency: args.latency.iter().copied().collect(),
-        catalog,
-    };
-    system::register(&engine, &settings)?;
+    let functions = system::built_in(
+        &args.latency.iter().copied().collect(),
+        args.catalog.as_ref(),
+    );
+    system::register(
+        &engine,
+        &functions,
+        &std::collections::BTreeMap::new(),
+        None,
+    )
+    .await?;
     let progress = engine.subscribe();
     let resumed = engine
         .recover()

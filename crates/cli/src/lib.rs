@@ -5,9 +5,13 @@
 //! orders executions list | get ARN | history ARN       read the store
 //! ```
 
+pub mod control;
 pub mod executions;
 pub mod invoke;
+pub mod remote;
+pub mod serve;
 pub mod system;
+pub mod template;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,9 +32,42 @@ pub enum Command {
     /// Runs one order end to end on the embedded engine and prints the
     /// execution's result on stdout.
     Invoke(invoke::InvokeArgs),
-    /// Reads executions from the store.
+    /// Reads executions from the store, or from a served engine.
     #[command(subcommand)]
     Executions(executions::ExecutionsCommand),
+    /// Serves the engine as a local Lambda endpoint for the `aws` CLI, boto3,
+    /// the AWS SDKs and functions built for Lambda.
+    Serve(serve::ServeArgs),
+    /// Completes, fails or heartbeats a callback on a served engine.
+    #[command(subcommand)]
+    Callback(control::CallbackCommand),
+    /// Stops an execution on a served engine.
+    Stop {
+        /// The execution's ARN.
+        arn: String,
+        /// Why it is stopped.
+        #[arg(long)]
+        error_message: Option<String>,
+        /// The endpoint.
+        #[command(flatten)]
+        target: control::Target,
+    },
+    /// Pauses an execution on a served engine: no invocation starts until it is resumed.
+    Pause {
+        /// The execution's ARN.
+        arn: String,
+        /// The endpoint.
+        #[command(flatten)]
+        target: control::Target,
+    },
+    /// Resumes a paused execution on a served engine.
+    Resume {
+        /// The execution's ARN.
+        arn: String,
+        /// The endpoint.
+        #[command(flatten)]
+        target: control::Target,
+    },
 }
 
 /// Where the engine keeps its data unless `--db` says otherwise:
@@ -52,5 +89,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Invoke(args) => invoke::run(args).await,
         Command::Executions(command) => executions::run(command).await,
+        Command::Serve(args) => serve::run(args).await,
+        Command::Callback(command) => control::callback(command).await,
+        Command::Stop {
+            arn,
+            error_message,
+            target,
+        } => control::control(control::Control::Stop, &arn, error_message, &target).await,
+        Command::Pause { arn, target } => {
+            control::control(control::Control::Pause, &arn, None, &target).await
+        }
+        Command::Resume { arn, target } => {
+            control::control(control::Control::Resume, &arn, None, &target).await
+        }
     }
 }

@@ -1,6 +1,8 @@
-//! The order system, registered in the engine's process.
+//! The functions an engine runs: the order system's five, in process or as
+//! separate processes, described by the SAM template or built in.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,35 +11,32 @@ use durable_engine::Engine;
 use durable_engine::functions::{
     DurableConfig, Function, FunctionConfig, FunctionHandler, in_process,
 };
+use durable_engine::process::{ProcessConfig, external};
 use order_domain::Worker;
-use order_domain::inventory::Catalog;
 use order_functions::{
-    InventoryCheck, LambdaWorkerClient, ParallelProcessor, PaymentValidation, ProcessorOptions,
-    ShippingCalculation, TaxCalculation, WorkerFunction, WorkerFunctions, default_latency,
+    CATALOG_VARIABLE, InventoryCheck, LATENCY_VARIABLE, LambdaWorkerClient, ParallelProcessor,
+    PaymentValidation, ProcessorOptions, ShippingCalculation, TaxCalculation, WorkerFunction,
+    WorkerFunctions,
 };
 use serde_json::value::RawValue;
 
-/// The orchestrator's name.
+use crate::template::TemplateFunction;
+
+/// The orchestrator's name when built in.
 pub const PROCESSOR: &str = "ParallelProcessor";
 
 /// The alias the orchestrator is invoked through.
 pub const ALIAS: &str = "prod";
 
-/// How the in-process workers behave.
-#[derive(Debug, Clone, Default)]
-pub struct WorkerSettings {
-    /// Simulated latency per worker (the seed's when absent).
-    pub latency: BTreeMap<Worker, Duration>,
-    /// A catalog replacing the built-in one.
-    pub catalog: Option<Catalog>,
-}
+/// The cargo-lambda binaries of the order system, each runnable in process.
+const PROCESSOR_BINARY: &str = "parallel-processor";
 
-impl WorkerSettings {
-    fn latency(&self, worker: Worker) -> Duration {
-        self.latency
-            .get(&worker)
-            .copied()
-            .unwrap_or_else(|| default_latency(worker))
+fn worker_binary(worker: Worker) -> &'static str {
+    match worker {
+        Worker::Inventory => "inventory-check",
+        Worker::Payment => "payment-validation",
+        Worker::Shipping => "shipping-calculation",
+        Worker::Tax => "tax-calculation",
     }
 }
 
@@ -62,6 +61,178 @@ pub fn parse_latency(text: &str) -> anyhow::Result<(Worker, Duration)> {
     Ok((worker, Duration::from_millis(millis)))
 }
 
+/// The order system built in: the five functions under their own names
+/// (`ParallelProcessor`, `InventoryCheck`, …), the orchestrator durable
+/// with the alias `prod`, the workers with `latency` (the seed's when absent)
+/// and `catalog`.
+#[must_use]
+pub fn built_in(
+    latency: &BTreeMap<Worker, Duration>,
+    catalog: Option<&PathBuf>,
+) -> Vec<TemplateFunction> {
+    let mut processor_environment: BTreeMap<String, String> = Worker::ALL
+        .into_iter()
+        .map(|worker| {
+            (
+                WorkerFunctions::variable(worker).to_owned(),
+                worker.function_name().to_owned(),
+            )
+        })
+        .collect();
+    processor_environment.insert("RUST_LOG".to_owned(), "info".to_owned());
+    let mut functions = vec![TemplateFunction {
+        logical_id: format!("{PROCESSOR}Function"),
+        name: PROCESSOR.to_owned(),
+        binary: Some(PROCESSOR_BINARY.to_owned()),
+        code: PathBuf::from("."),
+        runtime: None,
+        handler: None,
+        durable: Some(DurableConfig {
+            execution_timeout: 300,
+            retention_days: 7,
+        }),
+        alias: Some(ALIAS.to_owned()),
+        timeout: Duration::from_secs(60),
+        environment: processor_environment,
+    }];
+    for worker in Worker::ALL {
+        let mut environment = BTreeMap::new();
+        if let Some(latency) = latency.get(&worker) {
+            environment.insert(LATENCY_VARIABLE.to_owned(), latency.as_millis().to_string());
+        }
+        if let (Worker::Inventory, Some(catalog)) = (worker, catalog) {
+            environment.insert(CATALOG_VARIABLE.to_owned(), catalog.display().to_string());
+        }
+        functions.push(TemplateFunction {
+            logical_id: format!("{}Function", worker.function_name()),
+            name: worker.function_name().to_owned(),
+            binary: Some(worker_binary(worker).to_owned()),
+            code: PathBuf::from("."),
+            runtime: None,
+            handler: None,
+            durable: None,
+            alias: None,
+            timeout: Duration::from_secs(10),
+            environment,
+        });
+    }
+    functions
+}
+
+/// How one function runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hosted {
+    /// In the engine's process.
+    InProcess,
+    /// As this command, through the Runtime API.
+    Process(Vec<String>),
+}
+
+/// Registers `functions` in `engine`. A function named in `commands` runs as
+/// that command; one whose code directory holds a `bootstrap` runs it; a
+/// Python function runs under `awslambdaric`; the order system's binaries run
+/// in process. External processes reach the engine at `endpoint`.
+///
+/// # Errors
+///
+/// When a function cannot be run at all, naming it.
+pub async fn register(
+    engine: &Engine,
+    functions: &[TemplateFunction],
+    commands: &BTreeMap<String, Vec<String>>,
+    endpoint: Option<&str>,
+) -> anyhow::Result<Vec<(String, Hosted)>> {
+    let mut hosted = Vec::new();
+    for function in functions {
+        let command = commands
+            .get(&function.name)
+            .cloned()
+            .or_else(|| process_command(function));
+        let (handler, how) = match command {
+            Some(command) => {
+                let endpoint = endpoint.with_context(|| {
+                    format!(
+                        "function {} runs as a process, which needs the engine served over HTTP",
+                        function.name
+                    )
+                })?;
+                let config = ProcessConfig {
+                    command: command.clone(),
+                    directory: function.code.clone(),
+                    environment: process_environment(engine, function, endpoint),
+                    timeout: function.timeout,
+                };
+                let handler = external(&function.name, config).await.with_context(|| {
+                    format!("function {}: cannot open its Runtime API", function.name)
+                })?;
+                (handler, Hosted::Process(command))
+            }
+            None => (in_process_handler(engine, function)?, Hosted::InProcess),
+        };
+        let mut config = match function.durable {
+            Some(durable) => FunctionConfig::durable(function.name.clone(), durable),
+            None => FunctionConfig::plain(function.name.clone()),
+        }
+        .with_timeout(function.timeout);
+        config.environment.clone_from(&function.environment);
+        if let Some(alias) = &function.alias {
+            config = config.with_alias(alias.clone());
+        }
+        engine.register(Function::new(config, handler));
+        hosted.push((function.name.clone(), how));
+    }
+    Ok(hosted)
+}
+
+/// The command that runs `function` as a process, if it has one.
+fn process_command(function: &TemplateFunction) -> Option<Vec<String>> {
+    if let Some(bootstrap) = function.bootstrap() {
+        return Some(vec![bootstrap.display().to_string()]);
+    }
+    let python = function
+        .runtime
+        .as_deref()
+        .is_some_and(|runtime| runtime.starts_with("python"));
+    match (&function.handler, python) {
+        (Some(handler), true) => Some(vec![
+            "python3".to_owned(),
+            "-m".to_owned(),
+            "awslambdaric".to_owned(),
+            handler.clone(),
+        ]),
+        _ => None,
+    }
+}
+
+fn process_environment(
+    engine: &Engine,
+    function: &TemplateFunction,
+    endpoint: &str,
+) -> BTreeMap<String, String> {
+    let region = engine.options().region.clone();
+    let mut environment = BTreeMap::from([
+        ("AWS_ENDPOINT_URL_LAMBDA".to_owned(), endpoint.to_owned()),
+        ("AWS_REGION".to_owned(), region.clone()),
+        ("AWS_DEFAULT_REGION".to_owned(), region),
+        ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
+            "256".to_owned(),
+        ),
+        ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
+        (
+            "_HANDLER".to_owned(),
+            function
+                .handler
+                .clone()
+                .unwrap_or_else(|| "bootstrap".to_owned()),
+        ),
+    ]);
+    environment.extend(function.environment.clone());
+    environment
+}
+
 fn worker<W: WorkerFunction>(function: W) -> Arc<dyn FunctionHandler> {
     let function = Arc::new(function);
     in_process(move |event: lambda_runtime::LambdaEvent<Box<RawValue>>| {
@@ -70,67 +241,51 @@ fn worker<W: WorkerFunction>(function: W) -> Arc<dyn FunctionHandler> {
     })
 }
 
-/// Registers the five functions of the order system in `engine`: the
-/// orchestrator (durable, alias `prod`, its Lambda client pointed at the
-/// engine) and the four workers.
-///
-/// # Errors
-///
-/// When the orchestrator cannot be built.
-pub fn register(engine: &Engine, settings: &WorkerSettings) -> anyhow::Result<()> {
-    let lambda = durable_engine::transport::lambda_client(engine);
-    let processor = ParallelProcessor::new(
-        LambdaWorkerClient::new(lambda.clone()),
-        ProcessorOptions::new(WorkerFunctions::by_name()),
-    );
-    let service = processor
-        .into_service(lambda)
-        .map_err(|error| anyhow::anyhow!("the orchestrator could not be built: {error}"))?;
-    let service = Arc::new(service);
-    let handler = in_process(
-        move |event: lambda_runtime::LambdaEvent<aws_durable_execution_sdk::InvocationPayload>| {
-            let service = Arc::clone(&service);
-            async move { service(event).await }
-        },
-    );
-    engine.register(Function::new(
-        FunctionConfig::durable(
-            PROCESSOR,
-            DurableConfig {
-                execution_timeout: 300,
-                retention_days: 7,
-            },
-        )
-        .with_alias(ALIAS),
-        handler,
-    ));
-    let catalog = settings.catalog.clone().unwrap_or_default();
-    let workers: [(Worker, Arc<dyn FunctionHandler>); 4] = [
-        (
-            Worker::Inventory,
-            worker(InventoryCheck::new(
-                catalog,
-                settings.latency(Worker::Inventory),
-            )),
+/// The order system's function `function.binary`, in process, configured by
+/// `function.environment` as its binary would be by its process environment.
+fn in_process_handler(
+    engine: &Engine,
+    function: &TemplateFunction,
+) -> anyhow::Result<Arc<dyn FunctionHandler>> {
+    let environment = &function.environment;
+    let context = || format!("function {}", function.name);
+    let error = |error: lambda_runtime::Error| anyhow::anyhow!("{}: {error}", context());
+    let handler = match function.binary.as_deref() {
+        Some(PROCESSOR_BINARY) => {
+            let options = ProcessorOptions::from_vars(environment).with_context(context)?;
+            let lambda = durable_engine::transport::lambda_client(engine);
+            let processor =
+                ParallelProcessor::new(LambdaWorkerClient::new(lambda.clone()), options);
+            let service = processor
+                .into_service(lambda)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", context()))?;
+            let service = Arc::new(service);
+            in_process(
+                move |event: lambda_runtime::LambdaEvent<
+                    aws_durable_execution_sdk::InvocationPayload,
+                >| {
+                    let service = Arc::clone(&service);
+                    async move { service(event).await }
+                },
+            )
+        }
+        Some("inventory-check") => worker(InventoryCheck::from_vars(environment).map_err(error)?),
+        Some("payment-validation") => {
+            worker(PaymentValidation::from_vars(environment).map_err(error)?)
+        }
+        Some("shipping-calculation") => {
+            worker(ShippingCalculation::from_vars(environment).map_err(error)?)
+        }
+        Some("tax-calculation") => worker(TaxCalculation::from_vars(environment).map_err(error)?),
+        other => anyhow::bail!(
+            "function {}: no bootstrap in {} and no in-process handler for {}; build it (sam build) or give it a command",
+            function.name,
+            function.code.display(),
+            other.map_or_else(
+                || "a function without a cargo-lambda Binary".to_owned(),
+                |binary| format!("binary {binary}")
+            )
         ),
-        (
-            Worker::Payment,
-            worker(PaymentValidation::new(settings.latency(Worker::Payment))),
-        ),
-        (
-            Worker::Shipping,
-            worker(ShippingCalculation::new(settings.latency(Worker::Shipping))),
-        ),
-        (
-            Worker::Tax,
-            worker(TaxCalculation::new(settings.latency(Worker::Tax))),
-        ),
-    ];
-    for (worker, handler) in workers {
-        engine.register(Function::new(
-            FunctionConfig::plain(worker.function_name()).with_timeout(Duration::from_secs(10)),
-            handler,
-        ));
-    }
-    Ok(())
+    };
+    Ok(handler)
 }

@@ -13,9 +13,9 @@ use std::time::Duration;
 use durable_engine::model::ExecutionStatus;
 use durable_engine::store::SqliteStore;
 use durable_engine::{Engine, EngineOptions, StartRequest};
-use orders_cli::system::{self, WorkerSettings};
+use orders_cli::system;
 
-fn engine(time_scale: f64) -> Engine {
+async fn engine(time_scale: f64) -> Engine {
     let engine = Engine::new(
         EngineOptions {
             time_scale,
@@ -23,7 +23,15 @@ fn engine(time_scale: f64) -> Engine {
         },
         Arc::new(SqliteStore::in_memory().unwrap()),
     );
-    system::register(&engine, &WorkerSettings::default()).unwrap();
+    let functions = system::built_in(&std::collections::BTreeMap::new(), None);
+    system::register(
+        &engine,
+        &functions,
+        &std::collections::BTreeMap::new(),
+        None,
+    )
+    .await
+    .unwrap();
     engine
 }
 
@@ -76,7 +84,7 @@ fn example(name: &str) -> String {
 
 #[tokio::test]
 async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
-    let engine = engine(1.0);
+    let engine = engine(1.0).await;
     let (result, record) = order(&engine, &example("seed-order.json")).await;
     assert_eq!(result["success"], true);
     assert_eq!(result["result"]["status"], "CONFIRMED");
@@ -100,7 +108,7 @@ async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
 
 #[tokio::test]
 async fn the_seed_tests_give_spec_answers_on_the_engine() {
-    let engine = engine(0.01);
+    let engine = engine(0.01).await;
     for (file, total, tax) in [
         ("seed-order.json", "130.68", "7.97"),
         ("test-ny.json", "112.24", "4.00"),
@@ -128,7 +136,7 @@ async fn the_seed_tests_give_spec_answers_on_the_engine() {
 
 #[tokio::test]
 async fn an_order_costs_a_known_number_of_checkpoints() {
-    let engine = engine(0.01);
+    let engine = engine(0.01).await;
     order(&engine, &example("seed-order.json")).await;
     let stats = engine.stats();
     // validate-input, calculate-subtotal, validate-results, calculate-final-totals and finalize-order

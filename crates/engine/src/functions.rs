@@ -144,6 +144,12 @@ impl FunctionFault {
 pub trait FunctionHandler: Send + Sync + 'static {
     /// Runs `invocation` and returns the function's answer (JSON bytes).
     fn invoke(&self, invocation: Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>>;
+
+    /// Whether the handler applies the function's timeout itself (and
+    /// cleans up after it); otherwise the engine stops waiting at the timeout.
+    fn enforces_timeout(&self) -> bool {
+        false
+    }
 }
 
 impl std::fmt::Debug for dyn FunctionHandler {

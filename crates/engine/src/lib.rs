@@ -15,6 +15,7 @@ mod error;
 pub mod execution;
 pub mod functions;
 pub mod model;
+pub mod process;
 pub mod store;
 pub mod transport;
 

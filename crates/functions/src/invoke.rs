@@ -6,7 +6,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use order_domain::Worker;
 
-use crate::settings::{self, SettingsError};
+use crate::settings::{self, SettingsError, Vars};
 
 /// Calls a function by name with a JSON payload and returns its JSON answer.
 ///
@@ -107,8 +107,8 @@ impl WorkerFunctions {
     /// # Errors
     ///
     /// [`SettingsError`] naming the first variable that is unset or empty.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        let read = |worker| settings::required(Self::variable(worker));
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, SettingsError> {
+        let read = |worker| settings::required(vars, Self::variable(worker));
         Ok(Self {
             inventory: read(Worker::Inventory)?,
             payment: read(Worker::Payment)?,

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 use tracing::{debug, info, warn};
 
 use crate::invoke::{InvokeFailure, WorkerClient, WorkerFunctions};
-use crate::settings::{self, SettingsError};
+use crate::settings::{self, SettingsError, Vars};
 
 /// A durable function as the Lambda runtime calls it: the invocation
 /// envelope in, the durable response envelope out.
@@ -112,19 +112,22 @@ impl ProcessorOptions {
     /// # Errors
     ///
     /// [`SettingsError`] naming the variable that is missing or unreadable.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        let defaults = Self::new(WorkerFunctions::from_env()?);
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, SettingsError> {
+        let defaults = Self::new(WorkerFunctions::from_vars(vars)?);
         let max_attempts = settings::parsed_or(
+            vars,
             "WORKER_MAX_ATTEMPTS",
             defaults.retry.max_attempts,
             "a whole number of attempts",
         )?;
         let delay_ms = settings::parsed_or(
+            vars,
             "WORKER_RETRY_DELAY_MS",
             millis(defaults.retry.initial_delay),
             "a whole number of milliseconds",
         )?;
         let timeout_ms = settings::parsed_or(
+            vars,
             "WORKER_TIMEOUT_MS",
             millis(defaults.call_timeout),
             "a whole number of milliseconds",

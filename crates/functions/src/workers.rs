@@ -17,7 +17,7 @@ use order_domain::{AuthorizationCode, Moment, ReservationId, StateCode, Worker};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::settings::{self, SettingsError};
+use crate::settings::{self, SettingsError, Vars};
 
 /// The environment variable that sets a worker's simulated latency, in ms.
 pub const LATENCY_VARIABLE: &str = "SIMULATED_LATENCY_MS";
@@ -47,9 +47,14 @@ pub const fn default_latency(worker: Worker) -> Duration {
     })
 }
 
-fn latency_from_env(worker: Worker) -> Result<Duration, SettingsError> {
+fn latency_from(vars: &dyn Vars, worker: Worker) -> Result<Duration, SettingsError> {
     let default = u64::try_from(default_latency(worker).as_millis()).unwrap_or(u64::MAX);
-    let millis = settings::parsed_or(LATENCY_VARIABLE, default, "a whole number of milliseconds")?;
+    let millis = settings::parsed_or(
+        vars,
+        LATENCY_VARIABLE,
+        default,
+        "a whole number of milliseconds",
+    )?;
     Ok(Duration::from_millis(millis))
 }
 
@@ -131,9 +136,9 @@ impl InventoryCheck {
     /// # Errors
     ///
     /// A message naming the variable or file that cannot be used.
-    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let catalog = match std::env::var(CATALOG_VARIABLE) {
-            Ok(path) if !path.is_empty() => {
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, lambda_runtime::Error> {
+        let catalog = match vars.var(CATALOG_VARIABLE) {
+            Some(path) if !path.is_empty() => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|error| format!("{CATALOG_VARIABLE}={path}: {error}"))?;
                 Catalog::from_json(&text)
@@ -141,7 +146,7 @@ impl InventoryCheck {
             }
             _ => Catalog::default(),
         };
-        Ok(Self::new(catalog, latency_from_env(Worker::Inventory)?))
+        Ok(Self::new(catalog, latency_from(vars, Worker::Inventory)?))
     }
 }
 
@@ -186,8 +191,8 @@ impl PaymentValidation {
     /// # Errors
     ///
     /// A message naming the variable that cannot be used.
-    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
-        Ok(Self::new(latency_from_env(Worker::Payment)?))
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, lambda_runtime::Error> {
+        Ok(Self::new(latency_from(vars, Worker::Payment)?))
     }
 }
 
@@ -230,8 +235,8 @@ impl ShippingCalculation {
     /// # Errors
     ///
     /// A message naming the variable that cannot be used.
-    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
-        Ok(Self::new(latency_from_env(Worker::Shipping)?))
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, lambda_runtime::Error> {
+        Ok(Self::new(latency_from(vars, Worker::Shipping)?))
     }
 }
 
@@ -269,8 +274,8 @@ impl TaxCalculation {
     /// # Errors
     ///
     /// A message naming the variable that cannot be used.
-    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
-        Ok(Self::new(latency_from_env(Worker::Tax)?))
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, lambda_runtime::Error> {
+        Ok(Self::new(latency_from(vars, Worker::Tax)?))
     }
 }
 

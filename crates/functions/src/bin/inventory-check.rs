@@ -7,5 +7,8 @@ use order_functions::{InventoryCheck, serve_worker, telemetry};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    serve_worker(InventoryCheck::from_env()?).await
+    serve_worker(InventoryCheck::from_vars(
+        &order_functions::settings::ProcessEnv,
+    )?)
+    .await
 }

@@ -10,7 +10,7 @@ use order_functions::{LambdaWorkerClient, ParallelProcessor, ProcessorOptions, t
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    let options = ProcessorOptions::from_env()?;
+    let options = ProcessorOptions::from_vars(&order_functions::settings::ProcessEnv)?;
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let lambda = aws_sdk_lambda::Client::new(&config);
     let processor = ParallelProcessor::new(LambdaWorkerClient::new(lambda.clone()), options);

@@ -7,5 +7,8 @@ use order_functions::{PaymentValidation, serve_worker, telemetry};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    serve_worker(PaymentValidation::from_env()?).await
+    serve_worker(PaymentValidation::from_vars(
+        &order_functions::settings::ProcessEnv,
+    )?)
+    .await
 }

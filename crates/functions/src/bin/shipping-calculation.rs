@@ -7,5 +7,8 @@ use order_functions::{ShippingCalculation, serve_worker, telemetry};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    serve_worker(ShippingCalculation::from_env()?).await
+    serve_worker(ShippingCalculation::from_vars(
+        &order_functions::settings::ProcessEnv,
+    )?)
+    .await
 }

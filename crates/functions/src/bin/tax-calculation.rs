@@ -7,5 +7,8 @@ use order_functions::{TaxCalculation, serve_worker, telemetry};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    serve_worker(TaxCalculation::from_env()?).await
+    serve_worker(TaxCalculation::from_vars(
+        &order_functions::settings::ProcessEnv,
+    )?)
+    .await
 }

@@ -1,0 +1,162 @@
+//! `orders serve`: the engine as a local Lambda endpoint.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use durable_engine::store::SqliteStore;
+use durable_engine::{Engine, EngineOptions};
+
+use crate::system::{self, Hosted};
+use crate::template::{self, Stack};
+
+/// Arguments of `orders serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on. Loopback by default: requests are not
+    /// authenticated (signatures are accepted with any credentials).
+    #[arg(long, default_value = "127.0.0.1:9001")]
+    addr: SocketAddr,
+    /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// The SAM template describing the functions [default: ./template.yaml if
+    /// present, else the order system built in].
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// The stack name the template's `${AWS::StackName}` resolves to.
+    #[arg(long, default_value = "orders")]
+    stack_name: String,
+    /// Runs a function as this command, through the Lambda Runtime API
+    /// (NAME=COMMAND; repeatable).
+    #[arg(long = "function", value_name = "NAME=COMMAND", value_parser = parse_command)]
+    functions: Vec<(String, Vec<String>)>,
+    /// Multiplies durable waits and retry delays; for tests and benchmarks.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Prints the in-process functions' JSON log lines on stderr.
+    #[arg(long)]
+    logs: bool,
+}
+
+fn parse_command(text: &str) -> anyhow::Result<(String, Vec<String>)> {
+    let (name, command) = text
+        .split_once('=')
+        .with_context(|| format!("'{text}' is not NAME=COMMAND"))?;
+    let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+    anyhow::ensure!(
+        !name.is_empty() && !words.is_empty(),
+        "'{text}' is not NAME=COMMAND"
+    );
+    Ok((name.to_owned(), words))
+}
+
+/// Runs `orders serve` until interrupted.
+///
+/// # Errors
+///
+/// When the store, the template, a function or the address cannot be used.
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.logs {
+        order_functions::telemetry::init();
+    }
+    anyhow::ensure!(
+        args.time_scale.is_finite() && args.time_scale >= 0.0,
+        "--time-scale must be a number from 0 up, not {}",
+        args.time_scale
+    );
+    let db = args.db.clone().unwrap_or_else(crate::default_db);
+    let store = SqliteStore::open(&db)
+        .with_context(|| format!("cannot open the store {}", db.display()))?;
+    let options = EngineOptions {
+        time_scale: args.time_scale,
+        ..EngineOptions::default()
+    };
+    let stack = Stack {
+        name: args.stack_name.clone(),
+        region: options.region.clone(),
+        account: options.account.clone(),
+    };
+    let engine = Engine::new(options, Arc::new(store));
+    let template = args
+        .template
+        .clone()
+        .or_else(|| Some(PathBuf::from("template.yaml")).filter(|path| path.is_file()));
+    let functions = match &template {
+        Some(path) => template::load(path, &stack)?,
+        None => system::built_in(&BTreeMap::new(), None),
+    };
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let address = listener.local_addr()?;
+    let endpoint = format!("http://{address}");
+    let commands: BTreeMap<String, Vec<String>> = args.functions.iter().cloned().collect();
+    let hosted = system::register(&engine, &functions, &commands, Some(&endpoint)).await?;
+    let resumed = engine.recover().await?;
+
+    eprintln!(
+        "serving the Lambda API on {endpoint} (store {})",
+        db.display()
+    );
+    if !address.ip().is_loopback() {
+        eprintln!(
+            "warning: {address} is not loopback; requests are accepted without checking their signatures"
+        );
+    }
+    if let Some(path) = &template {
+        eprintln!(
+            "functions from {} (stack {}):",
+            path.display(),
+            args.stack_name
+        );
+    }
+    for (name, how) in &hosted {
+        let function = functions.iter().find(|function| &function.name == name);
+        let kind = match function
+            .and_then(|function| function.durable.as_ref().map(|_| function.alias.clone()))
+        {
+            Some(Some(alias)) => format!("durable, alias {alias}"),
+            Some(None) => "durable".to_owned(),
+            None => "plain".to_owned(),
+        };
+        let how = match how {
+            Hosted::InProcess => "in process".to_owned(),
+            Hosted::Process(command) => format!("process: {}", command.join(" ")),
+        };
+        eprintln!("  {name:<32} {kind:<20} {how}");
+    }
+    if resumed > 0 {
+        eprintln!("resumed {resumed} running execution(s)");
+    }
+    durable_engine::api::serve(engine, listener, shutdown())
+        .await
+        .context("the server stopped")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

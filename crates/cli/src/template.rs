@@ -1,0 +1,373 @@
+//! Reading the SAM template: the functions, as the engine runs them.
+//!
+//! One file describes the application on AWS and locally. For each
+//! `AWS::Serverless::Function` the engine takes its name, `DurableConfig`,
+//! `AutoPublishAlias`, `Timeout`, environment (merged over `Globals`), and
+//! where its code is. The intrinsic functions the template uses for these
+//! (`!Sub`, `!GetAtt X.Arn`, `!Ref`) are resolved for a local stack.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use durable_engine::functions::DurableConfig;
+use serde_yaml_ng::Value;
+
+/// The local stack the template is resolved for.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// `AWS::StackName`.
+    pub name: String,
+    /// `AWS::Region`.
+    pub region: String,
+    /// `AWS::AccountId`.
+    pub account: String,
+}
+
+/// One function of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateFunction {
+    /// Its logical id (`ParallelProcessorFunction`).
+    pub logical_id: String,
+    /// Its name (`FunctionName`, resolved; the logical id when absent).
+    pub name: String,
+    /// The cargo-lambda binary it is built from, if any.
+    pub binary: Option<String>,
+    /// Its code: a directory (relative paths are the template's).
+    pub code: PathBuf,
+    /// `Runtime`.
+    pub runtime: Option<String>,
+    /// `Handler`.
+    pub handler: Option<String>,
+    /// `DurableConfig`, for a durable function.
+    pub durable: Option<DurableConfig>,
+    /// `AutoPublishAlias`.
+    pub alias: Option<String>,
+    /// `Timeout`.
+    pub timeout: Duration,
+    /// `Environment.Variables`, over `Globals`.
+    pub environment: BTreeMap<String, String>,
+}
+
+impl TemplateFunction {
+    /// The function's `bootstrap`, when its code directory has one.
+    #[must_use]
+    pub fn bootstrap(&self) -> Option<PathBuf> {
+        let path = self.code.join("bootstrap");
+        path.is_file().then_some(path)
+    }
+}
+
+/// Reads the functions of the SAM template at `path` for `stack`.
+///
+/// # Errors
+///
+/// When the file cannot be read or a function's properties cannot be
+/// resolved, naming the function and the property.
+pub fn load(path: &Path, stack: &Stack) -> anyhow::Result<Vec<TemplateFunction>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the template {}", path.display()))?;
+    let document: Value = serde_yaml_ng::from_str(&text)
+        .with_context(|| format!("{} is not YAML", path.display()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let resources = document
+        .get("Resources")
+        .and_then(Value::as_mapping)
+        .with_context(|| format!("{} has no Resources", path.display()))?;
+    let globals = document
+        .get("Globals")
+        .and_then(|globals| globals.get("Function"));
+    let names: BTreeMap<String, String> = resources
+        .iter()
+        .filter(|(_, resource)| is_function(resource))
+        .filter_map(|(id, resource)| {
+            let id = id.as_str()?.to_owned();
+            Some((
+                id.clone(),
+                resource
+                    .get("Properties")?
+                    .get("FunctionName")
+                    .cloned()
+                    .unwrap_or(Value::String(id)),
+            ))
+        })
+        .map(|(id, name)| {
+            let resolver = Resolver {
+                stack,
+                names: &BTreeMap::new(),
+            };
+            let name = resolver.resolve(&name).unwrap_or_else(|_| id.clone());
+            (id, name)
+        })
+        .collect();
+    let resolver = Resolver {
+        stack,
+        names: &names,
+    };
+    let mut functions = Vec::new();
+    for (id, resource) in resources {
+        if !is_function(resource) {
+            continue;
+        }
+        let id = id.as_str().unwrap_or_default().to_owned();
+        let function = read_function(&id, resource, globals, &resolver, &base)
+            .with_context(|| format!("function {id} in {}", path.display()))?;
+        functions.push(function);
+    }
+    Ok(functions)
+}
+
+fn is_function(resource: &Value) -> bool {
+    resource.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function")
+}
+
+fn read_function(
+    id: &str,
+    resource: &Value,
+    globals: Option<&Value>,
+    resolver: &Resolver<'_>,
+    base: &Path,
+) -> anyhow::Result<TemplateFunction> {
+    let properties = resource.get("Properties").context("no Properties")?;
+    let property = |key: &str| {
+        properties
+            .get(key)
+            .or_else(|| globals.and_then(|globals| globals.get(key)))
+    };
+    let text = |key: &str| -> anyhow::Result<Option<String>> {
+        property(key)
+            .map(|value| {
+                resolver
+                    .resolve(value)
+                    .with_context(|| format!("property {key}"))
+            })
+            .transpose()
+    };
+    let mut environment = BTreeMap::new();
+    for source in [globals, Some(properties)].into_iter().flatten() {
+        if let Some(variables) = source
+            .get("Environment")
+            .and_then(|env| env.get("Variables"))
+            .and_then(Value::as_mapping)
+        {
+            for (name, value) in variables {
+                let name = name
+                    .as_str()
+                    .context("an environment variable without a name")?;
+                let value = resolver
+                    .resolve(value)
+                    .with_context(|| format!("environment variable {name}"))?;
+                environment.insert(name.to_owned(), value);
+            }
+        }
+    }
+    let durable = properties
+        .get("DurableConfig")
+        .map(|config| -> anyhow::Result<DurableConfig> {
+            let number = |key: &str, default: i64| -> anyhow::Result<i64> {
+                config.get(key).map_or(Ok(default), |value| {
+                    value
+                        .as_i64()
+                        .with_context(|| format!("DurableConfig.{key} must be a whole number"))
+                })
+            };
+            Ok(DurableConfig {
+                execution_timeout: number("ExecutionTimeout", 300)?,
+                retention_days: number("RetentionPeriodInDays", 14)?,
+            })
+        })
+        .transpose()?;
+    let timeout = match property("Timeout") {
+        Some(value) => value
+            .as_u64()
+            .context("Timeout must be a whole number of seconds")?,
+        None => 3,
+    };
+    let code = text("CodeUri")?.unwrap_or_else(|| ".".to_owned());
+    Ok(TemplateFunction {
+        logical_id: id.to_owned(),
+        name: resolver
+            .names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned()),
+        binary: resource
+            .get("Metadata")
+            .and_then(|metadata| metadata.get("BuildProperties"))
+            .and_then(|build| build.get("Binary"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        code: base.join(code),
+        runtime: text("Runtime")?,
+        handler: text("Handler")?,
+        durable,
+        alias: text("AutoPublishAlias")?,
+        timeout: Duration::from_secs(timeout),
+        environment,
+    })
+}
+
+/// Resolves the intrinsic functions a function's properties use.
+struct Resolver<'a> {
+    stack: &'a Stack,
+    /// Function names by logical id.
+    names: &'a BTreeMap<String, String>,
+}
+
+impl Resolver<'_> {
+    fn arn(&self, id: &str) -> anyhow::Result<String> {
+        let name = self
+            .names
+            .get(id)
+            .with_context(|| format!("no function {id} in the template"))?;
+        Ok(format!(
+            "arn:aws:lambda:{}:{}:function:{name}",
+            self.stack.region, self.stack.account
+        ))
+    }
+
+    fn variable(&self, name: &str) -> anyhow::Result<String> {
+        Ok(match name {
+            "AWS::StackName" => self.stack.name.clone(),
+            "AWS::Region" => self.stack.region.clone(),
+            "AWS::AccountId" => self.stack.account.clone(),
+            "AWS::Partition" => "aws".to_owned(),
+            "AWS::URLSuffix" => "amazonaws.com".to_owned(),
+            other => match other.split_once('.') {
+                Some((id, "Arn")) => self.arn(id)?,
+                Some((_, attribute)) => bail!(
+                    "cannot resolve ${{{other}}}: only the Arn attribute is known locally, not {attribute}"
+                ),
+                None => self
+                    .names
+                    .get(other)
+                    .cloned()
+                    .with_context(|| format!("cannot resolve ${{{other}}}"))?,
+            },
+        })
+    }
+
+    fn resolve(&self, value: &Value) -> anyhow::Result<String> {
+        match value {
+            Value::String(text) => Ok(text.clone()),
+            Value::Number(number) => Ok(number.to_string()),
+            Value::Bool(flag) => Ok(flag.to_string()),
+            Value::Tagged(tagged) => {
+                let tag = tagged.tag.to_string();
+                match (tag.trim_start_matches('!'), &tagged.value) {
+                    ("Sub", Value::String(text)) => self.substitute(text),
+                    ("GetAtt", Value::String(target)) => match target.split_once('.') {
+                        Some((id, "Arn")) => self.arn(id),
+                        _ => bail!("cannot resolve !GetAtt {target} locally (only X.Arn)"),
+                    },
+                    ("Ref", Value::String(id)) => self.variable(id),
+                    (other, _) => bail!("cannot resolve !{other} locally"),
+                }
+            }
+            Value::Mapping(mapping) => match mapping.iter().next() {
+                Some((Value::String(key), Value::String(argument))) if key == "Fn::Sub" => {
+                    self.substitute(argument)
+                }
+                Some((Value::String(key), Value::String(argument))) if key == "Ref" => {
+                    self.variable(argument)
+                }
+                _ => bail!("cannot resolve {value:?} locally"),
+            },
+            other => bail!("cannot resolve {other:?} locally"),
+        }
+    }
+
+    fn substitute(&self, text: &str) -> anyhow::Result<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(rest.get(..start).unwrap_or_default());
+            let after = rest.get(start + 2..).unwrap_or_default();
+            let end = after
+                .find('}')
+                .with_context(|| format!("unclosed ${{ in {text:?}"))?;
+            out.push_str(&self.variable(after.get(..end).unwrap_or_default())?);
+            rest = after.get(end + 1..).unwrap_or_default();
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack() -> Stack {
+        Stack {
+            name: "orders".to_owned(),
+            region: "us-east-1".to_owned(),
+            account: "000000000000".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_projects_template_describes_the_five_functions() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let functions = load(&path, &stack()).unwrap();
+        let names: Vec<&str> = functions
+            .iter()
+            .map(|function| function.name.as_str())
+            .collect();
+        assert_eq!(names.len(), 5);
+        let processor = functions
+            .iter()
+            .find(|function| function.name == "orders-ParallelProcessor")
+            .unwrap();
+        assert_eq!(processor.binary.as_deref(), Some("parallel-processor"));
+        assert_eq!(processor.alias.as_deref(), Some("prod"));
+        assert_eq!(
+            processor.durable,
+            Some(DurableConfig {
+                execution_timeout: 300,
+                retention_days: 7
+            })
+        );
+        assert_eq!(processor.timeout, Duration::from_secs(60));
+        assert_eq!(
+            processor
+                .environment
+                .get("PAYMENT_FUNCTION_ARN")
+                .map(String::as_str),
+            Some("arn:aws:lambda:us-east-1:000000000000:function:orders-PaymentValidation")
+        );
+        assert_eq!(
+            processor.environment.get("RUST_LOG").map(String::as_str),
+            Some("info"),
+            "Globals merge in"
+        );
+        let inventory = functions
+            .iter()
+            .find(|function| function.name == "orders-InventoryCheck")
+            .unwrap();
+        assert_eq!(inventory.durable, None);
+        assert_eq!(
+            inventory
+                .environment
+                .get("SIMULATED_LATENCY_MS")
+                .map(String::as_str),
+            Some("150")
+        );
+        assert_eq!(inventory.timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn an_unresolvable_reference_names_the_function_and_property() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("template.yaml");
+        std::fs::write(
+            &path,
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment:\n        Variables:\n          X: !GetAtt Bucket.DomainName\n",
+        )
+        .unwrap();
+        let error = format!("{:#}", load(&path, &stack()).unwrap_err());
+        assert!(error.contains("function F"), "{error}");
+        assert!(error.contains("environment variable X"), "{error}");
+    }
+}
