@@ -480,10 +480,12 @@ impl Engine {
             }
             None => uuid::Uuid::new_v4().to_string(),
         };
+        // The EXECUTION operation's id is the ARN's last segment, as on AWS
+        // (the Python SDK finds the input by it).
+        let execution_id = uuid::Uuid::new_v4().to_string();
         let arn = format!(
-            "{}/durable-execution/{name}/{}",
-            self.function_arn(&config.name, Some(&target.version)),
-            uuid::Uuid::new_v4()
+            "{}/durable-execution/{name}/{execution_id}",
+            self.function_arn(&config.name, Some(&target.version))
         );
         {
             let mut names = self
@@ -520,11 +522,7 @@ impl Engine {
             parent,
             invocations: 0,
         };
-        let mut state = ExecutionState::start(
-            record,
-            uuid::Uuid::new_v4().to_string(),
-            self.shared.options.time_scale,
-        );
+        let mut state = ExecutionState::start(record, execution_id, self.shared.options.time_scale);
         let (changes, positions) = state.take_changes();
         let batch = batch_of(
             &state,

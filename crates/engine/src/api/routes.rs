@@ -49,11 +49,13 @@ pub async fn handle(engine: &Engine, request: ApiRequest) -> ApiResponse {
             delete_execution(engine, arn).await
         }
         ("POST", ["2025-12-01", "durable-executions", arn, "checkpoint"]) => {
-            checkpoint(engine, arn, &request).await
+            checkpoint(engine, arn, &request)
+                .await
+                .map_err(|error| token_wording(error, &request))
         }
-        ("GET", ["2025-12-01", "durable-executions", arn, "state"]) => {
-            state(engine, arn, &query).await
-        }
+        ("GET", ["2025-12-01", "durable-executions", arn, "state"]) => state(engine, arn, &query)
+            .await
+            .map_err(|error| token_wording(error, &request)),
         ("GET", ["2025-12-01", "durable-executions", arn, "history"]) => {
             history(engine, arn, &query).await
         }
@@ -95,6 +97,29 @@ pub async fn handle(engine: &Engine, request: ApiRequest) -> ApiResponse {
         ))),
     };
     result.unwrap_or_else(|error| error_response(&error))
+}
+
+/// Words a stale-token rejection the way the calling SDK recognises it.
+///
+/// Every durable SDK retries the invocation (rather than failing the
+/// execution) when a checkpoint is refused for its token, recognising the
+/// refusal by the start of the message: `Invalid Checkpoint Token` for the
+/// Rust, JavaScript and Java SDKs, `Invalid checkpoint token` for the Python
+/// SDK, which identifies itself in the User-Agent.
+fn token_wording(error: Error, request: &ApiRequest) -> Error {
+    let python = header(request, "user-agent")
+        .is_some_and(|agent| agent.contains("aws-durable-execution-sdk-python"));
+    match error {
+        Error::InvalidParameterValue(message) if python => {
+            let reworded = message
+                .strip_prefix(crate::execution::INVALID_TOKEN)
+                .map_or(message.clone(), |rest| {
+                    format!("Invalid checkpoint token{rest}")
+                });
+            Error::InvalidParameterValue(reworded)
+        }
+        other => other,
+    }
 }
 
 /// The query string's parameters (a repeated key keeps every value).
