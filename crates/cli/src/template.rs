@@ -265,16 +265,37 @@ impl Resolver<'_> {
                     (other, _) => bail!("cannot resolve !{other} locally"),
                 }
             }
-            Value::Mapping(mapping) => match mapping.iter().next() {
-                Some((Value::String(key), Value::String(argument))) if key == "Fn::Sub" => {
-                    self.substitute(argument)
-                }
-                Some((Value::String(key), Value::String(argument))) if key == "Ref" => {
-                    self.variable(argument)
-                }
+            Value::Mapping(mapping) if mapping.len() == 1 => match mapping.iter().next() {
+                Some((Value::String(key), argument)) => self.long_form(key, argument),
                 _ => bail!("cannot resolve {value:?} locally"),
             },
             other => bail!("cannot resolve {other:?} locally"),
+        }
+    }
+
+    /// `{"Fn::Sub": …}`, `{"Fn::GetAtt": [X, "Arn"]}`, `{"Ref": X}`,
+    /// `{"Fn::Join": [sep, [...]]}`: the long forms `sam build` writes.
+    fn long_form(&self, key: &str, argument: &Value) -> anyhow::Result<String> {
+        match (key, argument) {
+            ("Fn::Sub", Value::String(text)) => self.substitute(text),
+            ("Ref", Value::String(id)) => self.variable(id),
+            ("Fn::GetAtt", Value::String(target)) => match target.split_once('.') {
+                Some((id, "Arn")) => self.arn(id),
+                _ => bail!("cannot resolve Fn::GetAtt {target} locally (only X.Arn)"),
+            },
+            ("Fn::GetAtt", Value::Sequence(parts)) => match parts.as_slice() {
+                [Value::String(id), Value::String(attribute)] if attribute == "Arn" => self.arn(id),
+                _ => bail!("cannot resolve Fn::GetAtt {parts:?} locally (only [X, Arn])"),
+            },
+            ("Fn::Join", Value::Sequence(parts)) => match parts.as_slice() {
+                [Value::String(separator), Value::Sequence(items)] => Ok(items
+                    .iter()
+                    .map(|item| self.resolve(item))
+                    .collect::<anyhow::Result<Vec<_>>>()?
+                    .join(separator)),
+                _ => bail!("cannot resolve Fn::Join {parts:?} locally"),
+            },
+            (other, _) => bail!("cannot resolve {other} locally"),
         }
     }
 
@@ -355,6 +376,30 @@ mod tests {
             Some("150")
         );
         assert_eq!(inventory.timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_long_forms_sam_build_writes_resolve_like_the_tags() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("template.yaml");
+        std::fs::write(
+            &path,
+            r#"{"Resources": {
+                "A": {"Type": "AWS::Serverless::Function", "Properties": {
+                    "FunctionName": {"Fn::Sub": "${AWS::StackName}-A"},
+                    "Environment": {"Variables": {
+                        "B_ARN": {"Fn::GetAtt": ["B", "Arn"]},
+                        "B_NAME": {"Ref": "B"},
+                        "JOINED": {"Fn::Join": ["-", ["x", {"Ref": "AWS::Region"}]]}}}}},
+                "B": {"Type": "AWS::Serverless::Function", "Properties": {}}}}"#,
+        )
+        .unwrap();
+        let functions = load(&path, &stack()).unwrap();
+        let a = functions.iter().find(|function| function.logical_id == "A").unwrap();
+        assert_eq!(a.name, "orders-A");
+        assert_eq!(a.environment["B_ARN"], "arn:aws:lambda:us-east-1:000000000000:function:B");
+        assert_eq!(a.environment["B_NAME"], "B");
+        assert_eq!(a.environment["JOINED"], "x-us-east-1");
     }
 
     #[test]
