@@ -37,6 +37,11 @@ pub struct InvokeArgs {
     /// one-second wait take 10 ms); for tests and benchmarks.
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
+    /// How each commit is synced: full (every commit reaches the disk before
+    /// it is acknowledged) or normal (synced at WAL checkpoints: safe when the
+    /// process dies, not when the machine does).
+    #[arg(long, default_value = "full", value_parser = crate::parse_durability)]
+    sync: durable_engine::store::Durability,
     /// Prints the functions' own JSON log lines on stderr.
     #[arg(long)]
     logs: bool,
@@ -77,7 +82,7 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let db = args.db.clone().unwrap_or_else(crate::default_db);
-    let store = SqliteStore::open(&db)
+    let store = SqliteStore::open_with(&db, args.sync)
         .with_context(|| format!("cannot open the store {}", db.display()))?;
     let engine = Engine::new(
         EngineOptions {

@@ -5,6 +5,7 @@
 //! orders executions list | get ARN | history ARN       read the store
 //! ```
 
+pub mod bench;
 pub mod control;
 pub mod executions;
 pub mod invoke;
@@ -38,6 +39,9 @@ pub enum Command {
     /// Serves the engine as a local Lambda endpoint for the `aws` CLI, boto3,
     /// the AWS SDKs and functions built for Lambda.
     Serve(serve::ServeArgs),
+    /// Measures the seed order (B1), a burst of orders (B2) and the engine's
+    /// overhead (B3); build with --release.
+    Bench(bench::BenchArgs),
     /// Completes, fails or heartbeats a callback on a served engine.
     #[command(subcommand)]
     Callback(control::CallbackCommand),
@@ -80,6 +84,19 @@ pub fn default_db() -> PathBuf {
         .join("orders.db")
 }
 
+/// Parses `--sync full|normal`.
+///
+/// # Errors
+///
+/// For anything else.
+pub fn parse_durability(text: &str) -> anyhow::Result<durable_engine::store::Durability> {
+    match text {
+        "full" => Ok(durable_engine::store::Durability::Full),
+        "normal" => Ok(durable_engine::store::Durability::Normal),
+        other => anyhow::bail!("--sync takes full or normal, not {other}"),
+    }
+}
+
 /// Runs the command line `cli`.
 ///
 /// # Errors
@@ -90,6 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Invoke(args) => invoke::run(args).await,
         Command::Executions(command) => executions::run(command).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Callback(command) => control::callback(command).await,
         Command::Stop {
             arn,

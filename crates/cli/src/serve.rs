@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// Multiplies durable waits and retry delays; for tests and benchmarks.
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
+    /// How each commit is synced: full (every commit reaches the disk before
+    /// it is acknowledged) or normal (synced at WAL checkpoints: safe when the
+    /// process dies, not when the machine does).
+    #[arg(long, default_value = "full", value_parser = crate::parse_durability)]
+    sync: durable_engine::store::Durability,
     /// Prints the in-process functions' JSON log lines on stderr.
     #[arg(long)]
     logs: bool,
@@ -69,7 +74,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.time_scale
     );
     let db = args.db.clone().unwrap_or_else(crate::default_db);
-    let store = SqliteStore::open(&db)
+    let store = SqliteStore::open_with(&db, args.sync)
         .with_context(|| format!("cannot open the store {}", db.display()))?;
     let options = EngineOptions {
         time_scale: args.time_scale,

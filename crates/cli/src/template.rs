@@ -395,9 +395,15 @@ mod tests {
         )
         .unwrap();
         let functions = load(&path, &stack()).unwrap();
-        let a = functions.iter().find(|function| function.logical_id == "A").unwrap();
+        let a = functions
+            .iter()
+            .find(|function| function.logical_id == "A")
+            .unwrap();
         assert_eq!(a.name, "orders-A");
-        assert_eq!(a.environment["B_ARN"], "arn:aws:lambda:us-east-1:000000000000:function:B");
+        assert_eq!(
+            a.environment["B_ARN"],
+            "arn:aws:lambda:us-east-1:000000000000:function:B"
+        );
         assert_eq!(a.environment["B_NAME"], "B");
         assert_eq!(a.environment["JOINED"], "x-us-east-1");
     }

@@ -526,6 +526,7 @@ impl Engine {
         let (changes, positions) = state.take_changes();
         let batch = batch_of(
             &state,
+            true,
             changes.operations.iter().cloned().zip(positions).collect(),
             changes.events,
             Vec::new(),
@@ -963,13 +964,17 @@ impl Engine {
             end: Timestamp::now(),
             error: answer.as_ref().err().map(ToString::to_string),
         };
-        self.shared
-            .store
-            .write(WriteBatch {
-                invocations: vec![record],
-                ..WriteBatch::default()
-            })
-            .await?;
+        // Queued now, committed in order: before any checkpoint its caller
+        // makes with the answer. The answer does not wait for the commit.
+        let committed = self.shared.store.write(WriteBatch {
+            invocations: vec![record],
+            ..WriteBatch::default()
+        });
+        tokio::spawn(async move {
+            if let Err(error) = committed.await {
+                tracing::warn!(%error, "an invocation could not be recorded");
+            }
+        });
         Ok(answer)
     }
 
@@ -1119,13 +1124,18 @@ async fn call(
 
 fn batch_of(
     state: &ExecutionState,
+    execution_changed: bool,
     operations: Vec<(crate::model::Operation, usize)>,
     events: Vec<Event>,
     invocations: Vec<InvocationRecord>,
 ) -> WriteBatch {
     let arn = &state.record().arn;
     WriteBatch {
-        executions: vec![state.record().clone()],
+        executions: if execution_changed {
+            vec![state.record().clone()]
+        } else {
+            Vec::new()
+        },
         operations: operations
             .into_iter()
             .map(|(op, position)| (arn.clone(), position, op))
@@ -1242,11 +1252,12 @@ impl Actor {
                 updates,
                 reply,
             } => {
-                let registry = self.engine.registry().clone();
-                let known = |name: &str| registry.resolve(name, None).is_ok();
-                let output =
+                let output = {
+                    let registry = self.engine.registry();
+                    let known = |name: &str| registry.knows(name);
                     self.state
-                        .checkpoint(&token, client_token.as_deref(), &updates, now, &known);
+                        .checkpoint(&token, client_token.as_deref(), &updates, now, &known)
+                };
                 let output = match output {
                     Ok(output) => self.persist(Vec::new()).await.map(|()| output),
                     Err(error) => Err(error),
@@ -1423,10 +1434,11 @@ impl Actor {
             return Ok(());
         }
         let arn = self.state.record().arn.clone();
+        let watched = self.engine.shared.progress.receiver_count() > 0;
         let progress: Vec<Progress> = changes
             .operations
             .iter()
-            .filter(|op| op.kind != OperationType::Execution)
+            .filter(|op| watched && op.kind != OperationType::Execution)
             .map(|op| Progress::Operation {
                 arn: arn.clone(),
                 name: op.name.clone().unwrap_or_else(|| op.id.clone()),
@@ -1456,6 +1468,7 @@ impl Actor {
         }
         let mut batch = batch_of(
             &self.state,
+            changes.execution_changed,
             changes.operations.into_iter().zip(positions).collect(),
             changes.events,
             invocations,

@@ -295,6 +295,12 @@ impl Registry {
         self.functions.get(name)
     }
 
+    /// Whether `name` (a name or ARN, optionally qualified) names a function.
+    #[must_use]
+    pub fn knows(&self, name: &str) -> bool {
+        split_function_name(name).is_some_and(|(bare, _)| self.functions.contains_key(bare))
+    }
+
     /// Resolves a function name, partial ARN or ARN, optionally qualified
     /// (`NAME:prod`), with an optional separate `qualifier`.
     ///

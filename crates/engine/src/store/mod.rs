@@ -10,7 +10,7 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use self::sqlite::SqliteStore;
+pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::Result;
 use crate::execution::{CallbackRecord, ExecutionRecord};
 use crate::model::{Event, ExecutionStatus, Operation, Timestamp};
@@ -115,7 +115,11 @@ pub struct StoreStats {
 /// invocations.
 pub trait Store: Send + Sync + 'static {
     /// Writes `batch` atomically and durably; resolves once committed.
-    fn write(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>>;
+    ///
+    /// The batch is queued when `write` is called, not when the future is
+    /// first polled: batches are committed in the order of the calls, and a
+    /// caller that does not need to wait for the commit may drop the future.
+    fn write(&self, batch: WriteBatch) -> BoxFuture<'static, Result<()>>;
 
     /// The execution `arn`.
     fn execution(&self, arn: &str) -> BoxFuture<'_, Result<Option<ExecutionRecord>>>;

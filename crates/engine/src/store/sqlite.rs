@@ -63,6 +63,21 @@ const MAX_GROUP: usize = 4096;
 
 type Job = (WriteBatch, oneshot::Sender<Result<()>>);
 
+/// How hard each commit holds on to its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Every commit is synced to disk before it is acknowledged
+    /// (`synchronous = FULL`): nothing acknowledged is lost, even to a power
+    /// cut. The default.
+    #[default]
+    Full,
+    /// Commits reach the operating system but are synced only at WAL
+    /// checkpoints (`synchronous = NORMAL`): nothing is lost when the
+    /// process dies (a crash, `SIGKILL`), the last commits may be lost when
+    /// the machine does.
+    Normal,
+}
+
 /// SQLite storage: a file (WAL, every commit synced) or a private
 /// in-memory database.
 #[derive(Debug, Clone)]
@@ -90,6 +105,15 @@ impl SqliteStore {
     ///
     /// When the file cannot be opened or migrated, naming the path.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, Durability::Full)
+    }
+
+    /// Opens the database file at `path` with `durability`.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened or migrated, naming the path.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self> {
         if let Some(parent) = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
@@ -103,9 +127,10 @@ impl SqliteStore {
         };
         let writer = open()?;
         writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-            )
+            .execute_batch(match durability {
+                Durability::Full => "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+                Durability::Normal => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            })
             .map_err(storage)?;
         migrate(&writer)
             .map_err(|error| storage(format!("cannot migrate {}: {error}", path.display())))?;
@@ -353,17 +378,16 @@ fn stored_of(
 }
 
 impl Store for SqliteStore {
-    fn write(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>> {
+    fn write(&self, batch: WriteBatch) -> BoxFuture<'static, Result<()>> {
+        if batch.is_empty() {
+            return Box::pin(std::future::ready(Ok(())));
+        }
+        let (reply, done) = oneshot::channel();
+        let queued = self.writer.send((batch, reply));
         Box::pin(async move {
-            if batch.is_empty() {
-                return Ok(());
-            }
-            let (reply, done) = oneshot::channel();
-            self.writer
-                .send((batch, reply))
-                .map_err(|_| Error::Service("store: the writer thread has stopped".to_owned()))?;
-            done.await
-                .map_err(|_| Error::Service("store: the writer thread has stopped".to_owned()))?
+            let stopped = || Error::Service("store: the writer thread has stopped".to_owned());
+            queued.map_err(|_| stopped())?;
+            done.await.map_err(|_| stopped())?
         })
     }
 

@@ -1,0 +1,689 @@
+//! `orders bench`: the seed order, a burst of 10,000, and the engine's
+//! overhead beside the SDK's in-memory runner. Run on a release build.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use aws_durable_execution_sdk::DurableContext;
+use aws_durable_execution_sdk::test_util::LocalRunner;
+use durable_engine::model::{ExecutionStatus, OperationType};
+use durable_engine::store::{Durability, SqliteStore};
+use durable_engine::{Engine, EngineOptions, EngineStats, StartRequest};
+use order_domain::Worker;
+use order_domain::inventory::Catalog;
+use order_functions::{
+    InventoryCheck, InvokeFailure, ParallelProcessor, PaymentValidation, ProcessorOptions,
+    ShippingCalculation, TaxCalculation, WorkerClient, WorkerFunction, WorkerFunctions,
+};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tokio::sync::Semaphore;
+
+use crate::system;
+
+/// Arguments of `orders bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Which scenario: b1 (the seed order), b2 (a burst), b3 (overhead), or all.
+    #[arg(value_parser = ["b1", "b2", "b3", "all"])]
+    scenario: String,
+    /// Where results (JSON) and the plot (SVG) go.
+    #[arg(long, default_value = "bench-results")]
+    out: PathBuf,
+    /// How each commit is synced: full (every commit) or normal (at WAL checkpoints).
+    #[arg(long, default_value = "full", value_parser = crate::parse_durability)]
+    sync: Durability,
+    /// Runs of the seed order in B1.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// Orders in the B2 burst.
+    #[arg(long, default_value_t = 10_000)]
+    burst: usize,
+    /// Orders in B3 (per runner).
+    #[arg(long, default_value_t = 3_000)]
+    orders: usize,
+    /// Orders in flight in B3.
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
+}
+
+/// The seed order, with a distinct id `n`.
+fn order(n: usize) -> Vec<u8> {
+    format!(
+        r#"{{"orderId":"ORD-{n}","items":[{{"productId":"PROD-001","quantity":2,"price":29.99}},{{"productId":"PROD-002","quantity":1,"price":49.99}}],"customer":{{"id":"CUST-789","address":{{"state":"CA","zipCode":"94102"}},"paymentMethod":"credit_card"}}}}"#
+    )
+    .into_bytes()
+}
+
+/// An engine over a fresh store file in `directory`, the order system in it.
+async fn engine(
+    directory: &Path,
+    durability: Durability,
+    latency: &BTreeMap<Worker, Duration>,
+    time_scale: f64,
+) -> anyhow::Result<(Engine, PathBuf)> {
+    let path = directory.join(format!("bench-{}.db", uuid_like()));
+    let store = SqliteStore::open_with(&path, durability)?;
+    let engine = Engine::new(
+        EngineOptions {
+            time_scale,
+            ..EngineOptions::default()
+        },
+        Arc::new(store),
+    );
+    let functions = system::built_in(latency, None);
+    system::register(&engine, &functions, &BTreeMap::new(), None).await?;
+    Ok((engine, path))
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    )
+}
+
+/// One finished order: its answer's processing time and its execution.
+struct Finished {
+    processing_ms: u64,
+    record: durable_engine::execution::ExecutionRecord,
+}
+
+async fn run_order(engine: &Engine, input: Vec<u8>) -> anyhow::Result<Finished> {
+    let started = engine
+        .start(StartRequest {
+            function: system::PROCESSOR.to_owned(),
+            qualifier: Some(system::ALIAS.to_owned()),
+            name: None,
+            input,
+        })
+        .await?;
+    let record = engine.wait(&started.arn).await?;
+    finished(record)
+}
+
+fn finished(record: durable_engine::execution::ExecutionRecord) -> anyhow::Result<Finished> {
+    anyhow::ensure!(
+        record.status == ExecutionStatus::Succeeded,
+        "an order's execution {}: {:?}",
+        record.status,
+        record.error
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(record.result.as_deref().unwrap_or("null"))?;
+    anyhow::ensure!(
+        result.get("success") == Some(&serde_json::Value::Bool(true)),
+        "an order was not confirmed: {result}"
+    );
+    let processing_ms = result
+        .get("processingTimeMs")
+        .and_then(serde_json::Value::as_u64)
+        .context("no processingTimeMs")?;
+    Ok(Finished {
+        processing_ms,
+        record,
+    })
+}
+
+/// The `p`-th percentile (0–100) of `values`, nearest rank.
+fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    #[expect(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "ranks of small samples"
+    )]
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted.get(rank - 1).copied().unwrap_or_default()
+}
+
+#[derive(Debug, Serialize)]
+struct Distribution {
+    median: f64,
+    p95: f64,
+    p99: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Distribution {
+    fn of(values: &[f64]) -> Self {
+        Self {
+            median: percentile(values, 50.0),
+            p95: percentile(values, 95.0),
+            p99: percentile(values, 99.0),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(0.0, f64::max),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct PerOrder {
+    checkpoints: f64,
+    store_commits: f64,
+    store_batches: f64,
+    invocations: f64,
+    bytes_on_disk: f64,
+}
+
+#[expect(clippy::cast_precision_loss, reason = "counters far below 2^52")]
+fn per_order(before: EngineStats, after: EngineStats, orders: usize, bytes: u64) -> PerOrder {
+    let n = orders.max(1) as f64;
+    PerOrder {
+        checkpoints: (after.checkpoints - before.checkpoints) as f64 / n,
+        store_commits: (after.store_commits - before.store_commits) as f64 / n,
+        store_batches: (after.store_batches - before.store_batches) as f64 / n,
+        invocations: (after.invocations - before.invocations) as f64 / n,
+        bytes_on_disk: bytes as f64 / n,
+    }
+}
+
+fn store_bytes(path: &Path) -> u64 {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).ok())
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
+/// Peak resident memory of this process, in bytes (`VmHWM`).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn seed_latencies() -> BTreeMap<Worker, Duration> {
+    Worker::ALL
+        .into_iter()
+        .map(|worker| (worker, order_functions::default_latency(worker)))
+        .collect()
+}
+
+fn zero_latencies() -> BTreeMap<Worker, Duration> {
+    Worker::ALL
+        .into_iter()
+        .map(|worker| (worker, Duration::ZERO))
+        .collect()
+}
+
+// ---------------------------------------------------------------- B1
+
+#[derive(Debug, Serialize)]
+struct B1Path {
+    processing_time_ms: Distribution,
+    parallel_phase_ms: Distribution,
+    sequential_sum_ms: Distribution,
+    speedup_median: f64,
+    runs: Vec<u64>,
+}
+
+/// The parallel phase's duration and the four worker steps' summed durations.
+async fn phases(engine: &Engine, arn: &str) -> anyhow::Result<(f64, f64)> {
+    let operations = engine.operations(arn).await?;
+    let millis = |op: &durable_engine::model::Operation| {
+        #[expect(clippy::cast_precision_loss, reason = "milliseconds of one order")]
+        let ms = op
+            .end_timestamp
+            .map_or(0, |end| end.millis() - op.start_timestamp.millis()) as f64;
+        ms
+    };
+    let parallel = operations
+        .iter()
+        .find(|op| op.name.as_deref() == Some("parallel-workers"))
+        .map(millis)
+        .context("no parallel-workers operation")?;
+    let sequential: f64 = operations
+        .iter()
+        .filter(|op| op.kind == OperationType::Step)
+        .filter(|op| {
+            Worker::ALL
+                .iter()
+                .any(|worker| op.name.as_deref() == Some(worker.step_name()))
+        })
+        .map(millis)
+        .sum();
+    Ok((parallel, sequential))
+}
+
+#[expect(clippy::cast_precision_loss, reason = "milliseconds")]
+fn b1_path(runs: &[(u64, f64, f64)]) -> B1Path {
+    let processing: Vec<f64> = runs.iter().map(|run| run.0 as f64).collect();
+    let parallel: Vec<f64> = runs.iter().map(|run| run.1).collect();
+    let sequential: Vec<f64> = runs.iter().map(|run| run.2).collect();
+    let parallel_phase = Distribution::of(&parallel);
+    let sequential_sum = Distribution::of(&sequential);
+    B1Path {
+        speedup_median: sequential_sum.median / parallel_phase.median.max(1.0),
+        processing_time_ms: Distribution::of(&processing),
+        parallel_phase_ms: parallel_phase,
+        sequential_sum_ms: sequential_sum,
+        runs: runs.iter().map(|run| run.0).collect(),
+    }
+}
+
+async fn b1(
+    args: &BenchArgs,
+    durability: Durability,
+    directory: &Path,
+) -> anyhow::Result<serde_json::Value> {
+    let (engine, _) = engine(directory, durability, &seed_latencies(), 1.0).await?;
+    // One order first, untimed: the first invocation builds clients and caches.
+    run_order(&engine, order(0)).await?;
+    let mut in_process = Vec::new();
+    for n in 0..args.runs {
+        let done = run_order(&engine, order(n)).await?;
+        let (parallel, sequential) = phases(&engine, &done.record.arn).await?;
+        in_process.push((done.processing_ms, parallel, sequential));
+    }
+    eprintln!(
+        "B1 in process: {:?}",
+        in_process.iter().map(|run| run.0).collect::<Vec<_>>()
+    );
+
+    // The same through `orders serve`: an HTTP client invoking synchronously.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let served = engine.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = durable_engine::api::serve(served, listener, async move {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+        .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "local", "local", None, None, "bench",
+        ))
+        .endpoint_url(format!("http://{address}"))
+        .build();
+    let client = aws_sdk_lambda::Client::from_conf(config);
+    let mut over_http = Vec::new();
+    for n in 0..=args.runs {
+        let output = client
+            .invoke()
+            .function_name(format!("{}:{}", system::PROCESSOR, system::ALIAS))
+            .payload(aws_sdk_lambda::primitives::Blob::new(order(n)))
+            .send()
+            .await?;
+        let arn = output
+            .durable_execution_arn()
+            .context("no execution ARN")?
+            .to_owned();
+        let record = engine.execution(&arn).await?;
+        let done = finished(record)?;
+        if n > 0 {
+            let (parallel, sequential) = phases(&engine, &arn).await?;
+            over_http.push((done.processing_ms, parallel, sequential));
+        }
+    }
+    let _ = stop.send(());
+    eprintln!(
+        "B1 over HTTP: {:?}",
+        over_http.iter().map(|run| run.0).collect::<Vec<_>>()
+    );
+    Ok(serde_json::json!({
+        "in_process": b1_path(&in_process),
+        "over_http": b1_path(&over_http),
+    }))
+}
+
+// ---------------------------------------------------------------- B2
+
+async fn b2(
+    args: &BenchArgs,
+    durability: Durability,
+    directory: &Path,
+) -> anyhow::Result<serde_json::Value> {
+    let (engine, path) = engine(directory, durability, &seed_latencies(), 1.0).await?;
+    run_order(&engine, order(0)).await?;
+    let before = engine.stats();
+    let start = Instant::now();
+    let first = durable_engine::model::Timestamp::now();
+    let starts: Vec<_> = (0..args.burst)
+        .map(|n| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                engine
+                    .start(StartRequest {
+                        function: system::PROCESSOR.to_owned(),
+                        qualifier: Some(system::ALIAS.to_owned()),
+                        name: None,
+                        input: order(n + 1),
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut arns = Vec::with_capacity(args.burst);
+    for started in starts {
+        arns.push(started.await??.arn);
+    }
+    let started_all = start.elapsed();
+    let waits: Vec<_> = arns
+        .into_iter()
+        .map(|arn| {
+            let engine = engine.clone();
+            tokio::spawn(async move { engine.wait(&arn).await })
+        })
+        .collect();
+    let mut processing = Vec::with_capacity(args.burst);
+    let mut ends = Vec::with_capacity(args.burst);
+    for wait in waits {
+        let done = finished(wait.await??)?;
+        #[expect(clippy::cast_precision_loss, reason = "milliseconds")]
+        processing.push(done.processing_ms as f64);
+        ends.push(
+            done.record
+                .end
+                .map_or(0, |end| end.millis() - first.millis()),
+        );
+    }
+    let wall = start.elapsed();
+    let after = engine.stats();
+    let bytes = store_bytes(&path);
+    let latest_end_ms = ends.iter().copied().max().unwrap_or_default();
+    #[expect(clippy::cast_precision_loss, reason = "counts")]
+    let rate = args.burst as f64 / wall.as_secs_f64();
+    plot_burst(&args.out.join("b2-burst.svg"), &processing, &ends)?;
+    Ok(serde_json::json!({
+        "orders": args.burst,
+        "all_started_after_ms": started_all.as_millis(),
+        "wall_ms": wall.as_millis(),
+        "last_success_after_first_start_ms": latest_end_ms,
+        "orders_per_second": rate,
+        "processing_time_ms": Distribution::of(&processing),
+        "peak_rss_bytes": peak_rss(),
+        "store_bytes": bytes,
+        "per_order": per_order(before, after, args.burst, bytes),
+    }))
+}
+
+/// The burst's plot: per-order processing time (histogram) and orders
+/// completed per 100 ms.
+fn plot_burst(path: &Path, processing: &[f64], ends_ms: &[i64]) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let root = SVGBackend::new(path, (1000, 800)).into_drawing_area();
+    root.fill(&WHITE)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let (top, bottom) = root.split_vertically(400);
+    let plot_error = |error: DrawingAreaErrorKind<std::io::Error>| anyhow::anyhow!("plot: {error}");
+
+    let bucket = 25_u32;
+    let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
+    for &ms in processing {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "milliseconds of one order"
+        )]
+        let key = (ms as u32 / bucket) * bucket;
+        *counts.entry(key).or_default() += 1;
+    }
+    let low = counts.keys().next().copied().unwrap_or(0);
+    let high = counts.keys().last().copied().unwrap_or(0) + bucket;
+    let tallest = counts.values().copied().max().unwrap_or(1);
+    let mut chart = ChartBuilder::on(&top)
+        .caption(
+            "B2: processingTimeMs of each order (25 ms buckets)",
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d(low..high, 0..tallest + tallest / 10 + 1)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc("processingTimeMs")
+        .y_desc("orders")
+        .draw()
+        .map_err(plot_error)?;
+    chart
+        .draw_series(counts.iter().map(|(&start, &count)| {
+            Rectangle::new(
+                [(start, 0), (start + bucket, count)],
+                BLUE.mix(0.6).filled(),
+            )
+        }))
+        .map_err(plot_error)?;
+
+    let step = 100_i64;
+    let mut completed: BTreeMap<i64, u32> = BTreeMap::new();
+    for &end in ends_ms {
+        *completed.entry((end / step) * step).or_default() += 1;
+    }
+    let last = completed.keys().last().copied().unwrap_or(0) + step;
+    let peak = f64::from(completed.values().copied().max().unwrap_or(1)) * 10.0;
+    let mut chart = ChartBuilder::on(&bottom)
+        .caption(
+            "B2: orders completed per second (100 ms windows) after the first start",
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0..last, 0.0..peak * 1.1 + 1.0)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc("ms after the first start")
+        .y_desc("orders/s")
+        .draw()
+        .map_err(plot_error)?;
+    chart
+        .draw_series(LineSeries::new(
+            (0..last).step_by(100).map(|at| {
+                (
+                    at,
+                    f64::from(completed.get(&at).copied().unwrap_or(0)) * 10.0,
+                )
+            }),
+            &RED,
+        ))
+        .map_err(plot_error)?;
+    root.present()
+        .map_err(|error| anyhow::anyhow!("plot: {error}"))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- B3
+
+/// The workers answering in process, for the SDK's in-memory runner.
+struct DirectWorkers {
+    inventory: InventoryCheck,
+    payment: PaymentValidation,
+    shipping: ShippingCalculation,
+    tax: TaxCalculation,
+}
+
+impl WorkerClient for DirectWorkers {
+    async fn invoke(&self, function: &str, payload: Vec<u8>) -> Result<Vec<u8>, InvokeFailure> {
+        let text = String::from_utf8(payload)
+            .map_err(|error| InvokeFailure::Transport(error.to_string()))?;
+        let request = RawValue::from_string(text)
+            .map_err(|error| InvokeFailure::Transport(error.to_string()))?;
+        let answer = match function {
+            "InventoryCheck" => self.inventory.handle(&request).await,
+            "PaymentValidation" => self.payment.handle(&request).await,
+            "ShippingCalculation" => self.shipping.handle(&request).await,
+            "TaxCalculation" => self.tax.handle(&request).await,
+            other => return Err(InvokeFailure::Transport(format!("no function {other}"))),
+        };
+        Ok(answer.get().as_bytes().to_vec())
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Throughput {
+    orders: usize,
+    wall_ms: u128,
+    orders_per_second: f64,
+    latency_ms: Distribution,
+}
+
+async fn limited<F, Fut>(orders: usize, in_flight: usize, run: F) -> anyhow::Result<Throughput>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(in_flight));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(orders);
+    for n in 0..orders {
+        let permit = Arc::clone(&permits).acquire_owned().await?;
+        let work = run(n);
+        tasks.push(tokio::spawn(async move {
+            let began = Instant::now();
+            let outcome = work.await;
+            drop(permit);
+            outcome.map(|()| began.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(orders);
+    for task in tasks {
+        latencies.push(task.await??.as_secs_f64() * 1000.0);
+    }
+    let wall = start.elapsed();
+    #[expect(clippy::cast_precision_loss, reason = "counts")]
+    let rate = orders as f64 / wall.as_secs_f64();
+    Ok(Throughput {
+        orders,
+        wall_ms: wall.as_millis(),
+        orders_per_second: rate,
+        latency_ms: Distribution::of(&latencies),
+    })
+}
+
+async fn b3(
+    args: &BenchArgs,
+    durability: Durability,
+    directory: &Path,
+) -> anyhow::Result<serde_json::Value> {
+    let (engine, path) = engine(directory, durability, &zero_latencies(), 0.0).await?;
+    run_order(&engine, order(0)).await?;
+    let before = engine.stats();
+    let bytes_before = store_bytes(&path);
+    let on_engine = {
+        let engine = engine.clone();
+        limited(args.orders, args.in_flight, move |n| {
+            let engine = engine.clone();
+            async move { run_order(&engine, order(n)).await.map(drop) }
+        })
+        .await?
+    };
+    let after = engine.stats();
+    let bytes = store_bytes(&path).saturating_sub(bytes_before);
+
+    let workers = DirectWorkers {
+        inventory: InventoryCheck::new(Catalog::default(), Duration::ZERO),
+        payment: PaymentValidation::new(Duration::ZERO),
+        shipping: ShippingCalculation::new(Duration::ZERO),
+        tax: TaxCalculation::new(Duration::ZERO),
+    };
+    let processor =
+        ParallelProcessor::new(workers, ProcessorOptions::new(WorkerFunctions::by_name()));
+    let on_local_runner = limited(args.orders, args.in_flight, move |n| {
+        let processor = processor.clone();
+        async move {
+            let event: Option<Box<RawValue>> =
+                Some(RawValue::from_string(String::from_utf8(order(n))?)?);
+            let result = LocalRunner::new()
+                .single_page()
+                .run(
+                    move |event: Option<Box<RawValue>>, ctx: DurableContext| {
+                        let processor = processor.clone();
+                        async move {
+                            Ok(serde_json::value::to_raw_value(
+                                &processor.process(event, ctx).await?,
+                            )?)
+                        }
+                    },
+                    event,
+                )
+                .await;
+            anyhow::ensure!(
+                result.is_success(),
+                "LocalRunner: {:?}",
+                result.error_message()
+            );
+            Ok(())
+        }
+    })
+    .await?;
+    let ratio = on_engine.orders_per_second / on_local_runner.orders_per_second.max(f64::EPSILON);
+    Ok(serde_json::json!({
+        "in_flight": args.in_flight,
+        "engine": on_engine,
+        "local_runner": on_local_runner,
+        "ratio_to_local_runner": ratio,
+        "per_order": per_order(before, after, args.orders, bytes),
+    }))
+}
+
+/// Runs `orders bench`.
+///
+/// # Errors
+///
+/// When a scenario fails (an order not confirmed, the store unusable).
+pub async fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
+    let durability = args.sync;
+    let sync = match durability {
+        Durability::Full => "full",
+        Durability::Normal => "normal",
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let directory = args.out.join("stores");
+    std::fs::create_dir_all(&directory)?;
+    let mut results = serde_json::Map::new();
+    results.insert("sync".to_owned(), sync.into());
+    results.insert(
+        "cpus".to_owned(),
+        std::thread::available_parallelism()
+            .map_or(0, usize::from)
+            .into(),
+    );
+    let all = args.scenario == "all";
+    if all || args.scenario == "b1" {
+        results.insert("b1".to_owned(), b1(&args, durability, &directory).await?);
+    }
+    if all || args.scenario == "b3" {
+        results.insert("b3".to_owned(), b3(&args, durability, &directory).await?);
+    }
+    if all || args.scenario == "b2" {
+        results.insert("b2".to_owned(), b2(&args, durability, &directory).await?);
+    }
+    let text = serde_json::to_string_pretty(&results)?;
+    let file = args.out.join(format!("{}-{sync}.json", args.scenario));
+    std::fs::write(&file, &text).with_context(|| format!("cannot write {}", file.display()))?;
+    let _ = std::fs::remove_dir_all(&directory);
+    println!("{text}");
+    eprintln!("results in {}", file.display());
+    Ok(std::process::ExitCode::SUCCESS)
+}
