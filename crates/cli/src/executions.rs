@@ -77,7 +77,7 @@ impl Source {
             "no store at {} (run `orders invoke` first, or pass --db or --endpoint)",
             db.display()
         );
-        let store = SqliteStore::open(&db)
+        let store = SqliteStore::open_shared(&db)
             .with_context(|| format!("cannot open the store {}", db.display()))?;
         Ok(Reader::Store(Engine::new(
             EngineOptions::default(),

@@ -69,13 +69,13 @@ fn run_to_the_end(mut command: Command) -> serde_json::Value {
 }
 
 async fn worker_calls(db: &Path, function: &str) -> usize {
-    let store = SqliteStore::open(db).unwrap();
+    let store = SqliteStore::open_shared(db).unwrap();
     store.invocations(Some(function)).await.unwrap().len()
 }
 
 /// How many times each step started, by name.
 async fn step_starts(db: &Path) -> std::collections::BTreeMap<String, usize> {
-    let store = SqliteStore::open(db).unwrap();
+    let store = SqliteStore::open_shared(db).unwrap();
     let executions = store
         .list(durable_engine::store::ListFilter {
             limit: 10,

@@ -174,6 +174,8 @@ struct Shared {
     callbacks: Mutex<HashMap<String, (String, String)>>,
     counters: Counters,
     progress: broadcast::Sender<Progress>,
+    /// Invocation ids, unique across executions and restarts of an actor.
+    next_invocation: AtomicU64,
 }
 
 impl std::fmt::Debug for Shared {
@@ -265,6 +267,7 @@ impl Engine {
                 callbacks: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
                 progress,
+                next_invocation: AtomicU64::new(1),
             }),
         }
     }
@@ -579,8 +582,35 @@ impl Engine {
             failures: 0,
             retry_at: None,
             invoke_now,
+            outstanding: 0,
+            abandoned: false,
         };
-        tokio::spawn(actor.run());
+        let engine = self.clone();
+        let arn = actor.state.record().arn.clone();
+        let task = tokio::spawn(actor.run());
+        tokio::spawn(async move {
+            if let Err(error) = task.await
+                && error.is_panic()
+            {
+                tracing::error!(%arn, "an execution's task panicked; it carries on from the store");
+                engine
+                    .shared
+                    .running
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&arn);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                match engine.shared.store.stored(&arn).await {
+                    Ok(Some(stored)) if !stored.record.status.is_terminal() => {
+                        engine.spawn_restored(stored)
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::error!(%arn, %error, "the execution could not be read back")
+                    }
+                }
+            }
+        });
     }
 
     fn running_handle(&self, arn: &str) -> Option<Running> {
@@ -1159,6 +1189,12 @@ struct Actor {
     failures: u32,
     retry_at: Option<Instant>,
     invoke_now: bool,
+    /// Invocations started and not yet reported back (at most one runs at
+    /// a time; after a reload, an old one may still be on its way).
+    outstanding: u32,
+    /// The store failed and the state could not be read back: the task
+    /// ends, and the execution carries on when the engine next starts.
+    abandoned: bool,
 }
 
 fn instant_at(deadline: Timestamp) -> Instant {
@@ -1172,10 +1208,24 @@ fn instant_at(deadline: Timestamp) -> Instant {
 impl Actor {
     async fn run(mut self) {
         loop {
+            if self.abandoned {
+                let arn = self.state.record().arn.clone();
+                self.engine
+                    .shared
+                    .running
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&arn);
+                return;
+            }
             if self.state.record().status.is_terminal() && !self.state.is_invoking() {
                 break;
             }
-            if self.invoke_now && self.state.may_invoke() && !self.state.is_invoking() {
+            if self.invoke_now
+                && self.outstanding == 0
+                && self.state.may_invoke()
+                && !self.state.is_invoking()
+            {
                 self.invoke_now = false;
                 self.invoke().await;
                 continue;
@@ -1213,12 +1263,7 @@ impl Actor {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&arn);
-        self.engine
-            .shared
-            .callbacks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|_, (owner, _)| *owner != arn);
+        self.engine.forget_name(&record.function_name, &record.name);
         let _ = self.engine.shared.progress.send(Progress::Finished {
             arn: arn.clone(),
             status: record.status,
@@ -1335,11 +1380,23 @@ impl Actor {
             .registry()
             .get(&self.state.record().function_name)
             .cloned();
-        let page_items = self.engine.shared.options.envelope_page_items;
-        let (request_id, envelope) = self.state.begin_invocation(now, page_items);
-        let Some((id, _, _)) = self.state.current_invocation() else {
+        self.retry_at = None;
+        let Some(function) = function else {
+            let error = ErrorObject::new(
+                "ResourceNotFoundException",
+                format!("Function not found: {}", self.state.record().function_name),
+            );
+            self.state.fail(error, now);
             return;
         };
+        let page_items = self.engine.shared.options.envelope_page_items;
+        let id = self
+            .engine
+            .shared
+            .next_invocation
+            .fetch_add(1, Ordering::Relaxed);
+        let (request_id, envelope) = self.state.begin_invocation(id, now, page_items);
+        self.outstanding += 1;
         let arn = self.state.record().arn.clone();
         let _ = self.engine.shared.progress.send(Progress::Invoked {
             arn: arn.clone(),
@@ -1350,17 +1407,6 @@ impl Actor {
             .counters
             .invocations
             .fetch_add(1, Ordering::Relaxed);
-        let Some(function) = function else {
-            let error = ErrorObject::new(
-                "ResourceNotFoundException",
-                format!("Function not found: {}", self.state.record().function_name),
-            );
-            let _ = self.me.send(Command::InvocationDone {
-                id,
-                end: InvocationEnd::Faulted(error),
-            });
-            return;
-        };
         let invocation = Invocation {
             payload: serde_json::to_vec(&envelope).unwrap_or_default(),
             request_id,
@@ -1379,6 +1425,7 @@ impl Actor {
 
     async fn invocation_done(&mut self, id: u64, end: InvocationEnd) {
         let now = Timestamp::now();
+        self.outstanding = self.outstanding.saturating_sub(1);
         let record = self
             .state
             .current_invocation()
@@ -1405,14 +1452,7 @@ impl Actor {
                 self.failures += 1;
                 let options = &self.engine.shared.options;
                 if self.failures >= options.invocation_attempts {
-                    let error = ErrorObject::new(
-                        "InvocationFailed",
-                        format!(
-                            "The function failed {} invocations in a row; see InvocationCompleted events.",
-                            self.failures
-                        ),
-                    );
-                    self.state.give_up(error, now);
+                    self.state.give_up(self.failures, now);
                 } else {
                     let factor = 2_u32.saturating_pow(self.failures - 1);
                     let delay = options
@@ -1504,7 +1544,7 @@ impl Actor {
             }
             Ok(None) | Err(_) => {
                 tracing::error!(%arn, "the execution could not be read back; it resumes when the engine restarts");
-                self.retry_at = Some(Instant::now() + Duration::from_secs(1));
+                self.abandoned = true;
             }
         }
     }

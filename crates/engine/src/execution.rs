@@ -23,6 +23,16 @@ use crate::model::{
 /// The largest payload (result, input) one update may carry.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 
+/// The largest result an `EXECUTION` update may carry (a synchronous
+/// invocation's limit).
+pub const MAX_RESULT_BYTES: usize = 6 * 1024 * 1024;
+
+/// The longest wait or retry delay, in seconds (a year and a day).
+pub const MAX_DELAY_SECONDS: i64 = 31_622_400;
+
+/// The longest callback timeout, in seconds.
+pub const MAX_CALLBACK_SECONDS: i64 = 99_999_999;
+
 /// The largest error object one update may carry, as JSON.
 pub const MAX_ERROR_BYTES: usize = 1024 * 1024;
 
@@ -229,7 +239,11 @@ pub struct ExecutionState {
     touch_seq: u64,
     seen: u64,
     invocation: Option<ActiveInvocation>,
-    invocation_seq: u64,
+    /// Completions the engine made itself (timers, callbacks, chained
+    /// invokes), counted, and their count when the current invocation began.
+    external_seq: u64,
+    external_at_begin: u64,
+    last_invocation_error: Option<ErrorObject>,
     token_seq: u64,
     next_event_id: u64,
     callbacks: HashMap<String, CallbackRecord>,
@@ -247,7 +261,7 @@ fn scaled_millis(seconds: i64, scale: f64) -> i64 {
         reason = "delays are far below f64's exact range and rounded to whole milliseconds"
     )]
     let millis = (seconds as f64 * 1000.0 * scale).round() as i64;
-    millis.max(0)
+    millis.clamp(0, i64::MAX / 2)
 }
 
 fn random_text(bytes: usize) -> String {
@@ -322,7 +336,9 @@ impl ExecutionState {
             touch_seq: 0,
             seen: 0,
             invocation: None,
-            invocation_seq: 0,
+            external_seq: 0,
+            external_at_begin: 0,
+            last_invocation_error: None,
             token_seq: 0,
             next_event_id: 1,
             callbacks: HashMap::new(),
@@ -405,22 +421,23 @@ impl ExecutionState {
 
     // ---------------------------------------------------------------- invocations
 
-    /// Begins an invocation: mints its checkpoint token and builds the
-    /// durable envelope the function receives.
+    /// Begins invocation `id` (unique in the engine): mints its checkpoint
+    /// token and builds the durable envelope the function receives.
     ///
-    /// Returns the request id and the envelope (JSON).
-    /// The envelope carries at most `page_items` operations (and
-    /// [`MAX_PAGE_BYTES`]); `NextMarker` tells the function to fetch the rest.
+    /// Returns the request id and the envelope (JSON). The envelope carries
+    /// at most `page_items` operations (and [`MAX_PAGE_BYTES`]);
+    /// `NextMarker` tells the function to fetch the rest.
     pub fn begin_invocation(
         &mut self,
+        id: u64,
         now: Timestamp,
         page_items: usize,
     ) -> (String, serde_json::Value) {
-        self.invocation_seq += 1;
+        self.external_at_begin = self.external_seq;
         let request_id = uuid::Uuid::new_v4().to_string();
         let token = self.mint_token();
         self.invocation = Some(ActiveInvocation {
-            id: self.invocation_seq,
+            id,
             request_id: request_id.clone(),
             started: now,
             token: token.clone(),
@@ -478,11 +495,14 @@ impl ExecutionState {
             self.invocation_completed(&active, now, None);
             return AfterInvocation::Finished;
         }
-        let outcome = match end {
-            InvocationEnd::Faulted(error) => Err(error),
+        let output = match end {
+            InvocationEnd::Faulted(error) => {
+                self.invocation_failed(&active, now, error);
+                return AfterInvocation::Retry;
+            }
             InvocationEnd::Answered(bytes) => parse_invocation_output(&bytes),
         };
-        match outcome {
+        match output {
             Ok(Output::Succeeded(result)) => {
                 self.invocation_completed(&active, now, None);
                 self.finish(ExecutionStatus::Succeeded, result, None, now);
@@ -495,7 +515,13 @@ impl ExecutionState {
             }
             Ok(Output::Pending) => {
                 self.invocation_completed(&active, now, None);
-                if self.has_news() {
+                // The SDK suspends on a wait or a retry even when the answer to
+                // its own checkpoint already shows it over; anything completed
+                // since this invocation began, or ready now, needs another.
+                let ready = self.operations.values().any(|op| {
+                    op.kind == OperationType::Step && op.status == OperationStatus::Ready
+                });
+                if self.has_news() || ready || self.external_seq > self.external_at_begin {
                     AfterInvocation::InvokeNow
                 } else if self.has_pending_work() {
                     AfterInvocation::Sleep
@@ -504,13 +530,15 @@ impl ExecutionState {
                         "InvalidParameterValueException",
                         "Cannot return PENDING status with no pending operations.",
                     );
-                    self.invocation_failed_event(&active, now, error);
+                    self.invocation_failed(&active, now, error);
                     AfterInvocation::Retry
                 }
             }
-            Err(error) => {
-                self.invocation_failed_event(&active, now, error);
-                AfterInvocation::Retry
+            Err(invalid) => {
+                // An answer that is not a durable envelope is final, as on Lambda.
+                self.invocation_completed(&active, now, Some(invalid.clone()));
+                self.finish(ExecutionStatus::Failed, None, Some(invalid), now);
+                AfterInvocation::Finished
             }
         }
     }
@@ -533,17 +561,32 @@ impl ExecutionState {
         self.event(&op, now, details);
     }
 
-    fn invocation_failed_event(
-        &mut self,
-        active: &ActiveInvocation,
-        now: Timestamp,
-        error: ErrorObject,
-    ) {
+    fn invocation_failed(&mut self, active: &ActiveInvocation, now: Timestamp, error: ErrorObject) {
+        self.last_invocation_error = Some(error.clone());
         self.invocation_completed(active, now, Some(error));
     }
 
-    /// Fails the execution after its invocations kept failing.
-    pub fn give_up(&mut self, error: ErrorObject, now: Timestamp) {
+    /// Fails the execution after `attempts` invocations failed in a row,
+    /// with the last one's error.
+    pub fn give_up(&mut self, attempts: u32, now: Timestamp) {
+        if self.record.status.is_terminal() {
+            return;
+        }
+        let last = self.last_invocation_error.clone().unwrap_or_default();
+        let error = ErrorObject::new(
+            last.error_type
+                .unwrap_or_else(|| "InvocationFailed".to_owned()),
+            format!(
+                "{} invocations in a row failed; the last: {}",
+                attempts,
+                last.error_message.unwrap_or_default()
+            ),
+        );
+        self.finish(ExecutionStatus::Failed, None, Some(error), now);
+    }
+
+    /// Fails the execution at once with `error` (its function is gone).
+    pub fn fail(&mut self, error: ErrorObject, now: Timestamp) {
         if !self.record.status.is_terminal() {
             self.finish(ExecutionStatus::Failed, None, Some(error), now);
         }
@@ -560,9 +603,7 @@ impl ExecutionState {
     #[must_use]
     pub fn has_pending_work(&self) -> bool {
         self.operations.values().any(|op| match op.kind {
-            OperationType::Step => {
-                matches!(op.status, OperationStatus::Pending | OperationStatus::Ready)
-            }
+            OperationType::Step => op.status == OperationStatus::Pending,
             OperationType::Wait | OperationType::Callback | OperationType::ChainedInvoke => {
                 op.status == OperationStatus::Started
             }
@@ -727,16 +768,22 @@ impl ExecutionState {
                     "Operation name must be at most 256 characters.",
                 ));
             }
+            let limit = if update.kind == "EXECUTION" {
+                MAX_RESULT_BYTES
+            } else {
+                MAX_PAYLOAD_BYTES
+            };
             if update
                 .payload
                 .as_ref()
-                .is_some_and(|payload| payload.len() > MAX_PAYLOAD_BYTES)
+                .is_some_and(|payload| payload.len() > limit)
             {
                 return Err(Error::invalid(format!(
-                    "{} payload size must be less than or equal to {MAX_PAYLOAD_BYTES} bytes.",
+                    "{} payload size must be less than or equal to {limit} bytes.",
                     update.kind
                 )));
             }
+            check_ranges(update)?;
             if let Some(error) = &update.error {
                 let size = serde_json::to_vec(error).map_or(0, |bytes| bytes.len());
                 if size > MAX_ERROR_BYTES {
@@ -977,9 +1024,9 @@ impl ExecutionState {
             callback_id: callback_id.clone(),
             arn: self.record.arn.clone(),
             operation_id: op.id.clone(),
-            timeout_at: (timeout > 0).then(|| now.plus_millis(timeout * 1000)),
+            timeout_at: (timeout > 0).then(|| now.plus_millis(timeout.saturating_mul(1000))),
             heartbeat_seconds: heartbeat,
-            heartbeat_at: (heartbeat > 0).then(|| now.plus_millis(heartbeat * 1000)),
+            heartbeat_at: (heartbeat > 0).then(|| now.plus_millis(heartbeat.saturating_mul(1000))),
         };
         op.status = OperationStatus::Started;
         op.callback_details = Some(CallbackDetails {
@@ -1212,6 +1259,7 @@ impl ExecutionState {
                 details.next_attempt_timestamp = None;
             }
             self.put(op);
+            self.external_seq += 1;
         }
         let expired: Vec<(String, bool)> = self
             .callbacks
@@ -1283,7 +1331,8 @@ impl ExecutionState {
         if let Some(callback) = self.callbacks.get_mut(operation_id)
             && callback.heartbeat_seconds > 0
         {
-            callback.heartbeat_at = Some(now.plus_millis(callback.heartbeat_seconds * 1000));
+            callback.heartbeat_at =
+                Some(now.plus_millis(callback.heartbeat_seconds.saturating_mul(1000)));
             self.changes.callbacks.push(callback.clone());
         }
         Ok(())
@@ -1334,6 +1383,7 @@ impl ExecutionState {
         };
         self.event(&op, now, event);
         self.put(op);
+        self.external_seq += 1;
         if let Some(callback) = self.callbacks.remove(operation_id) {
             self.changes.closed_callbacks.push(callback.callback_id);
         }
@@ -1399,6 +1449,7 @@ impl ExecutionState {
         op.chained_invoke_details = Some(details);
         self.event(&op, now, event);
         self.put(op);
+        self.external_seq += 1;
     }
 
     /// Stops the execution.
@@ -1515,6 +1566,47 @@ impl ExecutionState {
         self.event(&op, now, details);
         self.put(op);
     }
+}
+
+/// The numeric options' ranges, as the API's model gives them.
+fn check_ranges(update: &OperationUpdate) -> Result<()> {
+    let within = |value: Option<i64>, low: i64, high: i64, name: &str| match value {
+        Some(value) if !(low..=high).contains(&value) => Err(Error::invalid(format!(
+            "{name} must be from {low} to {high}, not {value}."
+        ))),
+        _ => Ok(()),
+    };
+    if let Some(options) = &update.wait_options {
+        within(
+            options.wait_seconds,
+            0,
+            MAX_DELAY_SECONDS,
+            "WaitOptions.WaitSeconds",
+        )?;
+    }
+    if let Some(options) = &update.step_options {
+        within(
+            options.next_attempt_delay_seconds,
+            0,
+            MAX_DELAY_SECONDS,
+            "StepOptions.NextAttemptDelaySeconds",
+        )?;
+    }
+    if let Some(options) = &update.callback_options {
+        within(
+            options.timeout_seconds,
+            0,
+            MAX_CALLBACK_SECONDS,
+            "CallbackOptions.TimeoutSeconds",
+        )?;
+        within(
+            options.heartbeat_timeout_seconds,
+            0,
+            MAX_CALLBACK_SECONDS,
+            "CallbackOptions.HeartbeatTimeoutSeconds",
+        )?;
+    }
+    Ok(())
 }
 
 /// The actions each operation type accepts.
@@ -1757,7 +1849,7 @@ mod tests {
     /// A running execution and the token of its invocation.
     fn invoking() -> (ExecutionState, String) {
         let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
-        let (_, envelope) = state.begin_invocation(Timestamp::from_millis(1_000_001), 1000);
+        let (_, envelope) = state.begin_invocation(1, Timestamp::from_millis(1_000_001), 1000);
         let token = envelope["CheckpointToken"].as_str().unwrap().to_owned();
         (state, token)
     }
@@ -2039,7 +2131,7 @@ mod tests {
     #[test]
     fn waits_are_scaled_by_the_time_scale() {
         let mut state = ExecutionState::start(record(), "exec".to_owned(), 0.01);
-        let (_, envelope) = state.begin_invocation(Timestamp::from_millis(1_000_000), 1000);
+        let (_, envelope) = state.begin_invocation(1, Timestamp::from_millis(1_000_000), 1000);
         let token = envelope["CheckpointToken"].as_str().unwrap().to_owned();
         let mut wait = update("w", "WAIT", "START");
         wait.wait_options = Some(WaitOptions {
@@ -2111,6 +2203,95 @@ mod tests {
     }
 
     #[test]
+    fn a_completion_seen_by_a_suspending_invocation_still_gets_another() {
+        // A retry comes due while the invocation runs: the sweep in a checkpoint
+        // shows the step READY to a handler that suspends anyway.
+        let (mut state, token) = invoking();
+        let mut retry = update("s", "STEP", "RETRY");
+        retry.step_options = Some(StepOptions {
+            next_attempt_delay_seconds: Some(1),
+        });
+        let output = state
+            .checkpoint(
+                &token,
+                None,
+                &[update("s", "STEP", "START"), retry],
+                Timestamp::from_millis(1_000_000),
+                &no_function,
+            )
+            .unwrap();
+        let mut wait = update("w", "WAIT", "START");
+        wait.wait_options = Some(WaitOptions {
+            wait_seconds: Some(1),
+        });
+        state
+            .checkpoint(
+                &output.checkpoint_token,
+                None,
+                &[wait],
+                Timestamp::from_millis(1_002_000),
+                &no_function,
+            )
+            .unwrap();
+        assert!(
+            !state.has_news(),
+            "the handler has been shown the READY step"
+        );
+        let (id, _, _) = state.current_invocation().unwrap();
+        let after = state.end_invocation(
+            id,
+            InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
+            Timestamp::from_millis(1_002_001),
+        );
+        assert_eq!(after, AfterInvocation::InvokeNow);
+    }
+
+    #[test]
+    fn an_answer_that_is_not_an_envelope_fails_the_execution_at_once() {
+        let (mut state, _) = invoking();
+        let (id, _, _) = state.current_invocation().unwrap();
+        let after = state.end_invocation(
+            id,
+            InvocationEnd::Answered(br#"{"Status":"DONE"}"#.to_vec()),
+            Timestamp::from_millis(1_000_002),
+        );
+        assert_eq!(after, AfterInvocation::Finished);
+        assert_eq!(state.record().status, ExecutionStatus::Failed);
+        assert!(
+            state
+                .record()
+                .error
+                .as_ref()
+                .unwrap()
+                .error_message
+                .as_ref()
+                .unwrap()
+                .starts_with("Invalid invocation output")
+        );
+    }
+
+    #[test]
+    fn option_values_outside_the_models_ranges_are_refused() {
+        let mut callback = update("c", "CALLBACK", "START");
+        callback.callback_options = Some(crate::model::CallbackOptions {
+            timeout_seconds: Some(i64::MAX),
+            heartbeat_timeout_seconds: None,
+        });
+        rejects(
+            &[callback],
+            "CallbackOptions.TimeoutSeconds must be from 0 to 99999999, not 9223372036854775807.",
+        );
+        let mut wait = update("w", "WAIT", "START");
+        wait.wait_options = Some(WaitOptions {
+            wait_seconds: Some(-1),
+        });
+        rejects(
+            &[wait],
+            "WaitOptions.WaitSeconds must be from 0 to 31622400, not -1.",
+        );
+    }
+
+    #[test]
     fn the_execution_times_out_at_its_deadline() {
         let (mut state, token) = invoking();
         state.fire_timers(Timestamp::from_millis(1_300_000));
@@ -2153,7 +2334,7 @@ mod tests {
                 InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
                 Timestamp::from_millis(1_000_003),
             );
-            state.begin_invocation(Timestamp::from_millis(1_000_004), 1000)
+            state.begin_invocation(2, Timestamp::from_millis(1_000_004), 1000)
         };
         assert!(
             output

@@ -203,12 +203,15 @@ where
             context.request_id = invocation.request_id;
             context.invoked_function_arn = invocation.function_arn;
             context.deadline = invocation.deadline_ms;
-            // A task of its own: a panic becomes a crash, not the engine's.
-            let answer = tokio::spawn(async move {
+            // A task of its own: a panic becomes a crash, not the engine's. The
+            // task is aborted if this invocation is given up (a timeout), so an
+            // abandoned handler never overlaps the next invocation.
+            let task = AbortOnDrop(tokio::spawn(async move {
                 handler(lambda_runtime::LambdaEvent::new(event, context)).await
-            })
-            .await
-            .map_err(|error| FunctionFault::Crashed(format!("the handler panicked: {error}")))?;
+            }));
+            let answer = task.join().await.map_err(|error| {
+                FunctionFault::Crashed(format!("the handler panicked: {error}"))
+            })?;
             match answer {
                 Ok(response) => {
                     serde_json::to_vec(&response).map_err(|error| FunctionFault::Failed {
@@ -222,6 +225,21 @@ where
                 }),
             }
         })
+    }
+}
+
+/// A spawned task, aborted when dropped before it ends.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -39,19 +39,34 @@ pub struct ProcessConfig {
 
 type Reply = oneshot::Sender<Result<Vec<u8>, FunctionFault>>;
 
+/// One invocation waiting for the process: what to run, where the answer
+/// goes, and who to tell when the process takes it.
+struct Job {
+    invocation: Invocation,
+    reply: Reply,
+    taken: oneshot::Sender<()>,
+}
+
+/// How long an invocation may wait for the process to take it (while it
+/// starts, or runs an earlier invocation).
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest response or error a function may post (Lambda's 6 MB, and some).
+const MAX_RESPONSE_BYTES: usize = 7 * 1024 * 1024;
+
 struct Shared {
     name: String,
-    queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<(Invocation, Reply)>>,
+    queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>,
     in_flight: Mutex<Option<(String, Reply)>>,
     died: Notify,
 }
 
 /// A function run as a separate process.
 struct External {
-    jobs: mpsc::UnboundedSender<(Invocation, Reply)>,
+    jobs: mpsc::UnboundedSender<Job>,
     shared: Arc<Shared>,
     timeout: Duration,
-    kill: mpsc::UnboundedSender<()>,
+    kill: mpsc::UnboundedSender<String>,
 }
 
 /// Starts `config`'s process for the function `name` and returns its
@@ -82,13 +97,14 @@ pub async fn external(
         )
         .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
         .route("/2018-06-01/runtime/init/error", post(init_error))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
         .with_state(Arc::clone(&shared));
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "a function's Runtime API server stopped");
         }
     });
-    let (kill, kills) = mpsc::unbounded_channel();
+    let (kill, kills) = mpsc::unbounded_channel::<String>();
     tokio::spawn(supervise(
         Arc::clone(&shared),
         config.clone(),
@@ -106,7 +122,13 @@ pub async fn external(
 impl FunctionHandler for External {
     fn invoke(&self, invocation: Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>> {
         let (reply, answer) = oneshot::channel();
-        let sent = self.jobs.send((invocation, reply));
+        let (taken, on_taken) = oneshot::channel();
+        let request_id = invocation.request_id.clone();
+        let sent = self.jobs.send(Job {
+            invocation,
+            reply,
+            taken,
+        });
         let timeout = self.timeout;
         let kill = self.kill.clone();
         let shared = Arc::clone(&self.shared);
@@ -116,14 +138,22 @@ impl FunctionHandler for External {
                     "the function's host has stopped".to_owned(),
                 ));
             }
-            match tokio::time::timeout(timeout + Duration::from_secs(1), answer).await {
+            // The function's timeout runs from when its process takes the
+            // invocation, not while it waits for the process.
+            if tokio::time::timeout(QUEUE_TIMEOUT, on_taken).await.is_err() {
+                return Err(FunctionFault::Crashed(format!(
+                    "the function's process did not take the invocation within {} s",
+                    QUEUE_TIMEOUT.as_secs()
+                )));
+            }
+            match tokio::time::timeout(timeout, answer).await {
                 Ok(Ok(answer)) => answer,
                 Ok(Err(_)) => Err(FunctionFault::Crashed(
                     "the function's process went away".to_owned(),
                 )),
                 Err(_) => {
                     tracing::warn!(function = %shared.name, "an invocation ran past its timeout; restarting the process");
-                    let _ = kill.send(());
+                    let _ = kill.send(request_id);
                     Err(FunctionFault::TimedOut(timeout))
                 }
             }
@@ -140,7 +170,7 @@ async fn supervise(
     shared: Arc<Shared>,
     config: ProcessConfig,
     runtime_api: String,
-    mut kills: mpsc::UnboundedReceiver<()>,
+    mut kills: mpsc::UnboundedReceiver<String>,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -165,11 +195,20 @@ async fn supervise(
         let started = tokio::time::Instant::now();
         let outcome = match command.spawn() {
             Ok(mut child) => {
-                tokio::select! {
-                    status = child.wait() => status.map(|status| status.to_string()).unwrap_or_else(|error| error.to_string()),
-                    _ = kills.recv() => {
-                        let _ = child.kill().await;
-                        "killed after a timeout".to_owned()
+                loop {
+                    tokio::select! {
+                        status = child.wait() => {
+                            break status.map(|status| status.to_string()).unwrap_or_else(|error| error.to_string());
+                        }
+                        Some(request_id) = kills.recv() => {
+                            // Only if the invocation that timed out is the one it runs.
+                            let running = shared.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .as_ref().is_some_and(|(current, _)| *current == request_id);
+                            if running {
+                                let _ = child.kill().await;
+                                break "killed after a timeout".to_owned();
+                            }
+                        }
                     }
                 }
             }
@@ -198,8 +237,14 @@ async fn supervise(
 
 async fn next(State(shared): State<Arc<Shared>>) -> axum::response::Response {
     let mut queue = shared.queue.lock().await;
-    let Some((invocation, reply)) = queue.recv().await else {
-        return (StatusCode::GONE, "the function host is shutting down").into_response();
+    let (invocation, reply) = loop {
+        let Some(job) = queue.recv().await else {
+            return (StatusCode::GONE, "the function host is shutting down").into_response();
+        };
+        // An invocation given up while it waited is not run.
+        if !job.reply.is_closed() && job.taken.send(()).is_ok() {
+            break (job.invocation, job.reply);
+        }
     };
     drop(queue);
     let request_id = invocation.request_id.clone();

@@ -304,3 +304,58 @@ async fn an_unknown_route_is_a_not_found_error_not_a_crash() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_dry_run_of_a_durable_function_starts_nothing() {
+    let engine = engine();
+    sleeper(&engine);
+    let output = client(&engine)
+        .invoke()
+        .function_name("Sleeper:live")
+        .invocation_type(InvocationType::DryRun)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(output.status_code(), 204);
+    let listed = client(&engine)
+        .list_durable_executions_by_function()
+        .function_name("Sleeper")
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.durable_executions().is_empty());
+}
+
+#[tokio::test]
+async fn a_callback_result_that_is_not_text_is_refused() {
+    let engine = engine();
+    let response = durable_engine::api::handle(
+        &engine,
+        durable_engine::api::ApiRequest {
+            method: http::Method::POST,
+            path: "/2025-12-01/durable-execution-callbacks/abc/succeed".to_owned(),
+            query: None,
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::from_static(b"\xff\xfe"),
+        },
+    )
+    .await;
+    assert_eq!(response.status, 400);
+    assert!(String::from_utf8_lossy(&response.body).contains("UTF-8"));
+}
+
+#[tokio::test]
+async fn one_engine_at_a_time_drives_a_store_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("engine.db");
+    let first = durable_engine::store::SqliteStore::open(&path).unwrap();
+    let second = durable_engine::store::SqliteStore::open(&path).unwrap_err();
+    assert!(
+        second.to_string().contains("in use by another engine"),
+        "{second}"
+    );
+    durable_engine::store::SqliteStore::open_shared(&path).expect("a reader may look at it");
+    drop(first);
+    durable_engine::store::SqliteStore::open(&path)
+        .expect("free again once the first engine is gone");
+}

@@ -57,7 +57,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
         let engine = engine.clone();
-        async move { to_axum(handle(&engine, from_axum(request).await).await) }
+        async move {
+            match from_axum(request).await {
+                Ok(request) => to_axum(handle(&engine, request).await),
+                Err(refusal) => to_axum(refusal),
+            }
+        }
     });
     axum::serve(
         listener,
@@ -67,18 +72,46 @@ pub async fn serve(
     .await
 }
 
-async fn from_axum(request: axum::extract::Request) -> ApiRequest {
+/// The largest request body the API reads (a synchronous invocation's 6 MB,
+/// and some).
+const MAX_BODY_BYTES: usize = 7 * 1024 * 1024;
+
+async fn from_axum(request: axum::extract::Request) -> Result<ApiRequest, ApiResponse> {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 7 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    ApiRequest {
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    let too_large = || {
+        routes::error_response(&crate::Error::RequestTooLarge(format!(
+            "Request must be smaller than {MAX_BODY_BYTES} bytes"
+        )))
+    };
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(error)
+            if std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>()) =>
+        {
+            return Err(too_large());
+        }
+        Err(error) => {
+            return Err(routes::error_response(&crate::Error::invalid(format!(
+                "The request body could not be read: {error}"
+            ))));
+        }
+    };
+    Ok(ApiRequest {
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         body,
-    }
+    })
 }
 
 fn to_axum(response: ApiResponse) -> axum::response::Response {

@@ -72,12 +72,13 @@ pub async fn handle(engine: &Engine, request: ApiRequest) -> ApiResponse {
             list_executions(engine, function, &query).await
         }
         ("POST", ["2025-12-01", "durable-execution-callbacks", id, "succeed"]) => {
-            let result = (!request.body.is_empty())
-                .then(|| String::from_utf8_lossy(&request.body).into_owned());
-            engine
-                .callback_succeed(id, result)
-                .await
-                .map(|()| ok(json!({})))
+            match callback_result(&request) {
+                Ok(result) => engine
+                    .callback_succeed(id, result)
+                    .await
+                    .map(|()| ok(json!({}))),
+                Err(error) => Err(error),
+            }
         }
         ("POST", ["2025-12-01", "durable-execution-callbacks", id, "fail"]) => {
             match error_body(&request) {
@@ -227,7 +228,7 @@ fn accepted(body: serde_json::Value) -> ApiResponse {
 
 /// The API's error shape: the type in `x-amzn-ErrorType` (and `__type`),
 /// the message under the key the model gives it.
-fn error_response(error: &Error) -> ApiResponse {
+pub(super) fn error_response(error: &Error) -> ApiResponse {
     let mut body = serde_json::Map::new();
     body.insert("Type".to_owned(), json!(error.fault()));
     body.insert("__type".to_owned(), json!(error.code()));
@@ -245,6 +246,25 @@ fn parse_body<T: for<'de> Deserialize<'de> + Default>(request: &ApiRequest) -> R
     }
     serde_json::from_slice(&request.body)
         .map_err(|error| Error::invalid(format!("The request body is not valid: {error}")))
+}
+
+/// The largest callback result.
+const MAX_CALLBACK_RESULT: usize = 1024 * 1024;
+
+/// A callback's result: the raw body, which must be UTF-8 text.
+fn callback_result(request: &ApiRequest) -> Result<Option<String>> {
+    if request.body.len() > MAX_CALLBACK_RESULT {
+        return Err(Error::invalid(format!(
+            "Result must be at most {MAX_CALLBACK_RESULT} bytes, not {}.",
+            request.body.len()
+        )));
+    }
+    if request.body.is_empty() {
+        return Ok(None);
+    }
+    String::from_utf8(request.body.to_vec())
+        .map(Some)
+        .map_err(|_| Error::invalid("Result must be UTF-8 text (the callback's JSON result)."))
 }
 
 /// A bare `ErrorObject` body, as Stop and callback failures send it.
@@ -348,6 +368,16 @@ async fn invoke(
         }
     }
     if target.function.config().durable.is_some() {
+        if invocation_type == "DryRun" {
+            if !target.qualified {
+                return Err(Error::invalid(
+                    "You cannot invoke a durable function using an unqualified ARN.",
+                ));
+            }
+            let mut response = json_response(204, &json!({}));
+            response.body.clear();
+            return Ok(response);
+        }
         let started = engine
             .start(StartRequest {
                 function: function.to_owned(),

@@ -85,6 +85,9 @@ pub struct SqliteStore {
     writer: mpsc::Sender<Job>,
     reader: Arc<Mutex<Connection>>,
     stats: Arc<Counters>,
+    /// The exclusive lock on `<file>.lock` that makes this engine the
+    /// file's only driver, held as long as the store lives.
+    _lock: Option<Arc<std::fs::File>>,
 }
 
 #[derive(Debug, Default)]
@@ -113,7 +116,39 @@ impl SqliteStore {
     /// # Errors
     ///
     /// When the file cannot be opened or migrated, naming the path.
+    ///
+    /// The store takes an exclusive lock on `<file>.lock`: one engine at a
+    /// time drives the executions in a file.
     pub fn open_with(path: &Path, durability: Durability) -> Result<Self> {
+        let mut store = Self::open_unlocked(path, durability)?;
+        let lock_path = format!("{}.lock", path.display());
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|error| storage(format!("cannot open {lock_path}: {error}")))?;
+        lock.try_lock().map_err(|_| {
+            Error::Service(format!(
+                "store: {} is in use by another engine (an `orders serve` or `orders invoke`); stop it or use another --db",
+                path.display()
+            ))
+        })?;
+        store._lock = Some(Arc::new(lock));
+        Ok(store)
+    }
+
+    /// Opens the database file at `path` to read it, without the lock: for
+    /// looking at a store another engine may be driving.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened, naming the path.
+    pub fn open_shared(path: &Path) -> Result<Self> {
+        Self::open_unlocked(path, Durability::Full)
+    }
+
+    fn open_unlocked(path: &Path, durability: Durability) -> Result<Self> {
         if let Some(parent) = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
@@ -175,6 +210,7 @@ impl SqliteStore {
             writer: sender,
             reader: Arc::new(Mutex::new(reader)),
             stats,
+            _lock: None,
         }
     }
 
