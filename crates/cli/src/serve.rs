@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// process dies, not when the machine does).
     #[arg(long, default_value = "full", value_parser = crate::parse_durability)]
     sync: durable_engine::store::Durability,
+    /// Invocations of durable functions the engine runs at once; more wait
+    /// their turn (Lambda's default concurrency is 1,000).
+    #[arg(long, default_value_t = 1000)]
+    max_concurrency: usize,
     /// Prints the in-process functions' JSON log lines on stderr.
     #[arg(long)]
     logs: bool,
@@ -78,6 +82,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open the store {}", db.display()))?;
     let options = EngineOptions {
         time_scale: args.time_scale,
+        max_concurrent_invocations: args.max_concurrency,
         ..EngineOptions::default()
     };
     let stack = Stack {

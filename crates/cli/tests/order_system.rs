@@ -135,12 +135,14 @@ async fn the_seed_tests_give_spec_answers_on_the_engine() {
 }
 
 #[tokio::test]
-async fn an_order_costs_a_known_number_of_checkpoints() {
+async fn an_order_costs_at_most_one_checkpoint_per_operation_update() {
     let engine = engine(0.01).await;
     order(&engine, &example("seed-order.json")).await;
     let stats = engine.stats();
-    // validate-input, calculate-subtotal, validate-results, calculate-final-totals and finalize-order
-    // start and succeed (10); the parallel, four branches and four worker steps start and succeed (18);
-    // the wait starts (1).
-    assert_eq!(stats.checkpoints, 29, "{stats:?}");
+    // validate-input, calculate-subtotal, validate-results, calculate-final-totals and
+    // finalize-order start and succeed (10 updates); the parallel, four branches and four
+    // worker steps start and succeed (18); the wait starts (1). The orchestrator batches its
+    // checkpoints, so updates made while a call is in flight share the next call: the
+    // concurrent branches' do, the sequential steps' cannot.
+    assert!((12..=29).contains(&stats.checkpoints), "{stats:?}");
 }

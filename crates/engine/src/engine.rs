@@ -47,6 +47,10 @@ pub struct EngineOptions {
     /// The most operations the invocation envelope carries; the function
     /// fetches the rest with `GetDurableExecutionState`.
     pub envelope_page_items: usize,
+    /// The most invocations of durable functions running at once; more wait
+    /// their turn (their timeout starts when they run). Lambda's default
+    /// concurrency is 1,000 per account and region.
+    pub max_concurrent_invocations: usize,
 }
 
 impl Default for EngineOptions {
@@ -58,6 +62,7 @@ impl Default for EngineOptions {
             invocation_attempts: 5,
             invocation_retry_delay: Duration::from_secs(1),
             envelope_page_items: 1000,
+            max_concurrent_invocations: 1000,
         }
     }
 }
@@ -176,6 +181,8 @@ struct Shared {
     progress: broadcast::Sender<Progress>,
     /// Invocation ids, unique across executions and restarts of an actor.
     next_invocation: AtomicU64,
+    /// Turns to run a durable invocation.
+    invocation_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -257,6 +264,9 @@ impl Engine {
     #[must_use]
     pub fn new(options: EngineOptions, store: Arc<dyn Store>) -> Self {
         let (progress, _) = broadcast::channel(4096);
+        let invocation_permits = Arc::new(tokio::sync::Semaphore::new(
+            options.max_concurrent_invocations.max(1),
+        ));
         Self {
             shared: Arc::new(Shared {
                 options,
@@ -268,6 +278,7 @@ impl Engine {
                 counters: Counters::default(),
                 progress,
                 next_invocation: AtomicU64::new(1),
+                invocation_permits,
             }),
         }
     }
@@ -1414,7 +1425,12 @@ impl Actor {
             deadline_ms: deadline_ms(now, function.config().timeout),
         };
         let me = self.me.clone();
+        let permits = Arc::clone(&self.engine.shared.invocation_permits);
         tokio::spawn(async move {
+            // Its turn first; its timeout runs from when it runs.
+            let _permit = permits.acquire_owned().await;
+            let mut invocation = invocation;
+            invocation.deadline_ms = deadline_ms(Timestamp::now(), function.config().timeout);
             let end = match call(&function, invocation).await {
                 Ok(answer) => InvocationEnd::Answered(answer),
                 Err(fault) => InvocationEnd::Faulted(fault_error(&fault)),

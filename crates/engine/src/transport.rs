@@ -5,7 +5,7 @@
 //! socket: the SDK's requests go through exactly the API a remote client
 //! uses, minus the network.
 
-use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_lambda::config::{BehaviorVersion, Region, StalledStreamProtectionConfig};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -15,6 +15,8 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
 use bytes::Bytes;
 
 use crate::api::{self, ApiRequest};
@@ -24,18 +26,19 @@ use crate::engine::Engine;
 const ENDPOINT: &str = "http://engine.local";
 
 /// A Lambda client that talks to `engine` in process.
+///
+/// Nothing crosses a network or a trust boundary, so the client is built
+/// without what only a network needs: requests are not signed, not retried
+/// (the engine answers or it does not), and not timed or watched for stalls.
 #[must_use]
 pub fn lambda_client(engine: &Engine) -> aws_sdk_lambda::Client {
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(engine.options().region.clone()))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "durable-engine",
-        ))
+        .allow_no_auth()
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(TimeoutConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .endpoint_url(ENDPOINT)
         .http_client(SharedHttpClient::new(InProcess {
             engine: engine.clone(),

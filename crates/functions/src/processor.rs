@@ -368,6 +368,7 @@ impl<C: WorkerClient> ParallelProcessor<C> {
     pub fn into_service(self, lambda: aws_sdk_lambda::Client) -> Result<DurableService, BoxError> {
         let options = aws_durable_execution_sdk::Options::builder()
             .lambda_client(lambda)
+            .checkpoint_batching(true)
             .build()?;
         let handler = move |event: Option<Box<RawValue>>, ctx: DurableContext| {
             let processor = self.clone();

@@ -209,13 +209,26 @@ fn header<'a>(request: &'a ApiRequest, name: &str) -> Option<&'a str> {
         .and_then(|value| value.to_str().ok())
 }
 
-fn json_response(status: u16, body: &serde_json::Value) -> ApiResponse {
-    ApiResponse {
-        status,
-        headers: vec![("x-amzn-RequestId", uuid::Uuid::new_v4().to_string())],
-        content_type: "application/json",
-        body: serde_json::to_vec(body).unwrap_or_default(),
+fn json_response(status: u16, body: &impl serde::Serialize) -> ApiResponse {
+    match serde_json::to_vec(body) {
+        Ok(body) => ApiResponse {
+            status,
+            headers: vec![("x-amzn-RequestId", request_id())],
+            content_type: "application/json",
+            body,
+        },
+        Err(error) => error_response(&Error::Service(format!(
+            "the answer could not be written: {error}"
+        ))),
     }
+}
+
+/// A request id for a response: unique in this process, and cheap.
+fn request_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    static PROCESS: std::sync::LazyLock<u32> = std::sync::LazyLock::new(rand::random);
+    let next = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:08x}-{:04x}-4000-8000-{next:012x}", *PROCESS, next >> 48)
 }
 
 fn ok(body: serde_json::Value) -> ApiResponse {
@@ -504,7 +517,7 @@ async fn checkpoint(engine: &Engine, arn: &str, request: &ApiRequest) -> Result<
     let output = engine
         .checkpoint(arn, token, body.client_token, body.updates)
         .await?;
-    Ok(ok(serde_json::to_value(output).unwrap_or_default()))
+    Ok(json_response(200, &output))
 }
 
 async fn state(engine: &Engine, arn: &str, query: &Query) -> Result<ApiResponse> {
@@ -520,7 +533,7 @@ async fn state(engine: &Engine, arn: &str, query: &Query) -> Result<ApiResponse>
             query.count("MaxItems")?,
         )
         .await?;
-    Ok(ok(serde_json::to_value(page).unwrap_or_default()))
+    Ok(json_response(200, &page))
 }
 
 // ---------------------------------------------------------------- executions

@@ -1,9 +1,18 @@
 //! The SQLite store: one file in WAL mode, one writer thread that commits
-//! everything queued behind the first batch in one transaction.
+//! everything queued behind the first batch in one transaction, and one
+//! checkpointer thread that folds the WAL back into the database off the
+//! writer's path.
+//!
+//! Executions are keyed by an integer id inside the file; operations and
+//! events by (execution, position) and (execution, event id), so keys stay
+//! small however long ARNs are. Rows are JSON in the API's shapes,
+//! serialized by the caller before the batch is queued.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
@@ -18,37 +27,40 @@ use crate::model::{Event, Operation, Timestamp};
 /// The schema, one migration per entry; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[r"
     CREATE TABLE executions (
-        arn TEXT PRIMARY KEY,
+        id INTEGER PRIMARY KEY,
+        arn TEXT NOT NULL UNIQUE,
         function_name TEXT NOT NULL,
         name TEXT NOT NULL,
         status TEXT NOT NULL,
         start_ms INTEGER NOT NULL,
+        parent_arn TEXT,
         record TEXT NOT NULL,
         UNIQUE (function_name, name)
     );
     CREATE INDEX executions_by_start ON executions (function_name, start_ms);
-    CREATE INDEX executions_by_status ON executions (status);
+    CREATE INDEX executions_live ON executions (status) WHERE status IN ('RUNNING', 'PAUSED');
+    CREATE INDEX executions_by_parent ON executions (parent_arn) WHERE parent_arn IS NOT NULL;
     CREATE TABLE operations (
-        arn TEXT NOT NULL,
-        id TEXT NOT NULL,
+        execution INTEGER NOT NULL,
         position INTEGER NOT NULL,
         body TEXT NOT NULL,
-        PRIMARY KEY (arn, id)
-    ) WITHOUT ROWID;
+        PRIMARY KEY (execution, position)
+    );
     CREATE TABLE events (
-        arn TEXT NOT NULL,
+        execution INTEGER NOT NULL,
         event_id INTEGER NOT NULL,
         body TEXT NOT NULL,
-        PRIMARY KEY (arn, event_id)
-    ) WITHOUT ROWID;
+        PRIMARY KEY (execution, event_id)
+    );
     CREATE TABLE callbacks (
         callback_id TEXT PRIMARY KEY,
-        arn TEXT NOT NULL,
+        execution INTEGER NOT NULL,
         body TEXT NOT NULL
     );
-    CREATE INDEX callbacks_by_execution ON callbacks (arn);
+    CREATE INDEX callbacks_by_execution ON callbacks (execution);
     CREATE TABLE invocations (
-        request_id TEXT PRIMARY KEY,
+        id INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
         function_name TEXT NOT NULL,
         arn TEXT,
         start_ms INTEGER NOT NULL,
@@ -61,7 +73,11 @@ const MIGRATIONS: &[&str] = &[r"
 /// How many batches one transaction takes at most.
 const MAX_GROUP: usize = 4096;
 
-type Job = (WriteBatch, oneshot::Sender<Result<()>>);
+/// How often the checkpointer folds the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Executions whose ids the writer remembers (it looks the rest up).
+const ID_CACHE: usize = 200_000;
 
 /// How hard each commit holds on to its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,16 +94,47 @@ pub enum Durability {
     Normal,
 }
 
-/// SQLite storage: a file (WAL, every commit synced) or a private
-/// in-memory database.
+/// A batch with its rows serialized, ready for the writer.
+#[derive(Debug, Default)]
+struct Prepared {
+    executions: Vec<PreparedExecution>,
+    operations: Vec<(String, i64, String)>,
+    events: Vec<(String, i64, String)>,
+    callbacks: Vec<(String, String, String)>,
+    closed_callbacks: Vec<String>,
+    invocations: Vec<InvocationRecord>,
+    deleted: Vec<String>,
+}
+
+#[derive(Debug)]
+struct PreparedExecution {
+    arn: String,
+    function_name: String,
+    name: String,
+    status: &'static str,
+    start_ms: i64,
+    parent_arn: Option<String>,
+    record: String,
+}
+
+type Job = (Prepared, oneshot::Sender<Result<()>>);
+
+/// SQLite storage: a file (WAL) or a private in-memory database.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: mpsc::Sender<Job>,
     reader: Arc<Mutex<Connection>>,
     stats: Arc<Counters>,
-    /// The exclusive lock on `<file>.lock` that makes this engine the
-    /// file's only driver, held as long as the store lives.
-    _lock: Option<Arc<std::fs::File>>,
+    /// Held while the store lives: the exclusive lock on `<file>.lock` that
+    /// makes this engine the file's only driver, and the checkpointer's
+    /// stop signal (it ends when this is dropped).
+    _guards: Arc<Guards>,
+}
+
+#[derive(Debug, Default)]
+struct Guards {
+    lock: Option<std::fs::File>,
+    _checkpointer: Option<mpsc::Sender<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -100,28 +147,40 @@ fn storage(error: impl std::fmt::Display) -> Error {
     Error::Service(format!("store: {error}"))
 }
 
+fn index(value: impl TryInto<i64>) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
+}
+
 impl SqliteStore {
-    /// Opens (creating it if needed) the database file at `path` and brings
-    /// its schema up to date.
+    /// Opens (creating it if needed) the database file at `path`, syncing
+    /// every commit, and brings its schema up to date.
     ///
     /// # Errors
     ///
-    /// When the file cannot be opened or migrated, naming the path.
+    /// When the file cannot be opened or migrated, or another engine drives
+    /// it, naming the path.
     pub fn open(path: &Path) -> Result<Self> {
         Self::open_with(path, Durability::Full)
     }
 
     /// Opens the database file at `path` with `durability`.
     ///
-    /// # Errors
-    ///
-    /// When the file cannot be opened or migrated, naming the path.
-    ///
     /// The store takes an exclusive lock on `<file>.lock`: one engine at a
     /// time drives the executions in a file.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened or migrated, or another engine drives
+    /// it, naming the path.
     pub fn open_with(path: &Path, durability: Durability) -> Result<Self> {
-        let mut store = Self::open_unlocked(path, durability)?;
         let lock_path = format!("{}.lock", path.display());
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| storage(format!("cannot create {}: {error}", parent.display())))?;
+        }
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -134,8 +193,7 @@ impl SqliteStore {
                 path.display()
             ))
         })?;
-        store._lock = Some(Arc::new(lock));
-        Ok(store)
+        Self::open_file(path, durability, Some(lock))
     }
 
     /// Opens the database file at `path` to read it, without the lock: for
@@ -145,32 +203,46 @@ impl SqliteStore {
     ///
     /// When the file cannot be opened, naming the path.
     pub fn open_shared(path: &Path) -> Result<Self> {
-        Self::open_unlocked(path, Durability::Full)
+        Self::open_file(path, Durability::Full, None)
     }
 
-    fn open_unlocked(path: &Path, durability: Durability) -> Result<Self> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)
-                .map_err(|error| storage(format!("cannot create {}: {error}", parent.display())))?;
-        }
+    fn open_file(path: &Path, durability: Durability, lock: Option<std::fs::File>) -> Result<Self> {
         let open = || {
             Connection::open(path)
                 .map_err(|error| storage(format!("cannot open {}: {error}", path.display())))
         };
         let writer = open()?;
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
         writer
-            .execute_batch(match durability {
-                Durability::Full => "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
-                Durability::Normal => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-            })
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};
+                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;
+                 PRAGMA cache_size = -65536;"
+            ))
             .map_err(storage)?;
         migrate(&writer)
             .map_err(|error| storage(format!("cannot migrate {}: {error}", path.display())))?;
         let reader = open()?;
-        Ok(Self::with_connections(writer, reader))
+        let checkpointer = open()?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("store-checkpointer".to_owned())
+            .spawn(move || checkpoint_loop(&checkpointer, &stopped))
+            .map_or_else(
+                |error| tracing::error!(%error, "the store's checkpointer thread did not start"),
+                drop,
+            );
+        Ok(Self::with_connections(
+            writer,
+            reader,
+            Guards {
+                lock,
+                _checkpointer: Some(stop),
+            },
+        ))
     }
 
     /// A new private in-memory database, for tests.
@@ -189,13 +261,16 @@ impl SqliteStore {
         let writer = Connection::open_with_flags(&uri, flags).map_err(storage)?;
         migrate(&writer).map_err(storage)?;
         let reader = Connection::open_with_flags(&uri, flags).map_err(storage)?;
-        reader
-            .execute_batch("PRAGMA read_uncommitted = OFF;")
-            .map_err(storage)?;
-        Ok(Self::with_connections(writer, reader))
+        Ok(Self::with_connections(writer, reader, Guards::default()))
     }
 
-    fn with_connections(writer: Connection, reader: Connection) -> Self {
+    /// Whether this store holds the exclusive lock on its file.
+    #[must_use]
+    pub fn is_locked(&self) -> bool {
+        self._guards.lock.is_some()
+    }
+
+    fn with_connections(writer: Connection, reader: Connection, guards: Guards) -> Self {
         let (sender, receiver) = mpsc::channel::<Job>();
         let stats = Arc::new(Counters::default());
         let counters = Arc::clone(&stats);
@@ -210,7 +285,7 @@ impl SqliteStore {
             writer: sender,
             reader: Arc::new(Mutex::new(reader)),
             stats,
-            _lock: None,
+            _guards: Arc::new(guards),
         }
     }
 
@@ -247,7 +322,65 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Folds the WAL into the database every [`CHECKPOINT_EVERY`], until the
+/// store is dropped. `PASSIVE`: it never blocks the writer.
+fn checkpoint_loop(connection: &Connection, stopped: &mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(%error, "a WAL checkpoint failed; the next one tries again");
+        }
+    }
+}
+
+fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
+    let executions = batch
+        .executions
+        .iter()
+        .map(|record| {
+            Ok(PreparedExecution {
+                arn: record.arn.clone(),
+                function_name: record.function_name.clone(),
+                name: record.name.clone(),
+                status: record.status.as_str(),
+                start_ms: record.start.millis(),
+                parent_arn: record.parent.as_ref().map(|parent| parent.arn.clone()),
+                record: serde_json::to_string(record)?,
+            })
+        })
+        .collect::<serde_json::Result<_>>()?;
+    Ok(Prepared {
+        executions,
+        operations: batch
+            .operations
+            .into_iter()
+            .map(|(arn, position, op)| Ok((arn, index(position), serde_json::to_string(&op)?)))
+            .collect::<serde_json::Result<_>>()?,
+        events: batch
+            .events
+            .into_iter()
+            .map(|(arn, event)| Ok((arn, index(event.event_id), serde_json::to_string(&event)?)))
+            .collect::<serde_json::Result<_>>()?,
+        callbacks: batch
+            .callbacks
+            .into_iter()
+            .map(|callback| {
+                Ok((
+                    callback.callback_id.clone(),
+                    callback.arn.clone(),
+                    serde_json::to_string(&callback)?,
+                ))
+            })
+            .collect::<serde_json::Result<_>>()?,
+        closed_callbacks: batch.closed_callbacks,
+        invocations: batch.invocations,
+        deleted: batch.deleted,
+    })
+}
+
+/// The writer: takes every batch queued behind the first, applies each in a
+/// savepoint (one bad batch fails alone), commits once, acknowledges all.
 fn write_loop(mut connection: Connection, receiver: &mpsc::Receiver<Job>, counters: &Counters) {
+    let mut ids: HashMap<String, i64> = HashMap::new();
     while let Ok(first) = receiver.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -256,24 +389,32 @@ fn write_loop(mut connection: Connection, receiver: &mpsc::Receiver<Job>, counte
                 Err(_) => break,
             }
         }
+        if ids.len() > ID_CACHE {
+            ids.clear();
+        }
         let mut outcomes: Vec<Result<()>> = Vec::with_capacity(group.len());
         let committed = (|| -> rusqlite::Result<()> {
             let transaction = connection.transaction()?;
             for (batch, _) in &group {
                 transaction.execute_batch("SAVEPOINT batch")?;
-                match apply(&transaction, batch) {
+                match apply(&transaction, batch, &mut ids) {
                     Ok(()) => {
                         transaction.execute_batch("RELEASE batch")?;
                         outcomes.push(Ok(()));
                     }
                     Err(error) => {
                         transaction.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
+                        // Ids learnt in the rolled-back batch may not exist.
+                        ids.clear();
                         outcomes.push(Err(storage(error)));
                     }
                 }
             }
             transaction.commit()
         })();
+        if committed.is_err() {
+            ids.clear();
+        }
         counters.commits.fetch_add(1, Ordering::Relaxed);
         counters.batches.fetch_add(
             u64::try_from(group.len()).unwrap_or(u64::MAX),
@@ -289,62 +430,72 @@ fn write_loop(mut connection: Connection, receiver: &mpsc::Receiver<Job>, counte
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
-    serde_json::to_string(value)
-        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+/// The integer id of the execution `arn`.
+fn execution_id(
+    connection: &Connection,
+    ids: &mut HashMap<String, i64>,
+    arn: &str,
+) -> rusqlite::Result<i64> {
+    if let Some(&id) = ids.get(arn) {
+        return Ok(id);
+    }
+    let id: i64 = connection
+        .prepare_cached("SELECT id FROM executions WHERE arn = ?1")?
+        .query_row(params![arn], |row| row.get(0))?;
+    ids.insert(arn.to_owned(), id);
+    Ok(id)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
-    serde_json::from_str(text).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error))
-    })
-}
-
-fn apply(transaction: &rusqlite::Transaction<'_>, batch: &WriteBatch) -> rusqlite::Result<()> {
-    for record in &batch.executions {
-        transaction
+fn apply(
+    transaction: &rusqlite::Transaction<'_>,
+    batch: &Prepared,
+    ids: &mut HashMap<String, i64>,
+) -> rusqlite::Result<()> {
+    for execution in &batch.executions {
+        let id: i64 = transaction
             .prepare_cached(
-                "INSERT INTO executions (arn, function_name, name, status, start_ms, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (arn) DO UPDATE SET status = excluded.status, record = excluded.record",
+                "INSERT INTO executions (arn, function_name, name, status, start_ms, parent_arn, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (arn) DO UPDATE SET status = excluded.status, record = excluded.record
+                 RETURNING id",
             )?
-            .execute(params![
-                record.arn,
-                record.function_name,
-                record.name,
-                record.status.as_str(),
-                record.start.millis(),
-                json(record)?
-            ])?;
+            .query_row(
+                params![
+                    execution.arn,
+                    execution.function_name,
+                    execution.name,
+                    execution.status,
+                    execution.start_ms,
+                    execution.parent_arn,
+                    execution.record
+                ],
+                |row| row.get(0),
+            )?;
+        ids.insert(execution.arn.clone(), id);
     }
-    for (arn, position, op) in &batch.operations {
+    for (arn, position, body) in &batch.operations {
+        let execution = execution_id(transaction, ids, arn)?;
         transaction
             .prepare_cached(
-                "INSERT INTO operations (arn, id, position, body) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (arn, id) DO UPDATE SET body = excluded.body",
+                "INSERT INTO operations (execution, position, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (execution, position) DO UPDATE SET body = excluded.body",
             )?
-            .execute(params![
-                arn,
-                op.id,
-                i64::try_from(*position).unwrap_or(i64::MAX),
-                json(op)?
-            ])?;
+            .execute(params![execution, position, body])?;
     }
-    for (arn, event) in &batch.events {
+    for (arn, event_id, body) in &batch.events {
+        let execution = execution_id(transaction, ids, arn)?;
         transaction
-            .prepare_cached("INSERT INTO events (arn, event_id, body) VALUES (?1, ?2, ?3)")?
-            .execute(params![
-                arn,
-                i64::try_from(event.event_id).unwrap_or(i64::MAX),
-                json(event)?
-            ])?;
+            .prepare_cached("INSERT INTO events (execution, event_id, body) VALUES (?1, ?2, ?3)")?
+            .execute(params![execution, event_id, body])?;
     }
-    for callback in &batch.callbacks {
+    for (callback_id, arn, body) in &batch.callbacks {
+        let execution = execution_id(transaction, ids, arn)?;
         transaction
             .prepare_cached(
-                "INSERT INTO callbacks (callback_id, arn, body) VALUES (?1, ?2, ?3)
+                "INSERT INTO callbacks (callback_id, execution, body) VALUES (?1, ?2, ?3)
                  ON CONFLICT (callback_id) DO UPDATE SET body = excluded.body",
             )?
-            .execute(params![callback.callback_id, callback.arn, json(callback)?])?;
+            .execute(params![callback_id, execution, body])?;
     }
     for callback_id in &batch.closed_callbacks {
         transaction
@@ -354,7 +505,7 @@ fn apply(transaction: &rusqlite::Transaction<'_>, batch: &WriteBatch) -> rusqlit
     for invocation in &batch.invocations {
         transaction
             .prepare_cached(
-                "INSERT OR REPLACE INTO invocations (request_id, function_name, arn, start_ms, end_ms, error)
+                "INSERT INTO invocations (request_id, function_name, arn, start_ms, end_ms, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
@@ -367,11 +518,25 @@ fn apply(transaction: &rusqlite::Transaction<'_>, batch: &WriteBatch) -> rusqlit
             ])?;
     }
     for arn in &batch.deleted {
-        for table in ["operations", "events", "callbacks", "executions"] {
-            transaction.execute(&format!("DELETE FROM {table} WHERE arn = ?1"), params![arn])?;
+        let Ok(execution) = execution_id(transaction, ids, arn) else {
+            continue;
+        };
+        for table in ["operations", "events", "callbacks"] {
+            transaction.execute(
+                &format!("DELETE FROM {table} WHERE execution = ?1"),
+                params![execution],
+            )?;
         }
+        transaction.execute("DELETE FROM executions WHERE id = ?1", params![execution])?;
+        ids.remove(arn);
     }
     Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error))
+    })
 }
 
 fn records(
@@ -384,27 +549,36 @@ fn records(
         .collect()
 }
 
-fn operations_of(connection: &Connection, arn: &str) -> rusqlite::Result<Vec<Operation>> {
+fn bodies<T: serde::de::DeserializeOwned>(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<T>> {
     connection
-        .prepare_cached("SELECT body FROM operations WHERE arn = ?1 ORDER BY position")?
-        .query_map(params![arn], |row| row.get::<_, String>(0))?
+        .prepare_cached(sql)?
+        .query_map(params, |row| row.get::<_, String>(0))?
         .map(|text| parse(&text?))
         .collect()
 }
 
 fn stored_of(
     connection: &Connection,
+    id: i64,
     record: ExecutionRecord,
 ) -> rusqlite::Result<StoredExecution> {
-    let operations = operations_of(connection, &record.arn)?;
-    let callbacks = connection
-        .prepare_cached("SELECT body FROM callbacks WHERE arn = ?1")?
-        .query_map(params![record.arn], |row| row.get::<_, String>(0))?
-        .map(|text| parse(&text?))
-        .collect::<rusqlite::Result<Vec<CallbackRecord>>>()?;
+    let operations = bodies(
+        connection,
+        "SELECT body FROM operations WHERE execution = ?1 ORDER BY position",
+        params![id],
+    )?;
+    let callbacks = bodies(
+        connection,
+        "SELECT body FROM callbacks WHERE execution = ?1",
+        params![id],
+    )?;
     let last_event: Option<i64> = connection
-        .prepare_cached("SELECT MAX(event_id) FROM events WHERE arn = ?1")?
-        .query_row(params![record.arn], |row| row.get(0))?;
+        .prepare_cached("SELECT MAX(event_id) FROM events WHERE execution = ?1")?
+        .query_row(params![id], |row| row.get(0))?;
     Ok(StoredExecution {
         record,
         operations,
@@ -413,13 +587,29 @@ fn stored_of(
     })
 }
 
+fn by_arn(connection: &Connection, arn: &str) -> rusqlite::Result<Option<(i64, ExecutionRecord)>> {
+    connection
+        .prepare_cached("SELECT id, record FROM executions WHERE arn = ?1")?
+        .query_row(params![arn], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })
+        .optional()?
+        .map(|(id, text)| Ok((id, parse(&text)?)))
+        .transpose()
+}
+
 impl Store for SqliteStore {
     fn write(&self, batch: WriteBatch) -> BoxFuture<'static, Result<()>> {
         if batch.is_empty() {
             return Box::pin(std::future::ready(Ok(())));
         }
+        // Serialized here, on the caller's thread: the writer only writes.
+        let prepared = match prepare(batch) {
+            Ok(prepared) => prepared,
+            Err(error) => return Box::pin(std::future::ready(Err(storage(error)))),
+        };
         let (reply, done) = oneshot::channel();
-        let queued = self.writer.send((batch, reply));
+        let queued = self.writer.send((prepared, reply));
         Box::pin(async move {
             let stopped = || Error::Service("store: the writer thread has stopped".to_owned());
             queued.map_err(|_| stopped())?;
@@ -429,14 +619,7 @@ impl Store for SqliteStore {
 
     fn execution(&self, arn: &str) -> BoxFuture<'_, Result<Option<ExecutionRecord>>> {
         let arn = arn.to_owned();
-        self.read(move |connection| {
-            connection
-                .prepare_cached("SELECT record FROM executions WHERE arn = ?1")?
-                .query_row(params![arn], |row| row.get::<_, String>(0))
-                .optional()?
-                .map(|text| parse(&text))
-                .transpose()
-        })
+        self.read(move |connection| Ok(by_arn(connection, &arn)?.map(|(_, record)| record)))
     }
 
     fn execution_by_name(
@@ -461,36 +644,40 @@ impl Store for SqliteStore {
         self.read(move |connection| {
             let mut sql = String::from("SELECT record FROM executions WHERE 1 = 1");
             let mut values: Vec<rusqlite::types::Value> = Vec::new();
+            let bind = |value: rusqlite::types::Value, values: &mut Vec<rusqlite::types::Value>| {
+                values.push(value);
+                format!("?{}", values.len())
+            };
             if let Some(function_name) = &filter.function_name {
-                values.push(function_name.clone().into());
-                sql.push_str(&format!(" AND function_name = ?{}", values.len()));
+                let mark = bind(function_name.clone().into(), &mut values);
+                sql.push_str(&format!(" AND function_name = {mark}"));
             }
             if let Some(name) = &filter.name {
-                values.push(name.clone().into());
-                sql.push_str(&format!(" AND name = ?{}", values.len()));
+                let mark = bind(name.clone().into(), &mut values);
+                sql.push_str(&format!(" AND name = {mark}"));
             }
             if !filter.statuses.is_empty() {
-                let mut marks = Vec::new();
-                for status in &filter.statuses {
-                    values.push(status.as_str().to_owned().into());
-                    marks.push(format!("?{}", values.len()));
-                }
+                let marks: Vec<String> = filter
+                    .statuses
+                    .iter()
+                    .map(|status| bind(status.as_str().to_owned().into(), &mut values))
+                    .collect();
                 sql.push_str(&format!(" AND status IN ({})", marks.join(", ")));
             }
             if let Some(after) = filter.started_after {
-                values.push(after.millis().into());
-                sql.push_str(&format!(" AND start_ms > ?{}", values.len()));
+                let mark = bind(after.millis().into(), &mut values);
+                sql.push_str(&format!(" AND start_ms > {mark}"));
             }
             if let Some(before) = filter.started_before {
-                values.push(before.millis().into());
-                sql.push_str(&format!(" AND start_ms < ?{}", values.len()));
+                let mark = bind(before.millis().into(), &mut values);
+                sql.push_str(&format!(" AND start_ms < {mark}"));
             }
             let order = if filter.oldest_first { "ASC" } else { "DESC" };
-            sql.push_str(&format!(" ORDER BY start_ms {order}, rowid {order}"));
-            values.push(i64::try_from(filter.limit).unwrap_or(i64::MAX).into());
-            sql.push_str(&format!(" LIMIT ?{}", values.len()));
-            values.push(i64::try_from(filter.offset).unwrap_or(i64::MAX).into());
-            sql.push_str(&format!(" OFFSET ?{}", values.len()));
+            let limit = bind(index(filter.limit).into(), &mut values);
+            let offset = bind(index(filter.offset).into(), &mut values);
+            sql.push_str(&format!(
+                " ORDER BY start_ms {order}, id {order} LIMIT {limit} OFFSET {offset}"
+            ));
             let mut statement = connection.prepare(&sql)?;
             records(&mut statement, rusqlite::params_from_iter(values))
         })
@@ -498,7 +685,13 @@ impl Store for SqliteStore {
 
     fn operations(&self, arn: &str) -> BoxFuture<'_, Result<Vec<Operation>>> {
         let arn = arn.to_owned();
-        self.read(move |connection| operations_of(connection, &arn))
+        self.read(move |connection| {
+            bodies(
+                connection,
+                "SELECT o.body FROM operations o JOIN executions e ON e.id = o.execution WHERE e.arn = ?1 ORDER BY o.position",
+                params![arn],
+            )
+        })
     }
 
     fn events(
@@ -511,22 +704,17 @@ impl Store for SqliteStore {
         let arn = arn.to_owned();
         self.read(move |connection| {
             let sql = if reverse {
-                "SELECT body FROM events WHERE arn = ?1 AND event_id <= ?2 ORDER BY event_id DESC LIMIT ?3"
+                "SELECT v.body FROM events v JOIN executions e ON e.id = v.execution
+                 WHERE e.arn = ?1 AND v.event_id <= ?2 ORDER BY v.event_id DESC LIMIT ?3"
             } else {
-                "SELECT body FROM events WHERE arn = ?1 AND event_id >= ?2 ORDER BY event_id ASC LIMIT ?3"
+                "SELECT v.body FROM events v JOIN executions e ON e.id = v.execution
+                 WHERE e.arn = ?1 AND v.event_id >= ?2 ORDER BY v.event_id ASC LIMIT ?3"
             };
-            connection
-                .prepare_cached(sql)?
-                .query_map(
-                    params![
-                        arn,
-                        i64::try_from(from_event_id).unwrap_or(i64::MAX),
-                        i64::try_from(limit).unwrap_or(i64::MAX)
-                    ],
-                    |row| row.get::<_, String>(0),
-                )?
-                .map(|text| parse(&text?))
-                .collect()
+            bodies(
+                connection,
+                sql,
+                params![arn, index(from_event_id), index(limit)],
+            )
         })
     }
 
@@ -544,24 +732,22 @@ impl Store for SqliteStore {
 
     fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>> {
         self.read(|connection| {
-            let mut statement =
-                connection.prepare("SELECT record FROM executions WHERE status IN ('RUNNING', 'PAUSED') ORDER BY start_ms")?;
-            let running = records(&mut statement, [])?;
-            running.into_iter().map(|record| stored_of(connection, record)).collect()
+            let running: Vec<(i64, String)> = connection
+                .prepare("SELECT id, record FROM executions WHERE status IN ('RUNNING', 'PAUSED') ORDER BY start_ms")?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            running
+                .into_iter()
+                .map(|(id, text)| stored_of(connection, id, parse(&text)?))
+                .collect()
         })
     }
 
     fn stored(&self, arn: &str) -> BoxFuture<'_, Result<Option<StoredExecution>>> {
         let arn = arn.to_owned();
         self.read(move |connection| {
-            let record = connection
-                .prepare_cached("SELECT record FROM executions WHERE arn = ?1")?
-                .query_row(params![arn], |row| row.get::<_, String>(0))
-                .optional()?
-                .map(|text| parse::<ExecutionRecord>(&text))
-                .transpose()?;
-            record
-                .map(|record| stored_of(connection, record))
+            by_arn(connection, &arn)?
+                .map(|(id, record)| stored_of(connection, id, record))
                 .transpose()
         })
     }
@@ -574,7 +760,7 @@ impl Store for SqliteStore {
         self.read(move |connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT request_id, function_name, arn, start_ms, end_ms, error FROM invocations
-                 WHERE ?1 IS NULL OR function_name = ?1 ORDER BY start_ms",
+                 WHERE ?1 IS NULL OR function_name = ?1 ORDER BY start_ms, id",
             )?;
             statement
                 .query_map(params![function_name], |row| {
