@@ -1208,12 +1208,14 @@ struct Actor {
     abandoned: bool,
 }
 
+/// The instant of `deadline`, to the microsecond (a millisecond late is a
+/// millisecond on every wait).
 fn instant_at(deadline: Timestamp) -> Instant {
-    let wait = deadline
-        .millis()
-        .saturating_sub(Timestamp::now().millis())
+    let now_micros = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000;
+    let wait = (i128::from(deadline.millis()) * 1_000)
+        .saturating_sub(now_micros)
         .max(0);
-    Instant::now() + Duration::from_millis(u64::try_from(wait).unwrap_or_default())
+    Instant::now() + Duration::from_micros(u64::try_from(wait).unwrap_or(u64::MAX))
 }
 
 impl Actor {
@@ -1250,10 +1252,15 @@ impl Actor {
                 },
                 () = sleep_until(deadline) => {
                     self.state.fire_timers(Timestamp::now());
-                    let _ = self.persist(Vec::new()).await;
-                    if self.state.has_news() {
+                    // Invoke first, then write: the invocation's first checkpoint
+                    // is queued behind this write, and a wait that ends is safe to
+                    // end again after a crash.
+                    if self.state.has_news() && self.outstanding == 0 && self.state.may_invoke() && !self.state.is_invoking() {
+                        self.invoke().await;
+                    } else if self.state.has_news() {
                         self.invoke_now = true;
                     }
+                    let _ = self.persist(Vec::new()).await;
                 }
                 () = sleep_until(retry_at) => {
                     self.retry_at = None;
