@@ -429,7 +429,16 @@ fn plot_burst(path: &Path, processing: &[f64], ends_ms: &[i64]) -> anyhow::Resul
     let (top, bottom) = root.split_vertically(400);
     let plot_error = |error: DrawingAreaErrorKind<std::io::Error>| anyhow::anyhow!("plot: {error}");
 
-    let bucket = 25_u32;
+    // About 80 bars, in whole multiples of 25 ms.
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "milliseconds of one order"
+    )]
+    let spread = (processing.iter().copied().fold(0.0, f64::max)
+        - processing.iter().copied().fold(f64::INFINITY, f64::min))
+    .max(0.0) as u32;
+    let bucket = (spread / 80 / 25).max(1) * 25;
     let mut counts: BTreeMap<u32, u32> = BTreeMap::new();
     for &ms in processing {
         #[expect(
@@ -445,7 +454,7 @@ fn plot_burst(path: &Path, processing: &[f64], ends_ms: &[i64]) -> anyhow::Resul
     let tallest = counts.values().copied().max().unwrap_or(1);
     let mut chart = ChartBuilder::on(&top)
         .caption(
-            "B2: processingTimeMs of each order (25 ms buckets)",
+            &format!("B2: processingTimeMs of each order ({bucket} ms buckets)"),
             ("sans-serif", 20),
         )
         .margin(15)
