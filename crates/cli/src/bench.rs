@@ -454,7 +454,7 @@ fn plot_burst(path: &Path, processing: &[f64], ends_ms: &[i64]) -> anyhow::Resul
     let tallest = counts.values().copied().max().unwrap_or(1);
     let mut chart = ChartBuilder::on(&top)
         .caption(
-            &format!("B2: processingTimeMs of each order ({bucket} ms buckets)"),
+            format!("B2: processingTimeMs of each order ({bucket} ms buckets)"),
             ("sans-serif", 20),
         )
         .margin(15)
