@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType, Timestamp};
-use durable_engine::store::SqliteStore;
-use durable_engine::{Engine, EngineOptions, Progress, StartRequest};
+use durable_engine::{Progress, StartRequest};
 use order_domain::inventory::Catalog;
 
 use crate::system;
@@ -23,9 +21,6 @@ pub struct InvokeArgs {
     /// returns that execution, resuming it if it was interrupted.
     #[arg(long)]
     name: Option<String>,
-    /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
-    #[arg(long)]
-    db: Option<PathBuf>,
     /// A worker's simulated latency, WORKER=MS (inventory, payment, shipping,
     /// tax; repeatable) [default: the seed's 150, 200, 125, 100 ms].
     #[arg(long = "latency", value_name = "WORKER=MS", value_parser = system::parse_latency)]
@@ -33,19 +28,9 @@ pub struct InvokeArgs {
     /// A catalog file replacing the built-in one (JSON: product id → stock).
     #[arg(long)]
     catalog: Option<PathBuf>,
-    /// Multiplies durable waits and retry delays (0.01 makes the order's
-    /// one-second wait take 10 ms); for tests and benchmarks.
-    #[arg(long, default_value_t = 1.0)]
-    time_scale: f64,
-    /// How each commit is synced: full (every commit reaches the disk before
-    /// it is acknowledged) or normal (synced at WAL checkpoints: safe when the
-    /// process dies, not when the machine does).
-    #[arg(long, default_value = "full", value_parser = crate::parse_durability)]
-    sync: durable_engine::store::Durability,
-    /// Invocations of durable functions the engine runs at once; more wait
-    /// their turn (Lambda's default concurrency is 1,000).
-    #[arg(long, default_value_t = 1000)]
-    max_concurrency: usize,
+    /// The engine.
+    #[command(flatten)]
+    engine: crate::EngineArgs,
     /// Prints the functions' own JSON log lines on stderr.
     #[arg(long)]
     logs: bool,
@@ -79,23 +64,7 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         Catalog::from_json(&text)
             .with_context(|| format!("{} is not a catalog", path.display()))?;
     }
-    if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
-        anyhow::bail!(
-            "--time-scale must be a number from 0 up, not {}",
-            args.time_scale
-        );
-    }
-    let db = args.db.clone().unwrap_or_else(crate::default_db);
-    let store = SqliteStore::open_with(&db, args.sync)
-        .with_context(|| format!("cannot open the store {}", db.display()))?;
-    let engine = Engine::new(
-        EngineOptions {
-            time_scale: args.time_scale,
-            max_concurrent_invocations: args.max_concurrency,
-            ..EngineOptions::default()
-        },
-        Arc::new(store),
-    );
+    let engine = args.engine.engine()?;
     let functions = system::built_in(
         &args.latency.iter().copied().collect(),
         args.catalog.as_ref(),

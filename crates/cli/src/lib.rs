@@ -84,6 +84,64 @@ pub fn default_db() -> PathBuf {
         .join("orders.db")
 }
 
+/// How an `orders` command that runs an engine sets it up.
+#[derive(Debug, clap::Args)]
+pub struct EngineArgs {
+    /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Multiplies durable waits and retry delays (0.01 makes a one-second
+    /// wait take 10 ms); for tests and benchmarks.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// How each commit is synced: full (every commit reaches the disk before
+    /// it is acknowledged) or normal (synced at WAL checkpoints: safe when the
+    /// process dies, not when the machine does).
+    #[arg(long, default_value = "full", value_parser = parse_durability)]
+    pub sync: durable_engine::store::Durability,
+    /// Invocations of durable functions the engine runs at once; more wait
+    /// their turn (Lambda's default concurrency is 1,000).
+    #[arg(long, default_value_t = 1000)]
+    pub max_concurrency: usize,
+}
+
+impl EngineArgs {
+    /// The store's path: `--db`, or the default.
+    #[must_use]
+    pub fn db(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(default_db)
+    }
+
+    /// An engine over the store (locked for this process), with no functions yet.
+    ///
+    /// # Errors
+    ///
+    /// When an option is out of range or the store cannot be opened.
+    pub fn engine(&self) -> anyhow::Result<durable_engine::Engine> {
+        use anyhow::Context as _;
+        anyhow::ensure!(
+            self.time_scale.is_finite() && self.time_scale >= 0.0,
+            "--time-scale must be a number from 0 up, not {}",
+            self.time_scale
+        );
+        anyhow::ensure!(
+            self.max_concurrency > 0,
+            "--max-concurrency must be at least 1"
+        );
+        let db = self.db();
+        let store = durable_engine::store::SqliteStore::open_with(&db, self.sync)
+            .with_context(|| format!("cannot open the store {}", db.display()))?;
+        Ok(durable_engine::Engine::new(
+            durable_engine::EngineOptions {
+                time_scale: self.time_scale,
+                max_concurrent_invocations: self.max_concurrency,
+                ..durable_engine::EngineOptions::default()
+            },
+            std::sync::Arc::new(store),
+        ))
+    }
+}
+
 /// Parses `--sync full|normal`.
 ///
 /// # Errors

@@ -4,11 +4,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
-use durable_engine::store::SqliteStore;
-use durable_engine::{Engine, EngineOptions};
 
 use crate::system::{self, Hosted};
 use crate::template::{self, Stack};
@@ -20,9 +17,6 @@ pub struct ServeArgs {
     /// authenticated (signatures are accepted with any credentials).
     #[arg(long, default_value = "127.0.0.1:9001")]
     addr: SocketAddr,
-    /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
-    #[arg(long)]
-    db: Option<PathBuf>,
     /// The SAM template describing the functions [default: ./template.yaml if
     /// present, else the order system built in].
     #[arg(long)]
@@ -34,18 +28,9 @@ pub struct ServeArgs {
     /// (NAME=COMMAND; repeatable).
     #[arg(long = "function", value_name = "NAME=COMMAND", value_parser = parse_command)]
     functions: Vec<(String, Vec<String>)>,
-    /// Multiplies durable waits and retry delays; for tests and benchmarks.
-    #[arg(long, default_value_t = 1.0)]
-    time_scale: f64,
-    /// How each commit is synced: full (every commit reaches the disk before
-    /// it is acknowledged) or normal (synced at WAL checkpoints: safe when the
-    /// process dies, not when the machine does).
-    #[arg(long, default_value = "full", value_parser = crate::parse_durability)]
-    sync: durable_engine::store::Durability,
-    /// Invocations of durable functions the engine runs at once; more wait
-    /// their turn (Lambda's default concurrency is 1,000).
-    #[arg(long, default_value_t = 1000)]
-    max_concurrency: usize,
+    /// The engine.
+    #[command(flatten)]
+    engine: crate::EngineArgs,
     /// Prints the in-process functions' JSON log lines on stderr.
     #[arg(long)]
     logs: bool,
@@ -72,25 +57,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.logs {
         order_functions::telemetry::init();
     }
-    anyhow::ensure!(
-        args.time_scale.is_finite() && args.time_scale >= 0.0,
-        "--time-scale must be a number from 0 up, not {}",
-        args.time_scale
-    );
-    let db = args.db.clone().unwrap_or_else(crate::default_db);
-    let store = SqliteStore::open_with(&db, args.sync)
-        .with_context(|| format!("cannot open the store {}", db.display()))?;
-    let options = EngineOptions {
-        time_scale: args.time_scale,
-        max_concurrent_invocations: args.max_concurrency,
-        ..EngineOptions::default()
-    };
+    let db = args.engine.db();
+    let engine = args.engine.engine()?;
     let stack = Stack {
         name: args.stack_name.clone(),
-        region: options.region.clone(),
-        account: options.account.clone(),
+        region: engine.options().region.clone(),
+        account: engine.options().account.clone(),
     };
-    let engine = Engine::new(options, Arc::new(store));
     let template = args
         .template
         .clone()
