@@ -81,6 +81,10 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         .recover()
         .await
         .context("cannot resume the store's running executions")?;
+    engine
+        .purge_expired()
+        .await
+        .context("cannot delete the executions past their retention period")?;
     let started = engine
         .start(StartRequest {
             function: system::PROCESSOR.to_owned(),

@@ -80,6 +80,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let commands: BTreeMap<String, Vec<String>> = args.functions.iter().cloned().collect();
     let hosted = system::register(&engine, &functions, &commands, Some(&endpoint)).await?;
     let resumed = engine.recover().await?;
+    // Executions past their retention period go, now and every hour.
+    let purging = engine.clone();
+    tokio::spawn(async move {
+        loop {
+            match purging.purge_expired().await {
+                Ok(0) => {}
+                Ok(count) => {
+                    tracing::info!(count, "deleted executions past their retention period")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "executions past their retention period could not be deleted")
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
 
     eprintln!(
         "serving the Lambda API on {endpoint} (store {})",

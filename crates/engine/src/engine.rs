@@ -25,7 +25,8 @@ use crate::execution::{
 };
 use crate::functions::{Function, FunctionFault, Invocation, Registry, Target};
 use crate::model::{
-    ErrorObject, Event, ExecutionStatus, OperationStatus, OperationType, OperationUpdate, Timestamp,
+    ErrorObject, Event, EventDetails, ExecutionStatus, OperationStatus, OperationType,
+    OperationUpdate, Timestamp,
 };
 use crate::store::{InvocationRecord, ListFilter, Store, StoredExecution, WriteBatch};
 
@@ -170,6 +171,22 @@ pub struct Engine {
     shared: Arc<Shared>,
 }
 
+/// A reference to an engine that does not keep it alive: what the engine's
+/// own functions hold (through their Lambda client), so that the engine and
+/// its store are released when its last owner lets go.
+#[derive(Debug, Clone)]
+pub struct WeakEngine {
+    shared: std::sync::Weak<Shared>,
+}
+
+impl WeakEngine {
+    /// The engine, if it is still alive.
+    #[must_use]
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.shared.upgrade().map(|shared| Engine { shared })
+    }
+}
+
 struct Shared {
     options: EngineOptions,
     store: Arc<dyn Store>,
@@ -283,6 +300,14 @@ impl Engine {
         }
     }
 
+    /// A reference that does not keep the engine alive.
+    #[must_use]
+    pub fn downgrade(&self) -> WeakEngine {
+        WeakEngine {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
     /// The engine's options.
     #[must_use]
     pub fn options(&self) -> &EngineOptions {
@@ -368,8 +393,134 @@ impl Engine {
     pub async fn recover(&self) -> Result<usize> {
         let running = self.shared.store.running().await?;
         let count = running.len();
+        let mut waiting = Vec::new();
         for stored in running {
+            let chained: Vec<String> = stored
+                .operations
+                .iter()
+                .filter(|op| {
+                    op.kind == OperationType::ChainedInvoke && op.status == OperationStatus::Started
+                })
+                .map(|op| op.id.clone())
+                .collect();
+            if !chained.is_empty() {
+                waiting.push((stored.record.arn.clone(), chained));
+            }
             self.spawn_restored(stored);
+        }
+        for (arn, operations) in waiting {
+            self.resume_chained(&arn, operations).await?;
+        }
+        Ok(count)
+    }
+
+    /// After a restart, reconnects `arn`'s chained invokes still under way
+    /// with their calls: a child that ended reports its end, one still
+    /// running reports when it ends, and a call that never started (the
+    /// engine died first) starts now.
+    async fn resume_chained(&self, arn: &str, operations: Vec<String>) -> Result<()> {
+        let children = self.shared.store.children(arn).await?;
+        let mut events: Option<Vec<Event>> = None;
+        for operation_id in operations {
+            let child = children.iter().find(|child| {
+                child
+                    .parent
+                    .as_ref()
+                    .is_some_and(|parent| parent.operation_id == operation_id)
+            });
+            match child {
+                Some(child) if child.status.is_terminal() => {
+                    self.chained_done(arn, operation_id, chained_outcome(child));
+                }
+                Some(_) => {}
+                None => {
+                    if events.is_none() {
+                        events = Some(
+                            self.shared
+                                .store
+                                .events(arn, 1, usize::MAX >> 1, false)
+                                .await?,
+                        );
+                    }
+                    let started = events
+                        .iter()
+                        .flatten()
+                        .find_map(|event| match &event.details {
+                            EventDetails::ChainedInvokeStarted {
+                                function_name,
+                                input,
+                                ..
+                            } if event.id == operation_id => Some((
+                                function_name.clone(),
+                                input.as_ref().and_then(|input| input.payload.clone()),
+                            )),
+                            _ => None,
+                        });
+                    if let Some((function_name, payload)) = started {
+                        let request = ChainedInvokeRequest {
+                            operation_id,
+                            function_name,
+                            payload: payload.unwrap_or_else(|| "{}".to_owned()),
+                        };
+                        self.dispatch_chained(arn, request);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the executions whose retention period has passed since they
+    /// ended, with their history. Returns how many.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read or written.
+    pub async fn purge_expired(&self) -> Result<usize> {
+        let now = Timestamp::now();
+        let mut expired = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .shared
+                .store
+                .list(ListFilter {
+                    statuses: vec![
+                        ExecutionStatus::Succeeded,
+                        ExecutionStatus::Failed,
+                        ExecutionStatus::TimedOut,
+                        ExecutionStatus::Stopped,
+                    ],
+                    started_before: Some(now.plus_millis(-86_400_000)),
+                    oldest_first: true,
+                    offset,
+                    limit: 1000,
+                    ..ListFilter::default()
+                })
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            offset += page.len();
+            expired.extend(
+                page.into_iter()
+                    .filter(|record| {
+                        record.end.is_some_and(|end| {
+                            end.plus_millis(record.retention_days.saturating_mul(86_400_000)) < now
+                        })
+                    })
+                    .map(|record| record.arn),
+            );
+        }
+        let count = expired.len();
+        for chunk in expired.chunks(500) {
+            self.shared
+                .store
+                .write(WriteBatch {
+                    deleted: chunk.to_vec(),
+                    ..WriteBatch::default()
+                })
+                .await?;
         }
         Ok(count)
     }
@@ -1086,6 +1237,23 @@ impl Engine {
     }
 }
 
+/// How a chained invoke ended, from its child execution's end.
+fn chained_outcome(record: &ExecutionRecord) -> ChainedOutcome {
+    let error = record.error.clone().unwrap_or_default();
+    match record.status {
+        ExecutionStatus::Succeeded => ChainedOutcome::Succeeded(record.result.clone()),
+        ExecutionStatus::TimedOut => ChainedOutcome::TimedOut(ErrorObject::new(
+            "ChainedInvoke.Timeout",
+            format!(
+                "CHAINED_INVOKE timed out after {} seconds.",
+                record.timeout_seconds
+            ),
+        )),
+        ExecutionStatus::Stopped => ChainedOutcome::Stopped(error),
+        _ => ChainedOutcome::Failed(error),
+    }
+}
+
 fn same_input(
     arn: String,
     version: String,
@@ -1287,19 +1455,7 @@ impl Actor {
             status: record.status,
         });
         if let Some(parent) = record.parent.clone() {
-            let error = record.error.clone().unwrap_or_default();
-            let outcome = match record.status {
-                ExecutionStatus::Succeeded => ChainedOutcome::Succeeded(record.result.clone()),
-                ExecutionStatus::TimedOut => ChainedOutcome::TimedOut(ErrorObject::new(
-                    "ChainedInvoke.Timeout",
-                    format!(
-                        "CHAINED_INVOKE timed out after {} seconds.",
-                        record.timeout_seconds
-                    ),
-                )),
-                ExecutionStatus::Stopped => ChainedOutcome::Stopped(error),
-                _ => ChainedOutcome::Failed(error),
-            };
+            let outcome = chained_outcome(&record);
             self.engine
                 .chained_done(&parent.arn, parent.operation_id, outcome);
         }

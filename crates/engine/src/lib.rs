@@ -20,6 +20,7 @@ pub mod store;
 pub mod transport;
 
 pub use self::engine::{
-    Engine, EngineOptions, EngineStats, ExecutionPage, HistoryPage, Progress, StartRequest, Started,
+    Engine, EngineOptions, EngineStats, ExecutionPage, HistoryPage, Progress, StartRequest,
+    Started, WeakEngine,
 };
 pub use self::error::{Error, Result};

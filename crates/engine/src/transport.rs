@@ -20,7 +20,7 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use bytes::Bytes;
 
 use crate::api::{self, ApiRequest};
-use crate::engine::Engine;
+use crate::engine::{Engine, WeakEngine};
 
 /// The endpoint in-process clients name (never resolved or dialled).
 const ENDPOINT: &str = "http://engine.local";
@@ -41,7 +41,7 @@ pub fn lambda_client(engine: &Engine) -> aws_sdk_lambda::Client {
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .endpoint_url(ENDPOINT)
         .http_client(SharedHttpClient::new(InProcess {
-            engine: engine.clone(),
+            engine: engine.downgrade(),
         }))
         .build();
     aws_sdk_lambda::Client::from_conf(config)
@@ -49,7 +49,7 @@ pub fn lambda_client(engine: &Engine) -> aws_sdk_lambda::Client {
 
 #[derive(Debug, Clone)]
 struct InProcess {
-    engine: Engine,
+    engine: WeakEngine,
 }
 
 impl HttpClient for InProcess {
@@ -64,8 +64,11 @@ impl HttpClient for InProcess {
 
 impl HttpConnector for InProcess {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let engine = self.engine.clone();
+        let engine = self.engine.upgrade();
         HttpConnectorFuture::new(async move {
+            let engine = engine.ok_or_else(|| {
+                ConnectorError::other("the engine this client reached has stopped".into(), None)
+            })?;
             let request =
                 to_api(request).map_err(|error| ConnectorError::other(error.into(), None))?;
             let response = api::handle(&engine, request).await;

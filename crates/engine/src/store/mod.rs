@@ -153,6 +153,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every execution not yet over, to carry on with.
     fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>>;
 
+    /// The executions started by a chained invoke of the execution `parent_arn`.
+    fn children(&self, parent_arn: &str) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>>;
+
     /// The execution `arn` with its operations and open callbacks.
     fn stored(&self, arn: &str) -> BoxFuture<'_, Result<Option<StoredExecution>>>;
 

@@ -245,7 +245,8 @@ impl SqliteStore {
         ))
     }
 
-    /// A new private in-memory database, for tests.
+    /// A new private in-memory database, for tests: reads may see a batch
+    /// just before its commit.
     ///
     /// # Errors
     ///
@@ -261,6 +262,12 @@ impl SqliteStore {
         let writer = Connection::open_with_flags(&uri, flags).map_err(storage)?;
         migrate(&writer).map_err(storage)?;
         let reader = Connection::open_with_flags(&uri, flags).map_err(storage)?;
+        // Connections sharing an in-memory database lock whole tables; a
+        // reader that skips the read locks is never refused while the writer
+        // is mid-transaction (it may see a batch before its commit).
+        reader
+            .execute_batch("PRAGMA read_uncommitted = 1;")
+            .map_err(storage)?;
         Ok(Self::with_connections(writer, reader, Guards::default()))
     }
 
@@ -758,6 +765,15 @@ impl Store for SqliteStore {
                 .into_iter()
                 .map(|(id, text)| stored_of(connection, id, parse(&text)?))
                 .collect()
+        })
+    }
+
+    fn children(&self, parent_arn: &str) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+        let parent_arn = parent_arn.to_owned();
+        self.read(move |connection| {
+            let mut statement =
+                connection.prepare_cached("SELECT record FROM executions WHERE parent_arn = ?1")?;
+            records(&mut statement, params![parent_arn])
         })
     }
 

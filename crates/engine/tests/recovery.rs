@@ -1,0 +1,144 @@
+//! An engine that stops and one that starts again on the same store file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_durable_execution_sdk::DurableContext;
+use common::{config, durable};
+use durable_engine::execution::ExecutionRecord;
+use durable_engine::model::{ExecutionStatus, Timestamp};
+use durable_engine::store::{SqliteStore, Store as _, WriteBatch};
+use durable_engine::{Engine, EngineOptions, StartRequest};
+
+fn engine_on(path: &std::path::Path) -> Engine {
+    let engine = Engine::new(
+        EngineOptions {
+            time_scale: 0.01,
+            ..EngineOptions::default()
+        },
+        Arc::new(SqliteStore::open(path).unwrap()),
+    );
+    durable(
+        &engine,
+        "Child",
+        config(),
+        |n: u32, ctx: DurableContext| async move {
+            ctx.wait(Duration::from_secs(150)).name("think").await?;
+            Ok(n * 2)
+        },
+    );
+    durable(
+        &engine,
+        "Parent",
+        config(),
+        |n: u32, ctx: DurableContext| async move {
+            let doubled: u32 = ctx
+                .invoke::<u32, u32>("Child:$LATEST", n)
+                .name("delegate")
+                .await?;
+            Ok(doubled + 1)
+        },
+    );
+    engine
+}
+
+#[test]
+fn a_chained_invoke_under_way_when_the_engine_stops_completes_after_it_starts_again() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("engine.db");
+
+    // The first engine starts the parent, whose child waits 1.5 s; then it stops.
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let arn = first.block_on(async {
+        let engine = engine_on(&path);
+        let started = engine
+            .start(StartRequest {
+                function: "Parent".to_owned(),
+                qualifier: Some("$LATEST".to_owned()),
+                name: None,
+                input: b"20".to_vec(),
+            })
+            .await
+            .unwrap();
+        // Until the child exists and waits.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let children = engine.store().children(&started.arn).await.unwrap();
+                if children.iter().any(|child| child.invocations > 0) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .unwrap();
+        started.arn
+    });
+    first.shutdown_timeout(Duration::from_secs(1));
+
+    // A new engine on the same file carries both on; the child's end reaches the parent.
+    let second = tokio::runtime::Runtime::new().unwrap();
+    second.block_on(async {
+        let engine = engine_on(&path);
+        assert_eq!(engine.recover().await.unwrap(), 2);
+        let record = tokio::time::timeout(Duration::from_secs(20), engine.wait(&arn))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            record.status,
+            ExecutionStatus::Succeeded,
+            "{:?}",
+            record.error
+        );
+        assert_eq!(record.result.as_deref(), Some("41"));
+    });
+}
+
+fn finished(arn: &str, ended_days_ago: i64, retention_days: i64) -> ExecutionRecord {
+    let end = Timestamp::now().plus_millis(-ended_days_ago * 86_400_000);
+    ExecutionRecord {
+        arn: arn.to_owned(),
+        function_name: "F".to_owned(),
+        function_arn: "arn:aws:lambda:us-east-1:000000000000:function:F:1".to_owned(),
+        version: "1".to_owned(),
+        name: arn.rsplit('/').next().unwrap().to_owned(),
+        status: ExecutionStatus::Succeeded,
+        input: "{}".to_owned(),
+        result: Some("1".to_owned()),
+        error: None,
+        start: end.plus_millis(-1_000),
+        end: Some(end),
+        timeout_seconds: 60,
+        retention_days,
+        parent: None,
+        invocations: 1,
+    }
+}
+
+#[tokio::test]
+async fn executions_past_their_retention_period_are_deleted() {
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let old = "arn:aws:lambda:us-east-1:000000000000:function:F:1/durable-execution/old/1";
+    let kept = "arn:aws:lambda:us-east-1:000000000000:function:F:1/durable-execution/kept/2";
+    store
+        .write(WriteBatch {
+            executions: vec![finished(old, 8, 7), finished(kept, 3, 7)],
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap();
+    let engine = Engine::new(EngineOptions::default(), store.clone());
+    assert_eq!(engine.purge_expired().await.unwrap(), 1);
+    assert!(store.execution(old).await.unwrap().is_none());
+    assert!(store.execution(kept).await.unwrap().is_some());
+}
