@@ -51,15 +51,12 @@ fn engine_on(path: &std::path::Path) -> Engine {
     engine
 }
 
-#[test]
-fn a_chained_invoke_under_way_when_the_engine_stops_completes_after_it_starts_again() {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("engine.db");
-
-    // The first engine starts the parent, whose child waits 1.5 s; then it stops.
+/// Starts `Parent` on a first engine and stops that engine once its child
+/// waits. Returns the parent's and the child's ARNs.
+fn stop_while_the_child_waits(path: &std::path::Path) -> (String, String) {
     let first = tokio::runtime::Runtime::new().unwrap();
-    let arn = first.block_on(async {
-        let engine = engine_on(&path);
+    let arns = first.block_on(async {
+        let engine = engine_on(path);
         let started = engine
             .start(StartRequest {
                 function: "Parent".to_owned(),
@@ -69,28 +66,31 @@ fn a_chained_invoke_under_way_when_the_engine_stops_completes_after_it_starts_ag
             })
             .await
             .unwrap();
-        // Until the child exists and waits.
-        tokio::time::timeout(Duration::from_secs(10), async {
+        let child = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 let children = engine.store().children(&started.arn).await.unwrap();
-                if children.iter().any(|child| child.invocations > 0) {
-                    break;
+                if let Some(child) = children.iter().find(|child| child.invocations > 0) {
+                    break child.arn.clone();
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         })
         .await
         .unwrap();
-        started.arn
+        (started.arn, child)
     });
     first.shutdown_timeout(Duration::from_secs(1));
+    arns
+}
 
-    // A new engine on the same file carries both on; the child's end reaches the parent.
+/// A new engine on `path` recovers `expected` executions, and the parent
+/// `arn` ends with the child's answer plus one.
+fn recover_and_finish(path: &std::path::Path, arn: &str, expected: usize) {
     let second = tokio::runtime::Runtime::new().unwrap();
     second.block_on(async {
-        let engine = engine_on(&path);
-        assert_eq!(engine.recover().await.unwrap(), 2);
-        let record = tokio::time::timeout(Duration::from_secs(20), engine.wait(&arn))
+        let engine = engine_on(path);
+        assert_eq!(engine.recover().await.unwrap(), expected);
+        let record = tokio::time::timeout(Duration::from_secs(20), engine.wait(arn))
             .await
             .unwrap()
             .unwrap();
@@ -102,6 +102,36 @@ fn a_chained_invoke_under_way_when_the_engine_stops_completes_after_it_starts_ag
         );
         assert_eq!(record.result.as_deref(), Some("41"));
     });
+}
+
+#[test]
+fn a_chained_invoke_under_way_when_the_engine_stops_completes_after_it_starts_again() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("engine.db");
+    let (arn, _child) = stop_while_the_child_waits(&path);
+    recover_and_finish(&path, &arn, 2);
+}
+
+#[test]
+fn a_chained_invoke_whose_child_was_never_created_starts_it_after_a_restart() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("engine.db");
+    let (arn, child) = stop_while_the_child_waits(&path);
+
+    // As if the engine had died after the parent's START and before the child existed.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .write(WriteBatch {
+                deleted: vec![child.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        assert!(store.children(&arn).await.unwrap().is_empty());
+    });
+
+    recover_and_finish(&path, &arn, 1);
 }
 
 fn finished(arn: &str, ended_days_ago: i64, retention_days: i64) -> ExecutionRecord {
