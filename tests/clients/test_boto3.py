@@ -81,15 +81,28 @@ def test_callbacks_heartbeat_succeed_and_fail(boto_lambda, server):
 def test_pause_resume_stop_and_delete(boto_lambda, server):
     arn = approval_execution(boto_lambda, server, "paused")
     callback = callback_id(boto_lambda, arn)
-    boto_lambda.pause_durable_execution(DurableExecutionArn=arn)
-    assert status(boto_lambda, arn) == "PAUSED"
+    before = boto_lambda.get_durable_execution(DurableExecutionArn=arn)
+    pause = dict(DurableExecutionArn=arn, Reason="audit", ClientToken="pause-1")
+    boto_lambda.pause_durable_execution(**pause)
+    # PAUSING while its invocation still runs, PAUSED once it ends.
+    wait_for(lambda: status(boto_lambda, arn) == "PAUSED", "the execution to pause")
+    paused = boto_lambda.get_durable_execution(DurableExecutionArn=arn)
+    assert paused["PauseDetails"]["Reason"] == "audit"
+    assert paused["PauseDetails"]["ExecutionTimeoutPaused"] is True
+    assert paused["ExpectedExecutionTimeoutTimestamp"] > before["ExpectedExecutionTimeoutTimestamp"]
+    boto_lambda.pause_durable_execution(**pause)  # the same client token: success, nothing more
+    with pytest.raises(boto_lambda.exceptions.ResourceConflictException):
+        boto_lambda.pause_durable_execution(DurableExecutionArn=arn)
     boto_lambda.send_durable_execution_callback_success(CallbackId=callback, Result='"while paused"')
     history = boto_lambda.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
     assert history[-1]["EventType"] == "CallbackSucceeded", "no invocation runs while paused"
-    with pytest.raises(boto_lambda.exceptions.ResourceConflictException):
-        boto_lambda.pause_durable_execution(DurableExecutionArn=arn)
-    boto_lambda.resume_durable_execution(DurableExecutionArn=arn)
+    assert [e["ExecutionPausedDetails"]["Reason"]["Payload"] for e in history
+            if e["EventType"] == "ExecutionPaused"] == ["audit"]
+    boto_lambda.resume_durable_execution(DurableExecutionArn=arn, Reason="checked")
     wait_for(lambda: status(boto_lambda, arn) == "SUCCEEDED", "the resumed approval to succeed")
+    history = boto_lambda.get_durable_execution_history(DurableExecutionArn=arn, IncludeExecutionData=False)["Events"]
+    resumed = [e["ExecutionResumedDetails"] for e in history if e["EventType"] == "ExecutionResumed"]
+    assert resumed and resumed[0]["Reason"] == {"Truncated": True}
 
     running = approval_execution(boto_lambda, server, "deleted")
     callback_id(boto_lambda, running)

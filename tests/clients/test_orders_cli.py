@@ -52,9 +52,11 @@ def test_callbacks_are_completed_with_orders(boto_lambda, server):
 
 def test_pause_and_resume_with_orders(boto_lambda, server):
     arn, callback = started_approval(boto_lambda, server, "paused-cli")
-    orders(server, "pause", arn)
-    assert status(server, arn) == "PAUSED"
-    orders(server, "resume", arn)
+    orders(server, "pause", arn, "--reason", "audit", "--no-execution-timeout-paused")
+    wait_for(lambda: status(server, arn) == "PAUSED", "the execution to pause")
+    shown = orders(server, "executions", "get", arn)
+    assert "reason audit, timeout keeps running" in shown, shown
+    orders(server, "resume", arn, "--reason", "checked")
     assert status(server, arn) == "RUNNING"
     orders(server, "callback", "succeed", callback, "--result", '"resumed"')
     wait_for(lambda: status(server, arn) == "SUCCEEDED", "the resumed approval to succeed")

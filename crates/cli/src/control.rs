@@ -55,8 +55,11 @@ pub enum CallbackCommand {
 pub enum Control {
     /// Stop it.
     Stop,
-    /// Pause it.
-    Pause,
+    /// Pause it; `execution_timeout_paused` stops its timeout meanwhile.
+    Pause {
+        /// Whether the execution timeout stops running while paused.
+        execution_timeout_paused: bool,
+    },
     /// Resume it.
     Resume,
 }
@@ -113,7 +116,8 @@ pub async fn callback(command: CallbackCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `orders stop | pause | resume ARN`.
+/// Runs `orders stop | pause | resume ARN`; `message` is the stop's error
+/// message, or the pause's or resume's reason.
 ///
 /// # Errors
 ///
@@ -126,7 +130,15 @@ pub async fn control(
 ) -> anyhow::Result<ExitCode> {
     let (action, body) = match control {
         Control::Stop => ("stop", serde_json::json!({ "ErrorMessage": message })),
-        Control::Pause => ("pause", serde_json::json!({ "Reason": message })),
+        Control::Pause {
+            execution_timeout_paused,
+        } => (
+            "pause",
+            serde_json::json!({
+                "Reason": message,
+                "ExecutionTimeoutPaused": execution_timeout_paused,
+            }),
+        ),
         Control::Resume => ("resume", serde_json::json!({ "Reason": message })),
     };
     let path = format!("/2025-12-01/durable-executions/{}/{action}", segment(arn));

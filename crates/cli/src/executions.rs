@@ -293,6 +293,18 @@ pub async fn run(command: ExecutionsCommand) -> anyhow::Result<ExitCode> {
             );
             println!("function:  {}", text(field(&execution, "FunctionArn")));
             println!("status:    {}", text(field(&execution, "Status")));
+            if let Some(pause) = execution.get("PauseDetails") {
+                let timeout = if field(pause, "ExecutionTimeoutPaused").as_bool() == Some(false) {
+                    "keeps running"
+                } else {
+                    "paused"
+                };
+                println!(
+                    "pause:     asked {}, reason {}, timeout {timeout}",
+                    time(field(pause, "PauseRequestTimestamp")),
+                    text(field(pause, "Reason")),
+                );
+            }
             println!("started:   {}", time(field(&execution, "StartTimestamp")));
             println!("ended:     {}", time(field(&execution, "EndTimestamp")));
             println!("duration:  {}", duration(&execution));

@@ -56,18 +56,31 @@ pub enum Command {
         #[command(flatten)]
         target: control::Target,
     },
-    /// Pauses an execution on a served engine: no invocation starts until it is resumed.
+    /// Pauses an execution on a served engine: no invocation starts until it
+    /// is resumed. An invocation under way runs to its next checkpoint first
+    /// (PAUSING).
     Pause {
         /// The execution's ARN.
         arn: String,
+        /// Why, for the execution's history.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Keep the execution timeout running while paused (by default it
+        /// stops, and the timeout moves by the time spent paused).
+        #[arg(long)]
+        no_execution_timeout_paused: bool,
         /// The endpoint.
         #[command(flatten)]
         target: control::Target,
     },
-    /// Resumes a paused execution on a served engine.
+    /// Resumes a paused execution on a served engine, or cancels a pause not
+    /// yet in effect.
     Resume {
         /// The execution's ARN.
         arn: String,
+        /// Why, for the execution's history.
+        #[arg(long)]
+        reason: Option<String>,
         /// The endpoint.
         #[command(flatten)]
         target: control::Target,
@@ -172,11 +185,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             error_message,
             target,
         } => control::control(control::Control::Stop, &arn, error_message, &target).await,
-        Command::Pause { arn, target } => {
-            control::control(control::Control::Pause, &arn, None, &target).await
+        Command::Pause {
+            arn,
+            reason,
+            no_execution_timeout_paused,
+            target,
+        } => {
+            let pause = control::Control::Pause {
+                execution_timeout_paused: !no_execution_timeout_paused,
+            };
+            control::control(pause, &arn, reason, &target).await
         }
-        Command::Resume { arn, target } => {
-            control::control(control::Control::Resume, &arn, None, &target).await
-        }
+        Command::Resume {
+            arn,
+            reason,
+            target,
+        } => control::control(control::Control::Resume, &arn, reason, &target).await,
     }
 }

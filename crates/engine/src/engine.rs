@@ -21,7 +21,8 @@ use tokio::time::Instant;
 use crate::error::{Error, Result};
 use crate::execution::{
     AfterInvocation, CallbackOutcome, ChainedInvokeRequest, ChainedOutcome, CheckpointOutput,
-    ExecutionRecord, ExecutionState, InvocationEnd, ParentLink, StatePage,
+    ExecutionRecord, ExecutionState, InvocationEnd, ParentLink, PauseRequest, ResumeRequest,
+    StatePage,
 };
 use crate::functions::{Function, FunctionFault, Invocation, Registry, Target};
 use crate::model::{
@@ -261,9 +262,11 @@ enum Command {
         reply: Reply<Timestamp>,
     },
     Pause {
+        request: PauseRequest,
         reply: Reply<()>,
     },
     Resume {
+        request: ResumeRequest,
         reply: Reply<()>,
     },
 }
@@ -686,6 +689,8 @@ impl Engine {
             retention_days: durable.retention_days,
             parent,
             invocations: 0,
+            pause: None,
+            paused_millis: 0,
         };
         let mut state = ExecutionState::start(record, execution_id, self.shared.options.time_scale);
         let (changes, positions) = state.take_changes();
@@ -1006,21 +1011,27 @@ impl Engine {
     }
 
     /// Pauses the execution `arn`: no invocation starts until it is resumed.
+    /// An invocation under way runs to its next checkpoint (`PAUSING`), then
+    /// the execution is `PAUSED`.
     ///
     /// # Errors
     ///
     /// `ResourceConflict` when it is not running.
-    pub async fn pause(&self, arn: &str) -> Result<()> {
-        self.ask(arn, |reply| Command::Pause { reply }).await
+    pub async fn pause(&self, arn: &str, request: PauseRequest) -> Result<()> {
+        self.ask(arn, |reply| Command::Pause { request, reply })
+            .await
     }
 
-    /// Resumes the paused execution `arn`.
+    /// Resumes the paused execution `arn`, invoking its function if the pause
+    /// cut an invocation short or something it waits for arrived meanwhile;
+    /// cancels a pause not yet in effect.
     ///
     /// # Errors
     ///
-    /// `ResourceConflict` when it is not paused.
-    pub async fn resume(&self, arn: &str) -> Result<()> {
-        self.ask(arn, |reply| Command::Resume { reply }).await
+    /// `ResourceConflict` when it is neither paused nor pausing.
+    pub async fn resume(&self, arn: &str, request: ResumeRequest) -> Result<()> {
+        self.ask(arn, |reply| Command::Resume { request, reply })
+            .await
     }
 
     /// Deletes the execution `arn` and its history.
@@ -1388,6 +1399,8 @@ fn instant_at(deadline: Timestamp) -> Instant {
 
 impl Actor {
     async fn run(mut self) {
+        // What restoring changed (a pause that took effect with the engine's end).
+        let _ = self.persist(Vec::new()).await;
         loop {
             if self.abandoned {
                 let arn = self.state.record().arn.clone();
@@ -1525,23 +1538,22 @@ impl Actor {
                 let result = self.persist(Vec::new()).await;
                 let _ = reply.send(result.map(|()| self.state.record().end.unwrap_or(now)));
             }
-            Command::Pause { reply } => {
-                let result = self.state.pause(now);
-                let result = match result {
+            Command::Pause { request, reply } => {
+                let result = match self.state.pause(request, now) {
                     Ok(()) => self.persist(Vec::new()).await,
                     Err(error) => Err(error),
                 };
                 let _ = reply.send(result);
             }
-            Command::Resume { reply } => {
-                let result = self.state.resume(now);
-                let result = match result {
-                    Ok(()) => self.persist(Vec::new()).await,
+            Command::Resume { request, reply } => {
+                let result = match self.state.resume(request, now) {
+                    // A retry or news that came while paused is still owed.
+                    Ok(invoke) => {
+                        self.invoke_now |= invoke;
+                        self.persist(Vec::new()).await
+                    }
                     Err(error) => Err(error),
                 };
-                if result.is_ok() {
-                    self.invoke_now = true;
-                }
                 let _ = reply.send(result);
             }
         }

@@ -45,6 +45,14 @@ pub const MAX_PAGE_ITEMS: usize = 1000;
 /// The most payload bytes one page of state (or the envelope) carries.
 pub const MAX_PAGE_BYTES: usize = 5 * 1024 * 1024;
 
+/// An execution paused with its timeout paused still times out this many
+/// days after it started.
+pub const MAX_PAUSED_LIFETIME_DAYS: i64 = 366;
+
+/// How long a pause or resume request's client token makes a repeat of it
+/// succeed without acting again, in milliseconds.
+const CONTROL_TOKEN_MILLIS: i64 = 15 * 60 * 1000;
+
 /// The message that starts every rejection of a checkpoint token; the SDKs
 /// recognise it and retry the invocation instead of failing the execution.
 pub const INVALID_TOKEN: &str = "Invalid Checkpoint Token";
@@ -82,6 +90,81 @@ pub struct ExecutionRecord {
     pub parent: Option<ParentLink>,
     /// Invocations so far.
     pub invocations: u64,
+    /// The pause under way, while `PAUSING` or `PAUSED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<PauseRecord>,
+    /// Milliseconds the execution timeout was extended by, for time spent
+    /// paused with the timeout paused.
+    #[serde(default)]
+    pub paused_millis: i64,
+}
+
+impl ExecutionRecord {
+    /// When the execution times out: its timeout after its start, extended
+    /// by the time it spent paused with the timeout paused, and while it is
+    /// paused so, [`MAX_PAUSED_LIFETIME_DAYS`] after its start.
+    #[must_use]
+    pub fn timeout_at(&self) -> Timestamp {
+        let limit = self
+            .start
+            .plus_millis(MAX_PAUSED_LIFETIME_DAYS.saturating_mul(86_400_000));
+        let timeout_paused = self
+            .pause
+            .as_ref()
+            .is_some_and(|pause| pause.since.is_some() && pause.execution_timeout_paused);
+        if timeout_paused {
+            return limit;
+        }
+        let extended = self
+            .start
+            .plus_millis(self.timeout_seconds.saturating_mul(1000))
+            .plus_millis(self.paused_millis);
+        if self.paused_millis > 0 {
+            extended.min(limit)
+        } else {
+            extended
+        }
+    }
+}
+
+/// A pause, from its request until the execution is resumed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseRecord {
+    /// When it was asked for.
+    pub requested: Timestamp,
+    /// Why, as the request said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether the execution timeout stops running while paused.
+    pub execution_timeout_paused: bool,
+    /// When it took effect; `None` while `PAUSING`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+    /// Whether it cut an invocation short, or something the function waits
+    /// for arrived while paused: resuming invokes the function again.
+    #[serde(default)]
+    pub invoke_on_resume: bool,
+}
+
+/// What `PauseDurableExecution` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PauseRequest {
+    /// Makes a repeated request succeed without pausing again.
+    pub client_token: Option<String>,
+    /// Why, for the history.
+    pub reason: Option<String>,
+    /// Whether the execution timeout stops running while paused (the API's
+    /// default is `true`).
+    pub execution_timeout_paused: bool,
+}
+
+/// What `ResumeDurableExecution` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResumeRequest {
+    /// Makes a repeated request succeed without resuming again.
+    pub client_token: Option<String>,
+    /// Why, for the history.
+    pub reason: Option<String>,
 }
 
 /// Where a chained-invoke child reports its end.
@@ -221,6 +304,9 @@ struct ActiveInvocation {
     request_id: String,
     started: Timestamp,
     token: String,
+    /// A pause took effect at one of its checkpoints: it may not checkpoint
+    /// again, and its answer changes nothing.
+    cut_short: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +334,9 @@ pub struct ExecutionState {
     next_event_id: u64,
     callbacks: HashMap<String, CallbackRecord>,
     last_checkpoint: Option<IdempotentCheckpoint>,
+    /// Client tokens of recent pause and resume requests: the token, what
+    /// the request asked, and when.
+    control_tokens: Vec<(String, String, Timestamp)>,
     time_scale: f64,
     changed_operations: BTreeSet<String>,
     changes: Changes,
@@ -325,6 +414,10 @@ impl ExecutionState {
             .map(|callback| (callback.operation_id.clone(), callback))
             .collect();
         state.next_event_id = next_event_id.max(1);
+        if state.record.status == ExecutionStatus::Pausing {
+            // Its invocation ended with the engine that ran it.
+            state.take_effect(Timestamp::now(), true);
+        }
         state
     }
 
@@ -343,6 +436,7 @@ impl ExecutionState {
             next_event_id: 1,
             callbacks: HashMap::new(),
             last_checkpoint: None,
+            control_tokens: Vec::new(),
             time_scale,
             changed_operations: BTreeSet::new(),
             changes: Changes::default(),
@@ -441,6 +535,7 @@ impl ExecutionState {
             request_id: request_id.clone(),
             started: now,
             token: token.clone(),
+            cut_short: false,
         });
         self.record.invocations += 1;
         self.changes.execution_changed = true;
@@ -495,26 +590,48 @@ impl ExecutionState {
             self.invocation_completed(&active, now, None);
             return AfterInvocation::Finished;
         }
+        if active.cut_short {
+            // Paused at one of its checkpoints; resuming invokes again.
+            self.invocation_completed(&active, now, None);
+            return AfterInvocation::Sleep;
+        }
+        let after = self.settle(&active, end, now);
+        if self.record.status == ExecutionStatus::Pausing && after != AfterInvocation::Finished {
+            // It ended before another checkpoint: the pause takes effect now,
+            // and resuming invokes again if it would have been invoked.
+            self.take_effect(now, after != AfterInvocation::Sleep);
+            return AfterInvocation::Sleep;
+        }
+        after
+    }
+
+    /// What the answer `end` of the invocation `active` means.
+    fn settle(
+        &mut self,
+        active: &ActiveInvocation,
+        end: InvocationEnd,
+        now: Timestamp,
+    ) -> AfterInvocation {
         let output = match end {
             InvocationEnd::Faulted(error) => {
-                self.invocation_failed(&active, now, error);
+                self.invocation_failed(active, now, error);
                 return AfterInvocation::Retry;
             }
             InvocationEnd::Answered(bytes) => parse_invocation_output(&bytes),
         };
         match output {
             Ok(Output::Succeeded(result)) => {
-                self.invocation_completed(&active, now, None);
+                self.invocation_completed(active, now, None);
                 self.finish(ExecutionStatus::Succeeded, result, None, now);
                 AfterInvocation::Finished
             }
             Ok(Output::Failed(error)) => {
-                self.invocation_completed(&active, now, None);
+                self.invocation_completed(active, now, None);
                 self.finish(ExecutionStatus::Failed, None, Some(error), now);
                 AfterInvocation::Finished
             }
             Ok(Output::Pending) => {
-                self.invocation_completed(&active, now, None);
+                self.invocation_completed(active, now, None);
                 // The SDK suspends on a wait or a retry even when the answer to
                 // its own checkpoint already shows it over; anything completed
                 // since this invocation began, or ready now, needs another.
@@ -530,13 +647,13 @@ impl ExecutionState {
                         "InvalidParameterValueException",
                         "Cannot return PENDING status with no pending operations.",
                     );
-                    self.invocation_failed(&active, now, error);
+                    self.invocation_failed(active, now, error);
                     AfterInvocation::Retry
                 }
             }
             Err(invalid) => {
                 // An answer that is not a durable envelope is final, as on Lambda.
-                self.invocation_completed(&active, now, Some(invalid.clone()));
+                self.invocation_completed(active, now, Some(invalid.clone()));
                 self.finish(ExecutionStatus::Failed, None, Some(invalid), now);
                 AfterInvocation::Finished
             }
@@ -620,14 +737,16 @@ impl ExecutionState {
                 self.record.status
             )));
         }
-        self.invocation
-            .as_ref()
-            .filter(|active| active.token == token)
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "{INVALID_TOKEN}: the token is not the current one of a running invocation"
-                ))
-            })
+        match self.invocation.as_ref() {
+            Some(active) if active.cut_short => Err(Error::invalid(format!(
+                "{INVALID_TOKEN}: the execution is {}",
+                self.record.status
+            ))),
+            Some(active) if active.token == token => Ok(active),
+            _ => Err(Error::invalid(format!(
+                "{INVALID_TOKEN}: the token is not the current one of a running invocation"
+            ))),
+        }
     }
 
     /// Applies a checkpoint: checks the token, validates the whole batch as
@@ -661,6 +780,14 @@ impl ExecutionState {
             self.apply(update, kind, action, now, known_function);
         }
         self.fire_timers(now);
+        if self.record.status == ExecutionStatus::Pausing {
+            // The invocation reached its next checkpoint: the pause takes
+            // effect, and this invocation ends at its next call.
+            self.take_effect(now, true);
+            if let Some(active) = self.invocation.as_mut() {
+                active.cut_short = true;
+            }
+        }
         let new_token = self.mint_token();
         if let Some(active) = self.invocation.as_mut() {
             active.token = new_token.clone();
@@ -1207,9 +1334,7 @@ impl ExecutionState {
     }
 
     fn timeout_at(&self) -> Timestamp {
-        self.record
-            .start
-            .plus_millis(self.record.timeout_seconds.saturating_mul(1000))
+        self.record.timeout_at()
     }
 
     /// Completes everything due at `now`: waits end, retries become ready,
@@ -1468,50 +1593,147 @@ impl ExecutionState {
     }
 
     /// Pauses the execution: no invocation starts until it is resumed.
+    /// With an invocation under way the execution is `PAUSING` until that
+    /// invocation's next checkpoint or end; otherwise it is `PAUSED` now.
     ///
     /// # Errors
     ///
-    /// `ResourceConflict` when it is not running.
-    pub fn pause(&mut self, now: Timestamp) -> Result<()> {
+    /// `ResourceConflict` when it is not running; `InvalidParameterValue`
+    /// for a client token used within 15 minutes for another request.
+    pub fn pause(&mut self, request: PauseRequest, now: Timestamp) -> Result<()> {
+        let asked = format!(
+            "pause {:?} {}",
+            request.reason, request.execution_timeout_paused
+        );
+        if self.repeated(request.client_token.as_deref(), &asked, now)? {
+            return Ok(());
+        }
         if self.record.status != ExecutionStatus::Running {
             return Err(Error::ResourceConflict(format!(
                 "Cannot pause an execution that is {}.",
                 self.record.status
             )));
         }
-        self.record.status = ExecutionStatus::Paused;
+        self.record.pause = Some(PauseRecord {
+            requested: now,
+            reason: request.reason,
+            execution_timeout_paused: request.execution_timeout_paused,
+            since: None,
+            invoke_on_resume: false,
+        });
         self.changes.execution_changed = true;
-        if let Some(op) = self.execution_op().cloned() {
-            let details = EventDetails::ExecutionPaused {
-                pause_request_timestamp: now,
-                execution_timeout_paused: false,
-            };
-            self.event(&op, now, details);
+        if self.invocation.is_some() {
+            self.record.status = ExecutionStatus::Pausing;
+        } else {
+            self.take_effect(now, false);
         }
+        self.remember(request.client_token, asked, now);
         Ok(())
     }
 
-    /// Resumes a paused execution.
+    /// The pause takes effect: `PAUSED`, recorded in the history.
+    /// `invoke_on_resume` when it cut an invocation short.
+    fn take_effect(&mut self, now: Timestamp, invoke_on_resume: bool) {
+        let Some(pause) = self.record.pause.as_mut() else {
+            return;
+        };
+        pause.since = Some(now);
+        pause.invoke_on_resume |= invoke_on_resume;
+        let details = EventDetails::ExecutionPaused {
+            pause_request_timestamp: pause.requested,
+            reason: pause
+                .reason
+                .clone()
+                .map(|reason| EventPayload::of(Some(reason))),
+            execution_timeout_paused: pause.execution_timeout_paused,
+        };
+        self.record.status = ExecutionStatus::Paused;
+        self.changes.execution_changed = true;
+        if let Some(op) = self.execution_op().cloned() {
+            self.event(&op, now, details);
+        }
+    }
+
+    /// Resumes a paused execution, or cancels a pause not yet in effect
+    /// (`PAUSING`: the invocation under way carries on).
+    ///
+    /// Returns whether the function must be invoked now: the pause cut an
+    /// invocation short, or something it waits for arrived meanwhile.
     ///
     /// # Errors
     ///
-    /// `ResourceConflict` when it is not paused.
-    pub fn resume(&mut self, now: Timestamp) -> Result<()> {
-        if self.record.status != ExecutionStatus::Paused {
-            return Err(Error::ResourceConflict(format!(
-                "Cannot resume an execution that is {}.",
-                self.record.status
-            )));
+    /// `ResourceConflict` when it is neither paused nor pausing;
+    /// `InvalidParameterValue` for a client token used within 15 minutes for
+    /// another request.
+    pub fn resume(&mut self, request: ResumeRequest, now: Timestamp) -> Result<bool> {
+        let asked = format!("resume {:?}", request.reason);
+        if self.repeated(request.client_token.as_deref(), &asked, now)? {
+            return Ok(false);
         }
+        let pause = match self.record.status {
+            ExecutionStatus::Pausing | ExecutionStatus::Paused => self.record.pause.take(),
+            status => {
+                return Err(Error::ResourceConflict(format!(
+                    "Cannot resume an execution that is {status}."
+                )));
+            }
+        };
+        let was_paused = self.record.status == ExecutionStatus::Paused;
         self.record.status = ExecutionStatus::Running;
         self.changes.execution_changed = true;
+        self.remember(request.client_token, asked, now);
+        let Some(pause) = pause.filter(|_| was_paused) else {
+            return Ok(false);
+        };
+        if let Some(since) = pause.since.filter(|_| pause.execution_timeout_paused) {
+            self.record.paused_millis = self
+                .record
+                .paused_millis
+                .saturating_add(now.millis() - since.millis());
+        }
         if let Some(op) = self.execution_op().cloned() {
             let details = EventDetails::ExecutionResumed {
                 resume_request_timestamp: now,
+                reason: request.reason.map(|reason| EventPayload::of(Some(reason))),
             };
             self.event(&op, now, details);
         }
-        Ok(())
+        Ok(pause.invoke_on_resume || self.has_news())
+    }
+
+    /// Whether `client_token` repeats a recent request asking `asked`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidParameterValue` when it was used for another request.
+    fn repeated(
+        &mut self,
+        client_token: Option<&str>,
+        asked: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.control_tokens
+            .retain(|(_, _, at)| now.millis() - at.millis() < CONTROL_TOKEN_MILLIS);
+        let Some(token) = client_token.filter(|token| !token.is_empty()) else {
+            return Ok(false);
+        };
+        match self
+            .control_tokens
+            .iter()
+            .find(|(known, _, _)| known == token)
+        {
+            Some((_, earlier, _)) if earlier == asked => Ok(true),
+            Some(_) => Err(Error::invalid(format!(
+                "ClientToken '{token}' was used for a different request in the last 15 minutes."
+            ))),
+            None => Ok(false),
+        }
+    }
+
+    fn remember(&mut self, client_token: Option<String>, asked: String, now: Timestamp) {
+        if let Some(token) = client_token.filter(|token| !token.is_empty()) {
+            self.control_tokens.push((token, asked, now));
+        }
     }
 
     /// Whether invocations may run (not paused, not over).
@@ -1528,6 +1750,7 @@ impl ExecutionState {
         now: Timestamp,
     ) {
         self.record.status = status;
+        self.record.pause = None;
         self.record.result.clone_from(&result);
         self.record.error.clone_from(&error);
         self.record.end = Some(now);
@@ -1843,6 +2066,8 @@ mod tests {
             retention_days: 1,
             parent: None,
             invocations: 0,
+            pause: None,
+            paused_millis: 0,
         }
     }
 
@@ -2244,6 +2469,251 @@ mod tests {
             Timestamp::from_millis(1_002_001),
         );
         assert_eq!(after, AfterInvocation::InvokeNow);
+    }
+
+    fn pause_request(reason: &str, execution_timeout_paused: bool) -> PauseRequest {
+        PauseRequest {
+            client_token: None,
+            reason: Some(reason.to_owned()),
+            execution_timeout_paused,
+        }
+    }
+
+    fn event_types(changes: &Changes) -> Vec<&str> {
+        changes
+            .events
+            .iter()
+            .map(|event| event.event_type.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_pause_during_an_invocation_takes_effect_at_its_next_checkpoint() {
+        let (mut state, token) = invoking();
+        let _ = state.take_changes();
+        let at = Timestamp::from_millis;
+        state
+            .pause(pause_request("deploying", true), at(1_000_010))
+            .unwrap();
+        assert_eq!(state.record().status, ExecutionStatus::Pausing);
+        assert!(state.take_changes().0.events.is_empty(), "not paused yet");
+
+        // The checkpoint is applied and answered; then the invocation is cut off.
+        let output = state
+            .checkpoint(
+                &token,
+                None,
+                &[update("s", "STEP", "START")],
+                at(1_000_020),
+                &no_function,
+            )
+            .unwrap();
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+        assert_eq!(state.operations().count(), 2, "the step's start is kept");
+        let (changes, _) = state.take_changes();
+        assert_eq!(event_types(&changes), ["StepStarted", "ExecutionPaused"]);
+        let error = state
+            .checkpoint(
+                &output.checkpoint_token,
+                None,
+                &[],
+                at(1_000_030),
+                &no_function,
+            )
+            .unwrap_err();
+        assert!(error.to_string().contains(INVALID_TOKEN), "{error}");
+
+        // Its answer changes nothing, and nothing is invoked while paused.
+        let (id, _, _) = state.current_invocation().unwrap();
+        let after = state.end_invocation(
+            id,
+            InvocationEnd::Answered(br#"{"Status":"SUCCEEDED","Result":"1"}"#.to_vec()),
+            at(1_000_040),
+        );
+        assert_eq!(after, AfterInvocation::Sleep);
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+        assert!(!state.may_invoke());
+
+        // The timeout stops while paused: at most 366 days after the start.
+        assert_eq!(
+            state.record().timeout_at(),
+            at(1_000_000 + MAX_PAUSED_LIFETIME_DAYS * 86_400_000)
+        );
+        let request = ResumeRequest {
+            client_token: None,
+            reason: Some("deployed".to_owned()),
+        };
+        let invoke = state.resume(request, at(1_060_020)).unwrap();
+        assert!(invoke, "the pause cut an invocation short");
+        assert_eq!(state.record().status, ExecutionStatus::Running);
+        assert!(state.record().pause.is_none());
+        assert_eq!(
+            state.record().timeout_at(),
+            at(1_000_000 + 300_000 + 60_000),
+            "extended by the minute it was paused"
+        );
+        let (changes, _) = state.take_changes();
+        assert_eq!(
+            event_types(&changes),
+            ["InvocationCompleted", "ExecutionResumed"]
+        );
+    }
+
+    #[test]
+    fn a_pause_without_an_invocation_is_immediate_and_keeps_the_timeout_if_asked() {
+        let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
+        let at = Timestamp::from_millis;
+        state
+            .pause(pause_request("look", false), at(1_000_010))
+            .unwrap();
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+        assert_eq!(
+            state.record().timeout_at(),
+            at(1_300_000),
+            "a pause that keeps the timeout running does not move it"
+        );
+        let conflict = state.pause(pause_request("again", true), at(1_000_011));
+        assert!(matches!(conflict, Err(Error::ResourceConflict(_))));
+        let invoke = state
+            .resume(ResumeRequest::default(), at(1_050_000))
+            .unwrap();
+        assert!(invoke, "its first invocation has yet to run");
+        assert_eq!(state.record().paused_millis, 0);
+        assert_eq!(state.record().timeout_at(), at(1_300_000));
+        let conflict = state.resume(ResumeRequest::default(), at(1_050_001));
+        assert!(matches!(conflict, Err(Error::ResourceConflict(_))));
+    }
+
+    #[test]
+    fn resuming_a_pausing_execution_cancels_the_pause() {
+        let (mut state, token) = invoking();
+        let at = Timestamp::from_millis;
+        state
+            .pause(pause_request("oops", true), at(1_000_010))
+            .unwrap();
+        let invoke = state
+            .resume(ResumeRequest::default(), at(1_000_011))
+            .unwrap();
+        assert!(!invoke, "the invocation under way carries on");
+        let _ = state.take_changes();
+        state
+            .checkpoint(
+                &token,
+                None,
+                &[update("s", "STEP", "START")],
+                at(1_000_020),
+                &no_function,
+            )
+            .unwrap();
+        assert_eq!(state.record().status, ExecutionStatus::Running);
+        let (changes, _) = state.take_changes();
+        assert_eq!(event_types(&changes), ["StepStarted"]);
+    }
+
+    #[test]
+    fn an_invocation_that_suspends_while_pausing_leaves_the_execution_paused() {
+        let (mut state, token) = invoking();
+        let at = Timestamp::from_millis;
+        let mut wait = update("w", "WAIT", "START");
+        wait.wait_options = Some(WaitOptions {
+            wait_seconds: Some(1),
+        });
+        state
+            .checkpoint(&token, None, &[wait], at(1_000_005), &no_function)
+            .unwrap();
+        state
+            .pause(pause_request("hold", true), at(1_000_010))
+            .unwrap();
+        let (id, _, _) = state.current_invocation().unwrap();
+        let after = state.end_invocation(
+            id,
+            InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
+            at(1_000_020),
+        );
+        assert_eq!(after, AfterInvocation::Sleep);
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+
+        // The wait ends while paused; resuming invokes for it.
+        state.fire_timers(at(1_001_006));
+        assert!(!state.may_invoke());
+        assert!(
+            state
+                .resume(ResumeRequest::default(), at(1_002_000))
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn a_repeated_client_token_succeeds_without_acting_again() {
+        let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
+        let at = Timestamp::from_millis;
+        let request = PauseRequest {
+            client_token: Some("t-1".to_owned()),
+            ..pause_request("r", true)
+        };
+        state.pause(request.clone(), at(1_000_010)).unwrap();
+        state.pause(request.clone(), at(1_000_020)).unwrap();
+        let (changes, _) = state.take_changes();
+        assert_eq!(
+            event_types(&changes),
+            ["ExecutionStarted", "ExecutionPaused"]
+        );
+        let other = PauseRequest {
+            reason: Some("another".to_owned()),
+            ..request.clone()
+        };
+        let error = state.pause(other, at(1_000_030)).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidParameterValue(_)),
+            "{error:?}"
+        );
+        state
+            .resume(ResumeRequest::default(), at(1_000_040))
+            .unwrap();
+        let late = state.pause(request, at(1_000_010 + CONTROL_TOKEN_MILLIS));
+        assert!(late.is_ok(), "15 minutes on, the token is new again");
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+    }
+
+    #[test]
+    fn a_pausing_execution_restored_after_a_restart_is_paused() {
+        let mut record = record();
+        record.status = ExecutionStatus::Pausing;
+        record.pause = Some(PauseRecord {
+            requested: Timestamp::from_millis(1_000_010),
+            reason: None,
+            execution_timeout_paused: true,
+            since: None,
+            invoke_on_resume: false,
+        });
+        let op = Operation::new(
+            "exec".to_owned(),
+            OperationType::Execution,
+            OperationStatus::Started,
+            Timestamp::from_millis(1_000_000),
+        );
+        let mut state = ExecutionState::restore(record, vec![op], Vec::new(), 7, 1.0);
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+        let (changes, _) = state.take_changes();
+        assert!(changes.execution_changed);
+        assert_eq!(event_types(&changes), ["ExecutionPaused"]);
+        assert!(
+            state
+                .resume(ResumeRequest::default(), Timestamp::now())
+                .unwrap(),
+            "its invocation died with the engine: resuming invokes again"
+        );
+    }
+
+    #[test]
+    fn stopping_a_paused_execution_ends_it() {
+        let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
+        state
+            .pause(pause_request("r", true), Timestamp::from_millis(1_000_010))
+            .unwrap();
+        state.stop(None, Timestamp::from_millis(1_000_020));
+        assert_eq!(state.record().status, ExecutionStatus::Stopped);
+        assert!(state.record().pause.is_none());
     }
 
     #[test]

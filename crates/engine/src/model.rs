@@ -200,6 +200,9 @@ wire_enum! {
         TimedOut = "TIMED_OUT",
         /// Stopped on request.
         Stopped = "STOPPED",
+        /// A pause was asked for while an invocation ran: it pauses at that
+        /// invocation's next checkpoint.
+        Pausing = "PAUSING",
         /// Paused on request: no invocation runs until it is resumed.
         Paused = "PAUSED",
     }
@@ -610,10 +613,16 @@ pub enum EventDetails {
     #[serde(rename = "ExecutionPausedDetails", rename_all = "PascalCase")]
     ExecutionPaused {
         pause_request_timestamp: Timestamp,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<EventPayload>,
         execution_timeout_paused: bool,
     },
     #[serde(rename = "ExecutionResumedDetails", rename_all = "PascalCase")]
-    ExecutionResumed { resume_request_timestamp: Timestamp },
+    ExecutionResumed {
+        resume_request_timestamp: Timestamp,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<EventPayload>,
+    },
     #[serde(rename = "ContextStartedDetails")]
     ContextStarted {},
     #[serde(rename = "ContextSucceededDetails", rename_all = "PascalCase")]
@@ -778,6 +787,22 @@ impl EventDetails {
             Self::ChainedInvokeStopped { error: e } => {
                 Self::ChainedInvokeStopped { error: error(e) }
             }
+            Self::ExecutionPaused {
+                pause_request_timestamp,
+                reason,
+                execution_timeout_paused,
+            } => Self::ExecutionPaused {
+                pause_request_timestamp,
+                reason: reason.map(payload),
+                execution_timeout_paused,
+            },
+            Self::ExecutionResumed {
+                resume_request_timestamp,
+                reason,
+            } => Self::ExecutionResumed {
+                resume_request_timestamp,
+                reason: reason.map(payload),
+            },
             Self::CallbackSucceeded { result } => Self::CallbackSucceeded {
                 result: payload(result),
             },

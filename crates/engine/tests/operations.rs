@@ -15,7 +15,10 @@ use std::time::Duration;
 
 use aws_durable_execution_sdk::builders::wait_for_condition::WaitDecision;
 use aws_durable_execution_sdk::{self as durable, Branch, DurableContext, RetryDecision};
-use common::{config, count, durable, engine, event_types, finished, run, start};
+use common::{
+    callback_function, callback_id, config, count, durable, engine, event_types, finished, run,
+    start,
+};
 use durable_engine::functions::DurableConfig;
 use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType};
 use durable_engine::{Error, Progress};
@@ -189,49 +192,6 @@ async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
         .unwrap();
     assert_eq!(wait.status, OperationStatus::Succeeded);
     assert_eq!(count(&engine, &record.arn, "WaitSucceeded").await, 1);
-}
-
-/// Registers a function that creates a callback, publishes its id, and
-/// returns what the callback delivers.
-fn callback_function(
-    engine: &durable_engine::Engine,
-    name: &str,
-    timeout: Option<Duration>,
-    heartbeat: Option<Duration>,
-) -> tokio::sync::watch::Receiver<Option<String>> {
-    let (sender, receiver) = tokio::sync::watch::channel(None);
-    let sender = Arc::new(sender);
-    durable(
-        engine,
-        name,
-        config(),
-        move |_: serde_json::Value, ctx: DurableContext| {
-            let sender = Arc::clone(&sender);
-            async move {
-                let mut builder = ctx.create_callback::<String>().name("approval");
-                if let Some(timeout) = timeout {
-                    builder = builder.timeout(timeout);
-                }
-                if let Some(heartbeat) = heartbeat {
-                    builder = builder.heartbeat(heartbeat);
-                }
-                let callback = builder.await?;
-                sender.send_replace(Some(callback.id().to_owned()));
-                let approval = callback.result().await?;
-                Ok(format!("approved by {approval}"))
-            }
-        },
-    );
-    receiver
-}
-
-async fn callback_id(mut ids: tokio::sync::watch::Receiver<Option<String>>) -> String {
-    tokio::time::timeout(Duration::from_secs(10), ids.wait_for(Option::is_some))
-        .await
-        .unwrap()
-        .unwrap()
-        .clone()
-        .unwrap()
 }
 
 #[tokio::test]

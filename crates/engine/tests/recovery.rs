@@ -152,6 +152,8 @@ fn finished(arn: &str, ended_days_ago: i64, retention_days: i64) -> ExecutionRec
         retention_days,
         parent: None,
         invocations: 1,
+        pause: None,
+        paused_millis: 0,
     }
 }
 

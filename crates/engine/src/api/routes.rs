@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{ApiRequest, ApiResponse};
 use crate::engine::{Engine, StartRequest};
 use crate::error::{Error, Result};
-use crate::execution::ExecutionRecord;
+use crate::execution::{ExecutionRecord, PauseRequest, ResumeRequest};
 use crate::functions::{FunctionFault, Target};
 use crate::model::{ErrorObject, ExecutionStatus, OperationUpdate, Timestamp};
 use crate::store::ListFilter;
@@ -63,10 +63,10 @@ pub async fn handle(engine: &Engine, request: ApiRequest) -> ApiResponse {
             stop(engine, arn, &request).await
         }
         ("POST", ["2025-12-01", "durable-executions", arn, "pause"]) => {
-            engine.pause(arn).await.map(|()| accepted(json!({})))
+            pause(engine, arn, &request).await
         }
         ("POST", ["2025-12-01", "durable-executions", arn, "resume"]) => {
-            engine.resume(arn).await.map(|()| accepted(json!({})))
+            resume(engine, arn, &request).await
         }
         ("GET", ["2025-12-01", "functions", function, "durable-executions"]) => {
             list_executions(engine, function, &query).await
@@ -493,6 +493,7 @@ fn pascal(status: ExecutionStatus) -> &'static str {
         ExecutionStatus::Failed => "Failed",
         ExecutionStatus::TimedOut => "TimedOut",
         ExecutionStatus::Stopped => "Stopped",
+        ExecutionStatus::Pausing => "Pausing",
         ExecutionStatus::Paused => "Paused",
     }
 }
@@ -579,10 +580,75 @@ async fn get_execution(engine: &Engine, arn: &str, query: &Query) -> Result<ApiR
         set(
             &mut body,
             "ExpectedExecutionTimeoutTimestamp",
-            json!(record.start.plus_millis(record.timeout_seconds * 1000)),
+            json!(record.timeout_at()),
         );
     }
+    if let Some(pause) = &record.pause {
+        let mut details = json!({
+            "PauseRequestTimestamp": pause.requested,
+            "ExecutionTimeoutPaused": pause.execution_timeout_paused,
+        });
+        if let Some(reason) = pause.reason.as_ref().filter(|_| include) {
+            set(&mut details, "Reason", json!(reason));
+        }
+        set(&mut body, "PauseDetails", details);
+    }
     Ok(ok(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ControlRequest {
+    client_token: Option<String>,
+    reason: Option<String>,
+    execution_timeout_paused: Option<bool>,
+}
+
+/// The largest pause or resume reason, in characters.
+const MAX_REASON: usize = 1024;
+
+/// A pause or resume request's body, checked as the service checks it.
+fn control_request(request: &ApiRequest) -> Result<ControlRequest> {
+    let body: ControlRequest = parse_body(request)?;
+    if let Some(token) = &body.client_token
+        && (token.is_empty()
+            || token.len() > 64
+            || !token.bytes().all(|byte| (0x21..=0x7e).contains(&byte)))
+    {
+        return Err(Error::invalid(
+            "ClientToken must be 1 to 64 printable ASCII characters without spaces.",
+        ));
+    }
+    if let Some(reason) = &body.reason
+        && reason.chars().count() > MAX_REASON
+    {
+        return Err(Error::invalid(format!(
+            "Reason must be at most {MAX_REASON} characters, not {}.",
+            reason.chars().count()
+        )));
+    }
+    Ok(body)
+}
+
+async fn pause(engine: &Engine, arn: &str, request: &ApiRequest) -> Result<ApiResponse> {
+    let body = control_request(request)?;
+    let request = PauseRequest {
+        client_token: body.client_token,
+        reason: body.reason,
+        execution_timeout_paused: body.execution_timeout_paused.unwrap_or(true),
+    };
+    engine.pause(arn, request).await?;
+    Ok(accepted(json!({})))
+}
+
+async fn resume(engine: &Engine, arn: &str, request: &ApiRequest) -> Result<ApiResponse> {
+    let body = control_request(request)?;
+    let request = ResumeRequest {
+        client_token: body.client_token,
+        reason: body.reason,
+    };
+    engine.resume(arn, request).await?;
+    Ok(accepted(json!({})))
 }
 
 async fn history(engine: &Engine, arn: &str, query: &Query) -> Result<ApiResponse> {
@@ -610,7 +676,7 @@ async fn list_executions(engine: &Engine, function: &str, query: &Query) -> Resu
         .map(|status| {
             ExecutionStatus::parse(status).ok_or_else(|| {
                 Error::invalid(format!(
-                    "Statuses has '{status}'; it takes RUNNING, SUCCEEDED, FAILED, TIMED_OUT, STOPPED or PAUSED"
+                    "Statuses has '{status}'; it takes RUNNING, PAUSING, PAUSED, SUCCEEDED, FAILED, TIMED_OUT or STOPPED"
                 ))
             })
         })

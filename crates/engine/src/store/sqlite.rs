@@ -25,7 +25,8 @@ use crate::execution::{CallbackRecord, ExecutionRecord};
 use crate::model::{Event, Operation, Timestamp};
 
 /// The schema, one migration per entry; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
     CREATE TABLE executions (
         id INTEGER PRIMARY KEY,
         arn TEXT NOT NULL UNIQUE,
@@ -68,7 +69,13 @@ const MIGRATIONS: &[&str] = &[r"
         error TEXT
     );
     CREATE INDEX invocations_by_function ON invocations (function_name);
-"];
+",
+    r"
+    DROP INDEX executions_live;
+    CREATE INDEX executions_live ON executions (status)
+        WHERE status IN ('RUNNING', 'PAUSING', 'PAUSED');
+",
+];
 
 /// How many batches one transaction takes at most.
 const MAX_GROUP: usize = 4096;
@@ -758,7 +765,7 @@ impl Store for SqliteStore {
     fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>> {
         self.read(|connection| {
             let running: Vec<(i64, String)> = connection
-                .prepare("SELECT id, record FROM executions WHERE status IN ('RUNNING', 'PAUSED') ORDER BY start_ms")?
+                .prepare("SELECT id, record FROM executions WHERE status IN ('RUNNING', 'PAUSING', 'PAUSED') ORDER BY start_ms")?
                 .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             running

@@ -112,3 +112,46 @@ pub(crate) async fn count(engine: &Engine, arn: &str, event_type: &str) -> usize
         .filter(|t| *t == event_type)
         .count()
 }
+
+/// Registers a function that creates a callback, publishes its id, and
+/// returns what the callback delivers.
+pub(crate) fn callback_function(
+    engine: &Engine,
+    name: &str,
+    timeout: Option<Duration>,
+    heartbeat: Option<Duration>,
+) -> tokio::sync::watch::Receiver<Option<String>> {
+    let (sender, receiver) = tokio::sync::watch::channel(None);
+    let sender = Arc::new(sender);
+    durable(
+        engine,
+        name,
+        config(),
+        move |_: serde_json::Value, ctx: durable::DurableContext| {
+            let sender = Arc::clone(&sender);
+            async move {
+                let mut builder = ctx.create_callback::<String>().name("approval");
+                if let Some(timeout) = timeout {
+                    builder = builder.timeout(timeout);
+                }
+                if let Some(heartbeat) = heartbeat {
+                    builder = builder.heartbeat(heartbeat);
+                }
+                let callback = builder.await?;
+                sender.send_replace(Some(callback.id().to_owned()));
+                let approval = callback.result().await?;
+                Ok(format!("approved by {approval}"))
+            }
+        },
+    );
+    receiver
+}
+
+pub(crate) async fn callback_id(mut ids: tokio::sync::watch::Receiver<Option<String>>) -> String {
+    tokio::time::timeout(Duration::from_secs(10), ids.wait_for(Option::is_some))
+        .await
+        .unwrap()
+        .unwrap()
+        .clone()
+        .unwrap()
+}
