@@ -1622,10 +1622,11 @@ impl ExecutionState {
             invoke_on_resume: false,
         });
         self.changes.execution_changed = true;
-        if self.invocation.is_some() {
-            self.record.status = ExecutionStatus::Pausing;
-        } else {
-            self.take_effect(now, false);
+        match self.invocation.as_ref().map(|active| active.cut_short) {
+            Some(false) => self.record.status = ExecutionStatus::Pausing,
+            // One cut short by an earlier pause checkpoints no more: it is owed
+            // another invocation.
+            cut_short => self.take_effect(now, cut_short.is_some()),
         }
         self.remember(request.client_token, asked, now);
         Ok(())
@@ -2582,6 +2583,48 @@ mod tests {
         assert_eq!(state.record().timeout_at(), at(1_300_000));
         let conflict = state.resume(ResumeRequest::default(), at(1_050_001));
         assert!(matches!(conflict, Err(Error::ResourceConflict(_))));
+    }
+
+    #[test]
+    fn a_second_pause_before_a_cut_short_invocation_ends_is_immediate() {
+        let (mut state, token) = invoking();
+        let at = Timestamp::from_millis;
+        state
+            .pause(pause_request("one", true), at(1_000_010))
+            .unwrap();
+        state
+            .checkpoint(
+                &token,
+                None,
+                &[update("s", "STEP", "START")],
+                at(1_000_020),
+                &no_function,
+            )
+            .unwrap();
+        // Resumed while the cut-short invocation still runs, then paused again.
+        assert!(
+            state
+                .resume(ResumeRequest::default(), at(1_000_030))
+                .unwrap()
+        );
+        state
+            .pause(pause_request("two", true), at(1_000_040))
+            .unwrap();
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+        let (id, _, _) = state.current_invocation().unwrap();
+        let after = state.end_invocation(
+            id,
+            InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
+            at(1_000_050),
+        );
+        assert_eq!(after, AfterInvocation::Sleep);
+        assert_eq!(state.record().status, ExecutionStatus::Paused);
+        assert!(
+            state
+                .resume(ResumeRequest::default(), at(1_000_060))
+                .unwrap(),
+            "the cut-short invocation's work is still owed"
+        );
     }
 
     #[test]
