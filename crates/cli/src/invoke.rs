@@ -81,10 +81,11 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         .recover()
         .await
         .context("cannot resume the store's running executions")?;
-    engine
-        .purge_expired()
-        .await
-        .context("cannot delete the executions past their retention period")?;
+    // Off the order's path: it reads every execution ended over a day ago.
+    let purging = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.purge_expired().await })
+    };
     let started = engine
         .start(StartRequest {
             function: system::PROCESSOR.to_owned(),
@@ -105,6 +106,10 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(print_progress(progress, arn));
     }
     let record = engine.wait(&started.arn).await?;
+    purging
+        .await
+        .context("the retention purge stopped")?
+        .context("cannot delete the executions past their retention period")?;
     // Let the progress printer drain what is already queued.
     tokio::time::sleep(Duration::from_millis(20)).await;
     if !args.quiet {

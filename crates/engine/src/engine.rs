@@ -1403,23 +1403,13 @@ impl Actor {
         let _ = self.persist(Vec::new()).await;
         loop {
             if self.abandoned {
-                let arn = self.state.record().arn.clone();
-                self.engine
-                    .shared
-                    .running
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(&arn);
+                self.leave_running();
                 return;
             }
             if self.state.record().status.is_terminal() && !self.state.is_invoking() {
                 break;
             }
-            if self.invoke_now
-                && self.outstanding == 0
-                && self.state.may_invoke()
-                && !self.state.is_invoking()
-            {
+            if self.invoke_now && self.may_invoke_now() {
                 self.invoke_now = false;
                 self.invoke().await;
                 continue;
@@ -1436,7 +1426,7 @@ impl Actor {
                     // Invoke first, then write: the invocation's first checkpoint
                     // is queued behind this write, and a wait that ends is safe to
                     // end again after a crash.
-                    if self.state.has_news() && self.outstanding == 0 && self.state.may_invoke() && !self.state.is_invoking() {
+                    if self.state.has_news() && self.may_invoke_now() {
                         self.invoke().await;
                     } else if self.state.has_news() {
                         self.invoke_now = true;
@@ -1452,16 +1442,27 @@ impl Actor {
         self.finish().await;
     }
 
-    async fn finish(&mut self) {
-        let _ = self.persist(Vec::new()).await;
-        let record = self.state.record().clone();
-        let arn = record.arn.clone();
+    /// Whether an invocation may start now: none under way or still
+    /// returning, and the execution running.
+    fn may_invoke_now(&self) -> bool {
+        self.outstanding == 0 && self.state.may_invoke() && !self.state.is_invoking()
+    }
+
+    /// Takes this execution off the engine's running ones.
+    fn leave_running(&self) {
         self.engine
             .shared
             .running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&arn);
+            .remove(&self.state.record().arn);
+    }
+
+    async fn finish(&mut self) {
+        let _ = self.persist(Vec::new()).await;
+        self.leave_running();
+        let record = self.state.record().clone();
+        let arn = record.arn.clone();
         self.engine.forget_name(&record.function_name, &record.name);
         let _ = self.engine.shared.progress.send(Progress::Finished {
             arn: arn.clone(),

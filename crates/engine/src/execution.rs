@@ -1329,12 +1329,8 @@ impl ExecutionState {
             .flatten();
         operations
             .chain(callbacks)
-            .chain(std::iter::once(self.timeout_at()))
+            .chain(std::iter::once(self.record.timeout_at()))
             .min()
-    }
-
-    fn timeout_at(&self) -> Timestamp {
-        self.record.timeout_at()
     }
 
     /// Completes everything due at `now`: waits end, retries become ready,
@@ -1343,7 +1339,7 @@ impl ExecutionState {
         if self.record.status.is_terminal() {
             return;
         }
-        if now >= self.timeout_at() {
+        if now >= self.record.timeout_at() {
             let error = ErrorObject::message(format!(
                 "Execution timed out after {} seconds.",
                 self.record.timeout_seconds
