@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use durable_engine::api::{ApiRequest, handle};
-use durable_engine::model::Timestamp;
+use durable_engine::api::handle;
+use durable_engine::model::{ExecutionSummary, Timestamp};
 use durable_engine::store::{ListFilter, SqliteStore};
 use durable_engine::{Engine, EngineOptions};
 use serde_json::Value;
@@ -95,19 +95,13 @@ impl Reader {
                 endpoint.call(http::Method::GET, &uri, None).await
             }
             Self::Store(engine) => {
-                let response = handle(
-                    engine,
-                    ApiRequest {
-                        method: http::Method::GET,
-                        path: path.to_owned(),
-                        query,
-                        headers: http::HeaderMap::new(),
-                        body: bytes::Bytes::new(),
-                    },
-                )
-                .await;
-                let body: Value = serde_json::from_slice(&response.body).unwrap_or_default();
-                if response.status >= 300 {
+                let uri = query.map_or_else(|| path.to_owned(), |query| format!("{path}?{query}"));
+                let request = http::Request::get(uri).body(axum::body::Body::empty())?;
+                let response = handle(engine, request).await;
+                let status = response.status();
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+                let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+                if status.as_u16() >= 300 {
                     let message = body
                         .get("Message")
                         .or_else(|| body.get("message"))
@@ -131,19 +125,10 @@ impl Reader {
                         ..ListFilter::default()
                     })
                     .await?;
-                return Ok(records
+                return records
                     .iter()
-                    .map(|record| {
-                        serde_json::json!({
-                            "DurableExecutionArn": record.arn,
-                            "DurableExecutionName": record.name,
-                            "FunctionArn": record.function_arn,
-                            "Status": record.status,
-                            "StartTimestamp": record.start,
-                            "EndTimestamp": record.end,
-                        })
-                    })
-                    .collect());
+                    .map(|record| Ok(serde_json::to_value(ExecutionSummary::of(record))?))
+                    .collect();
             }
             (None, Self::Remote(_)) => {
                 let listed = self.get("/2015-03-31/functions", None).await?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType, Timestamp};
+use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType};
 use durable_engine::{Progress, StartRequest};
 use order_domain::inventory::Catalog;
 
@@ -65,15 +65,10 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{} is not a catalog", path.display()))?;
     }
     let engine = args.engine.engine()?;
-    let functions = system::built_in(
+    let system = system::install(
+        &engine,
         &args.latency.iter().copied().collect(),
         args.catalog.as_ref(),
-    );
-    system::register(
-        &engine,
-        &functions,
-        &std::collections::BTreeMap::new(),
-        None,
     )
     .await?;
     let progress = engine.subscribe();
@@ -83,15 +78,13 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         .context("cannot resume the store's running executions")?;
     // Off the order's path: it reads every execution ended over a day ago.
     let purging = {
-        let engine = engine.clone();
-        tokio::spawn(async move { engine.purge_expired().await })
+        let purger = engine.clone();
+        engine.spawn(async move { purger.purge_expired().await })
     };
     let started = engine
         .start(StartRequest {
-            function: system::PROCESSOR.to_owned(),
-            qualifier: Some(system::ALIAS.to_owned()),
             name: args.name.clone(),
-            input,
+            ..system.order(input)
         })
         .await?;
     if !args.quiet {
@@ -102,16 +95,25 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
                 if resumed > 0 { "; resuming it" } else { "" }
             );
         }
-        let arn = started.arn.clone();
-        tokio::spawn(print_progress(progress, arn));
     }
+    // An execution that already ended publishes nothing more.
+    let running = !engine.execution(&started.arn).await?.status.is_terminal();
+    let printer = (!args.quiet && running).then(|| {
+        engine.spawn(print_progress(
+            engine.clone(),
+            progress,
+            started.arn.clone(),
+        ))
+    });
     let record = engine.wait(&started.arn).await?;
     purging
         .await
         .context("the retention purge stopped")?
         .context("cannot delete the executions past their retention period")?;
-    // Let the progress printer drain what is already queued.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    if let Some(printer) = printer {
+        // It ends with the execution's end, having printed all before it.
+        printer.await.context("the progress printer stopped")?;
+    }
     if !args.quiet {
         eprintln!(
             "{} after {} invocation(s)",
@@ -135,9 +137,14 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Prints each operation of `arn` as it completes, on stderr.
-async fn print_progress(mut progress: tokio::sync::broadcast::Receiver<Progress>, arn: String) {
-    let start = Timestamp::now();
+/// Prints each operation of `arn` as it completes, on stderr, with the
+/// milliseconds since it began; returns at the execution's end.
+async fn print_progress(
+    engine: durable_engine::Engine,
+    mut progress: tokio::sync::broadcast::Receiver<Progress>,
+    arn: String,
+) {
+    let start = engine.now();
     loop {
         match progress.recv().await {
             Ok(Progress::Operation {
@@ -158,7 +165,7 @@ async fn print_progress(mut progress: tokio::sync::broadcast::Receiver<Progress>
                 let took = ended
                     .map(|end| format!("{} ms", end.millis() - started.millis()))
                     .unwrap_or_default();
-                let at = Timestamp::now().millis() - start.millis();
+                let at = engine.now().millis() - start.millis();
                 let indent = if nested { "    " } else { "  " };
                 eprintln!(
                     "{indent}{name:<24} {:<14} {:<10} {took:>8}   (+{at} ms)",
@@ -170,7 +177,17 @@ async fn print_progress(mut progress: tokio::sync::broadcast::Receiver<Progress>
                 eprintln!("  invocation {number}")
             }
             Ok(Progress::Finished { arn: of, .. }) if of == arn => return,
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                // Its end may be among what was missed.
+                let ended = engine
+                    .execution(&arn)
+                    .await
+                    .map_or(true, |record| record.status.is_terminal());
+                if ended {
+                    return;
+                }
+            }
+            Ok(_) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
     }

@@ -5,7 +5,6 @@
 //! orders executions list | get ARN | history ARN       read the store
 //! ```
 
-pub mod bench;
 pub mod control;
 pub mod executions;
 pub mod invoke;
@@ -40,8 +39,14 @@ pub enum Command {
     /// the AWS SDKs and functions built for Lambda.
     Serve(serve::ServeArgs),
     /// Measures the seed order (B1), a burst of orders (B2) and the engine's
-    /// overhead (B3); build with --release.
-    Bench(bench::BenchArgs),
+    /// overhead (B3): runs `orders-bench` (`cargo build --release -p
+    /// orders-bench`), found beside `orders`, with these arguments.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// `b1 | b2 | b3 | all` and its options (`orders bench --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        arguments: Vec<String>,
+    },
     /// Completes, fails or heartbeats a callback on a served engine.
     #[command(subcommand)]
     Callback(control::CallbackCommand),
@@ -168,6 +173,26 @@ pub fn parse_durability(text: &str) -> anyhow::Result<durable_engine::store::Dur
     }
 }
 
+/// Runs `orders-bench`, the benchmarks' own binary, from beside this one.
+fn bench(arguments: &[String]) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let here = std::env::current_exe().context("cannot find the orders binary")?;
+    let bench = here.with_file_name(format!("orders-bench{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        bench.is_file(),
+        "the benchmarks are a binary of their own: build it beside {} with `cargo build --release -p orders-bench`",
+        here.display()
+    );
+    let status = std::process::Command::new(&bench)
+        .args(arguments)
+        .status()
+        .with_context(|| format!("cannot run {}", bench.display()))?;
+    Ok(status
+        .code()
+        .and_then(|code| u8::try_from(code).ok())
+        .map_or(ExitCode::FAILURE, ExitCode::from))
+}
+
 /// Runs the command line `cli`.
 ///
 /// # Errors
@@ -178,7 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Invoke(args) => invoke::run(args).await,
         Command::Executions(command) => executions::run(command).await,
         Command::Serve(args) => serve::run(args).await,
-        Command::Bench(args) => bench::run(args).await,
+        Command::Bench { arguments } => bench(&arguments),
         Command::Callback(command) => control::callback(command).await,
         Command::Stop {
             arn,

@@ -36,6 +36,9 @@ pub struct ServeArgs {
     logs: bool,
 }
 
+/// How long a shutdown waits for invocations under way.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn parse_command(text: &str) -> anyhow::Result<(String, Vec<String>)> {
     let (name, command) = text
         .split_once('=')
@@ -59,18 +62,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let db = args.engine.db();
     let engine = args.engine.engine()?;
-    let stack = Stack {
-        name: args.stack_name.clone(),
-        region: engine.options().region.clone(),
-        account: engine.options().account.clone(),
-    };
+    let stack = Stack::local(&args.stack_name, &engine);
     let template = args
         .template
         .clone()
         .or_else(|| Some(PathBuf::from("template.yaml")).filter(|path| path.is_file()));
     let functions = match &template {
         Some(path) => template::load(path, &stack)?,
-        None => system::built_in(&BTreeMap::new(), None),
+        None => system::built_in(&stack, &BTreeMap::new(), None)?,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -82,7 +81,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let resumed = engine.recover().await?;
     // Executions past their retention period go, now and every hour.
     let purging = engine.clone();
-    tokio::spawn(async move {
+    engine.spawn(async move {
         loop {
             match purging.purge_expired().await {
                 Ok(0) => {}
@@ -131,9 +130,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if resumed > 0 {
         eprintln!("resumed {resumed} running execution(s)");
     }
-    durable_engine::api::serve(engine, listener, shutdown())
+    durable_engine::api::serve(engine.clone(), listener, shutdown())
         .await
         .context("the server stopped")?;
+    eprintln!("stopping: letting invocations under way finish");
+    if !engine.shutdown(SHUTDOWN_GRACE).await {
+        eprintln!(
+            "some invocations were still running after {} s; their executions carry on when the engine next starts",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,31 +2,31 @@
 //! separate processes, described by the SAM template or built in.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use durable_engine::Engine;
-use durable_engine::functions::{
-    DurableConfig, Function, FunctionConfig, FunctionHandler, in_process,
-};
+use durable_engine::functions::{Function, FunctionConfig, FunctionHandler, in_process};
 use durable_engine::process::{ProcessConfig, external};
 use order_domain::Worker;
 use order_functions::{
     CATALOG_VARIABLE, InventoryCheck, LATENCY_VARIABLE, LambdaWorkerClient, ParallelProcessor,
     PaymentValidation, ProcessorOptions, ShippingCalculation, TaxCalculation, WorkerFunction,
-    WorkerFunctions,
 };
 use serde_json::value::RawValue;
 
-use crate::template::TemplateFunction;
+use crate::template::{self, Stack, TemplateFunction};
 
-/// The orchestrator's name when built in.
-pub const PROCESSOR: &str = "ParallelProcessor";
+/// The SAM template this repository deploys, built into `orders`: the
+/// order system `orders invoke` runs, and `orders serve` serves when there
+/// is no template at hand, is the one deployed to AWS.
+pub const TEMPLATE: &str = include_str!("../../../template.yaml");
 
-/// The alias the orchestrator is invoked through.
-pub const ALIAS: &str = "prod";
+/// The stack name the built-in template's functions are named for
+/// (`orders-ParallelProcessor`), as `orders serve --stack-name` defaults.
+pub const STACK_NAME: &str = "orders";
 
 /// The cargo-lambda binaries of the order system, each runnable in process.
 const PROCESSOR_BINARY: &str = "parallel-processor";
@@ -61,62 +61,114 @@ pub fn parse_latency(text: &str) -> anyhow::Result<(Worker, Duration)> {
     Ok((worker, Duration::from_millis(millis)))
 }
 
-/// The order system built in: the five functions under their own names
-/// (`ParallelProcessor`, `InventoryCheck`, …), the orchestrator durable
-/// with the alias `prod`, the workers with `latency` (the seed's when absent)
-/// and `catalog`.
-#[must_use]
+/// The order system as the built-in template describes it, for `stack`:
+/// the orchestrator durable behind its alias, the workers with `latency`
+/// (the template's when absent) and `catalog`.
+///
+/// # Errors
+///
+/// When the built-in template cannot be read (a build of `orders` from a
+/// broken `template.yaml`).
 pub fn built_in(
+    stack: &Stack,
     latency: &BTreeMap<Worker, Duration>,
     catalog: Option<&PathBuf>,
-) -> Vec<TemplateFunction> {
-    let mut processor_environment: BTreeMap<String, String> = Worker::ALL
+) -> anyhow::Result<Vec<TemplateFunction>> {
+    let mut functions = template::parse(
+        TEMPLATE,
+        "the built-in template.yaml",
+        Path::new("."),
+        stack,
+    )?;
+    for function in &mut functions {
+        let worker = Worker::ALL
+            .into_iter()
+            .find(|worker| function.binary.as_deref() == Some(worker_binary(*worker)));
+        if let Some(latency) = worker.and_then(|worker| latency.get(&worker)) {
+            function
+                .environment
+                .insert(LATENCY_VARIABLE.to_owned(), latency.as_millis().to_string());
+        }
+        if let (Some(Worker::Inventory), Some(catalog)) = (worker, catalog) {
+            function
+                .environment
+                .insert(CATALOG_VARIABLE.to_owned(), catalog.display().to_string());
+        }
+    }
+    Ok(functions)
+}
+
+/// The order system, installed in an engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSystem {
+    /// The orchestrator's name (`orders-ParallelProcessor`).
+    pub processor: String,
+    /// The alias it is invoked through (`prod`).
+    pub alias: String,
+    /// Each worker's function name.
+    pub workers: BTreeMap<Worker, String>,
+}
+
+impl OrderSystem {
+    /// The request that starts an order with `input`.
+    #[must_use]
+    pub fn order(&self, input: Vec<u8>) -> durable_engine::StartRequest {
+        durable_engine::StartRequest {
+            function: self.processor.clone(),
+            qualifier: Some(self.alias.clone()),
+            name: None,
+            input,
+        }
+    }
+}
+
+/// Installs the built-in order system in `engine`, every function in
+/// process, the workers with `latency` (the template's when absent).
+///
+/// # Errors
+///
+/// When the built-in template cannot be read or a function configured.
+pub async fn install(
+    engine: &Engine,
+    latency: &BTreeMap<Worker, Duration>,
+    catalog: Option<&PathBuf>,
+) -> anyhow::Result<OrderSystem> {
+    let stack = Stack::local(STACK_NAME, engine);
+    let functions = built_in(&stack, latency, catalog)?;
+    let (processor, alias) = processor(&functions)?;
+    register(engine, &functions, &BTreeMap::new(), None).await?;
+    let workers = Worker::ALL
         .into_iter()
-        .map(|worker| {
-            (
-                WorkerFunctions::variable(worker).to_owned(),
-                worker.function_name().to_owned(),
-            )
+        .filter_map(|worker| {
+            functions
+                .iter()
+                .find(|function| function.binary.as_deref() == Some(worker_binary(worker)))
+                .map(|function| (worker, function.name.clone()))
         })
         .collect();
-    processor_environment.insert("RUST_LOG".to_owned(), "info".to_owned());
-    let mut functions = vec![TemplateFunction {
-        logical_id: format!("{PROCESSOR}Function"),
-        name: PROCESSOR.to_owned(),
-        binary: Some(PROCESSOR_BINARY.to_owned()),
-        code: PathBuf::from("."),
-        runtime: None,
-        handler: None,
-        durable: Some(DurableConfig {
-            execution_timeout: 300,
-            retention_days: 7,
-        }),
-        alias: Some(ALIAS.to_owned()),
-        timeout: Duration::from_secs(60),
-        environment: processor_environment,
-    }];
-    for worker in Worker::ALL {
-        let mut environment = BTreeMap::new();
-        if let Some(latency) = latency.get(&worker) {
-            environment.insert(LATENCY_VARIABLE.to_owned(), latency.as_millis().to_string());
-        }
-        if let (Worker::Inventory, Some(catalog)) = (worker, catalog) {
-            environment.insert(CATALOG_VARIABLE.to_owned(), catalog.display().to_string());
-        }
-        functions.push(TemplateFunction {
-            logical_id: format!("{}Function", worker.function_name()),
-            name: worker.function_name().to_owned(),
-            binary: Some(worker_binary(worker).to_owned()),
-            code: PathBuf::from("."),
-            runtime: None,
-            handler: None,
-            durable: None,
-            alias: None,
-            timeout: Duration::from_secs(10),
-            environment,
-        });
-    }
-    functions
+    Ok(OrderSystem {
+        processor,
+        alias,
+        workers,
+    })
+}
+
+/// The orchestrator among `functions`, and the alias it is invoked through.
+///
+/// # Errors
+///
+/// When there is none, or it is not durable behind an alias.
+pub fn processor(functions: &[TemplateFunction]) -> anyhow::Result<(String, String)> {
+    let processor = functions
+        .iter()
+        .find(|function| function.binary.as_deref() == Some(PROCESSOR_BINARY))
+        .context("the template has no function built from parallel-processor")?;
+    let alias = processor
+        .alias
+        .clone()
+        .filter(|_| processor.durable.is_some())
+        .with_context(|| format!("{} is not durable behind an alias", processor.name))?;
+    Ok((processor.name.clone(), alias))
 }
 
 /// How one function runs.
@@ -175,6 +227,9 @@ pub async fn register(
         }
         .with_timeout(function.timeout);
         config.environment.clone_from(&function.environment);
+        config.runtime.clone_from(&function.runtime);
+        config.handler.clone_from(&function.handler);
+        config.memory_mb = function.memory_mb;
         if let Some(alias) = &function.alias {
             config = config.with_alias(alias.clone());
         }
@@ -218,7 +273,7 @@ fn process_environment(
         ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
         (
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
-            "256".to_owned(),
+            function.memory_mb.to_string(),
         ),
         ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
         (

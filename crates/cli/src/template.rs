@@ -25,6 +25,18 @@ pub struct Stack {
     pub account: String,
 }
 
+impl Stack {
+    /// The stack `name` in `engine`'s region and account.
+    #[must_use]
+    pub fn local(name: &str, engine: &durable_engine::Engine) -> Self {
+        Self {
+            name: name.to_owned(),
+            region: engine.options().region.clone(),
+            account: engine.options().account.clone(),
+        }
+    }
+}
+
 /// One function of the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateFunction {
@@ -46,6 +58,8 @@ pub struct TemplateFunction {
     pub alias: Option<String>,
     /// `Timeout`.
     pub timeout: Duration,
+    /// `MemorySize`, in MB.
+    pub memory_mb: u32,
     /// `Environment.Variables`, over `Globals`.
     pub environment: BTreeMap<String, String>,
 }
@@ -68,13 +82,28 @@ impl TemplateFunction {
 pub fn load(path: &Path, stack: &Stack) -> anyhow::Result<Vec<TemplateFunction>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the template {}", path.display()))?;
-    let document: Value = serde_yaml_ng::from_str(&text)
-        .with_context(|| format!("{} is not YAML", path.display()))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse(&text, &path.display().to_string(), &base, stack)
+}
+
+/// Reads the functions of the SAM template `text` (named `source` in
+/// errors), whose relative code paths are under `base`, for `stack`.
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn parse(
+    text: &str,
+    source: &str,
+    base: &Path,
+    stack: &Stack,
+) -> anyhow::Result<Vec<TemplateFunction>> {
+    let document: Value =
+        serde_yaml_ng::from_str(text).with_context(|| format!("{source} is not YAML"))?;
     let resources = document
         .get("Resources")
         .and_then(Value::as_mapping)
-        .with_context(|| format!("{} has no Resources", path.display()))?;
+        .with_context(|| format!("{source} has no Resources"))?;
     let globals = document
         .get("Globals")
         .and_then(|globals| globals.get("Function"));
@@ -111,8 +140,8 @@ pub fn load(path: &Path, stack: &Stack) -> anyhow::Result<Vec<TemplateFunction>>
             continue;
         }
         let id = id.as_str().unwrap_or_default().to_owned();
-        let function = read_function(&id, resource, globals, &resolver, &base)
-            .with_context(|| format!("function {id} in {}", path.display()))?;
+        let function = read_function(&id, resource, globals, &resolver, base)
+            .with_context(|| format!("function {id} in {source}"))?;
         functions.push(function);
     }
     Ok(functions)
@@ -172,9 +201,10 @@ fn read_function(
                         .with_context(|| format!("DurableConfig.{key} must be a whole number"))
                 })
             };
+            let defaults = DurableConfig::default();
             Ok(DurableConfig {
-                execution_timeout: number("ExecutionTimeout", 300)?,
-                retention_days: number("RetentionPeriodInDays", 14)?,
+                execution_timeout: number("ExecutionTimeout", defaults.execution_timeout)?,
+                retention_days: number("RetentionPeriodInDays", defaults.retention_days)?,
             })
         })
         .transpose()?;
@@ -183,6 +213,13 @@ fn read_function(
             .as_u64()
             .context("Timeout must be a whole number of seconds")?,
         None => 3,
+    };
+    let memory_mb = match property("MemorySize") {
+        Some(value) => value
+            .as_u64()
+            .and_then(|mb| u32::try_from(mb).ok())
+            .context("MemorySize must be a whole number of MB")?,
+        None => durable_engine::functions::DEFAULT_MEMORY_MB,
     };
     let code = text("CodeUri")?.unwrap_or_else(|| ".".to_owned());
     Ok(TemplateFunction {
@@ -204,6 +241,7 @@ fn read_function(
         durable,
         alias: text("AutoPublishAlias")?,
         timeout: Duration::from_secs(timeout),
+        memory_mb,
         environment,
     })
 }
@@ -221,9 +259,11 @@ impl Resolver<'_> {
             .names
             .get(id)
             .with_context(|| format!("no function {id} in the template"))?;
-        Ok(format!(
-            "arn:aws:lambda:{}:{}:function:{name}",
-            self.stack.region, self.stack.account
+        Ok(durable_engine::arn::function_arn(
+            &self.stack.region,
+            &self.stack.account,
+            name,
+            None,
         ))
     }
 

@@ -112,10 +112,10 @@ async fn killed_during_the_wait_the_order_resumes_without_running_anything_again
     assert_eq!(result["success"], true);
     assert_eq!(result["result"]["status"], "CONFIRMED");
     for function in [
-        "InventoryCheck",
-        "PaymentValidation",
-        "ShippingCalculation",
-        "TaxCalculation",
+        "orders-InventoryCheck",
+        "orders-PaymentValidation",
+        "orders-ShippingCalculation",
+        "orders-TaxCalculation",
     ] {
         assert_eq!(
             worker_calls(&db, function).await,
@@ -152,12 +152,12 @@ async fn killed_during_the_parallel_branches_no_completed_branch_runs_again() {
     assert_eq!(result["success"], true);
     assert_eq!(result["result"]["status"], "CONFIRMED");
     assert_eq!(
-        worker_calls(&db, "InventoryCheck").await,
+        worker_calls(&db, "orders-InventoryCheck").await,
         1,
         "the completed inventory branch was not called again"
     );
     assert_eq!(
-        worker_calls(&db, "ShippingCalculation").await,
+        worker_calls(&db, "orders-ShippingCalculation").await,
         1,
         "the interrupted call left no record; it ran once after"
     );

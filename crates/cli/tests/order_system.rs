@@ -7,54 +7,39 @@
     reason = "tests"
 )]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
+use durable_engine::Engine;
 use durable_engine::model::ExecutionStatus;
 use durable_engine::store::SqliteStore;
-use durable_engine::{Engine, EngineOptions, StartRequest};
-use orders_cli::system;
+use durable_engine::testing::{TestEngine, finished};
+use orders_cli::system::{self, OrderSystem};
 
-async fn engine(time_scale: f64) -> Engine {
-    let engine = Engine::new(
-        EngineOptions {
-            time_scale,
-            ..EngineOptions::default()
-        },
-        Arc::new(SqliteStore::in_memory().unwrap()),
-    );
-    let functions = system::built_in(&std::collections::BTreeMap::new(), None);
-    system::register(
-        &engine,
-        &functions,
-        &std::collections::BTreeMap::new(),
-        None,
-    )
-    .await
-    .unwrap();
-    engine
+/// The order system on an engine over SQLite, as `orders invoke` runs it.
+async fn engine(time_scale: f64) -> (Engine, OrderSystem) {
+    let engine = TestEngine::new()
+        .time_scale(time_scale)
+        .store(Arc::new(SqliteStore::in_memory().unwrap()))
+        .build();
+    let system = system::install(&engine, &BTreeMap::new(), None)
+        .await
+        .unwrap();
+    (engine, system)
 }
 
 async fn order(
-    engine: &Engine,
+    (engine, system): &(Engine, OrderSystem),
     payload: &str,
 ) -> (
     serde_json::Value,
     durable_engine::execution::ExecutionRecord,
 ) {
     let started = engine
-        .start(StartRequest {
-            function: "ParallelProcessor".to_owned(),
-            qualifier: Some("prod".to_owned()),
-            name: None,
-            input: payload.as_bytes().to_vec(),
-        })
+        .start(system.order(payload.as_bytes().to_vec()))
         .await
         .unwrap();
-    let record = tokio::time::timeout(Duration::from_secs(30), engine.wait(&started.arn))
-        .await
-        .unwrap()
-        .unwrap();
+    let record = finished(engine, &started.arn).await;
     assert_eq!(
         record.status,
         ExecutionStatus::Succeeded,
@@ -101,7 +86,7 @@ async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
         record.invocations, 2,
         "one invocation up to the wait, one after it"
     );
-    let stats = engine.stats();
+    let stats = engine.0.stats();
     assert_eq!(stats.executions, 1);
     assert_eq!(stats.plain_invocations, 4, "each worker once");
 }
@@ -138,7 +123,7 @@ async fn the_seed_tests_give_spec_answers_on_the_engine() {
 async fn an_order_costs_at_most_one_checkpoint_per_operation_update() {
     let engine = engine(0.01).await;
     order(&engine, &example("seed-order.json")).await;
-    let stats = engine.stats();
+    let stats = engine.0.stats();
     // validate-input, calculate-subtotal, validate-results, calculate-final-totals and
     // finalize-order start and succeed (10 updates); the parallel, four branches and four
     // worker steps start and succeed (18); the wait starts (1). The orchestrator batches its

@@ -97,4 +97,59 @@ impl Error {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::ResourceNotFound(message.into())
     }
+
+    /// A checkpoint token that is not (or no longer) the current one.
+    /// Starts with [`INVALID_TOKEN`], which the SDKs recognise.
+    pub fn stale_token(why: impl std::fmt::Display) -> Self {
+        Self::InvalidParameterValue(format!("{INVALID_TOKEN}: {why}"))
+    }
+
+    /// The execution `arn` does not exist.
+    #[must_use]
+    pub fn execution_not_found(arn: &str) -> Self {
+        Self::ResourceNotFound(format!("Durable execution not found: {arn}"))
+    }
+
+    /// The function `name` does not exist.
+    #[must_use]
+    pub fn function_not_found(name: &str) -> Self {
+        Self::ResourceNotFound(format!("Function not found: {name}"))
+    }
+
+    /// A callback that timed out, was completed, or never was.
+    #[must_use]
+    pub fn callback_closed() -> Self {
+        Self::CallbackTimeout(
+            "The callback ID token has either expired or the callback associated with the token has already been closed.".to_owned(),
+        )
+    }
+
+    /// A durable function invoked without a version or alias.
+    #[must_use]
+    pub fn unqualified_durable() -> Self {
+        Self::invalid("You cannot invoke a durable function using an unqualified ARN.")
+    }
+
+    /// A payload that is not JSON.
+    #[must_use]
+    pub fn payload_not_json() -> Self {
+        Self::InvalidRequestContent(
+            "Could not parse request body into json: the payload is not valid JSON.".to_owned(),
+        )
+    }
+
+    /// A payload larger than `limit` bytes.
+    #[must_use]
+    pub fn payload_too_large(limit: usize, what: &str) -> Self {
+        Self::RequestTooLarge(format!("Request must be smaller than {limit} bytes {what}"))
+    }
+
+    /// The store failed; `what` the engine was doing. Nothing was applied.
+    pub fn store(what: impl std::fmt::Display) -> Self {
+        Self::Service(format!("store: {what}"))
+    }
 }
+
+/// The message that starts every rejection of a checkpoint token; the SDKs
+/// recognise it and retry the invocation instead of failing the execution.
+pub const INVALID_TOKEN: &str = "Invalid Checkpoint Token";

@@ -13,11 +13,16 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::arn::FunctionRef;
 use crate::error::{Error, Result};
+use crate::model::{ErrorObject, Timestamp};
 use crate::store::BoxFuture;
 
 /// How long one invocation may run unless configured otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A function's memory unless configured otherwise, in MB (Lambda's default).
+pub const DEFAULT_MEMORY_MB: u32 = 128;
 
 /// A durable function's `DurableConfig`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +34,13 @@ pub struct DurableConfig {
 }
 
 impl Default for DurableConfig {
+    /// Lambda's defaults: executions kept 14 days after they end. The
+    /// execution timeout has none on AWS (the template must give it); 300 s
+    /// stands in locally.
     fn default() -> Self {
         Self {
             execution_timeout: 300,
-            retention_days: 7,
+            retention_days: 14,
         }
     }
 }
@@ -50,6 +58,12 @@ pub struct FunctionConfig {
     pub aliases: Vec<String>,
     /// Environment variables, for functions run as separate processes.
     pub environment: BTreeMap<String, String>,
+    /// Its runtime (`provided.al2023`, `python3.13`, `nodejs22.x`), when known.
+    pub runtime: Option<String>,
+    /// Its handler (`index.handler`), when it has one.
+    pub handler: Option<String>,
+    /// Its memory, in MB.
+    pub memory_mb: u32,
 }
 
 impl FunctionConfig {
@@ -62,6 +76,9 @@ impl FunctionConfig {
             timeout: DEFAULT_TIMEOUT,
             aliases: Vec::new(),
             environment: BTreeMap::new(),
+            runtime: None,
+            handler: None,
+            memory_mb: DEFAULT_MEMORY_MB,
         }
     }
 
@@ -102,6 +119,30 @@ pub struct Invocation {
     pub deadline_ms: u64,
 }
 
+impl Invocation {
+    /// The deadline, in epoch milliseconds, of an invocation that begins
+    /// at `start` and may run for `timeout`.
+    #[must_use]
+    pub fn deadline(start: Timestamp, timeout: Duration) -> u64 {
+        u64::try_from(start.millis())
+            .unwrap_or_default()
+            .saturating_add(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Runs one invocation of `function` within its timeout.
+///
+/// # Errors
+///
+/// The function's fault, or [`FunctionFault::TimedOut`] past its timeout.
+pub async fn call(function: &Function, invocation: Invocation) -> Result<Vec<u8>, FunctionFault> {
+    let limit = function.config().timeout;
+    match tokio::time::timeout(limit, function.handler().invoke(invocation)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(FunctionFault::TimedOut(limit)),
+    }
+}
+
 /// An invocation that produced no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FunctionFault {
@@ -122,21 +163,30 @@ pub enum FunctionFault {
 }
 
 impl FunctionFault {
-    /// The error body Lambda returns for it: `{"errorType", "errorMessage"}`.
+    /// The fault as Lambda reports it: its error type and message.
     #[must_use]
-    pub fn body(&self) -> serde_json::Value {
-        let (error_type, message) = match self {
+    pub fn error_object(&self) -> ErrorObject {
+        match self {
             Self::Failed {
                 error_type,
                 message,
-            } => (error_type.clone(), message.clone()),
-            Self::Crashed(reason) => ("Runtime.ExitError".to_owned(), reason.clone()),
-            Self::TimedOut(limit) => (
-                "Sandbox.Timedout".to_owned(),
+            } => ErrorObject::new(error_type.clone(), message.clone()),
+            Self::Crashed(reason) => ErrorObject::new("Runtime.ExitError", reason.clone()),
+            Self::TimedOut(limit) => ErrorObject::new(
+                "Sandbox.Timedout",
                 format!("Task timed out after {:.2} seconds", limit.as_secs_f64()),
             ),
-        };
-        serde_json::json!({ "errorType": error_type, "errorMessage": message })
+        }
+    }
+
+    /// The error body Lambda returns for it: `{"errorType", "errorMessage"}`.
+    #[must_use]
+    pub fn body(&self) -> serde_json::Value {
+        let error = self.error_object();
+        serde_json::json!({
+            "errorType": error.error_type,
+            "errorMessage": error.error_message,
+        })
     }
 }
 
@@ -149,6 +199,12 @@ pub trait FunctionHandler: Send + Sync + 'static {
     /// cleans up after it); otherwise the engine stops waiting at the timeout.
     fn enforces_timeout(&self) -> bool {
         false
+    }
+
+    /// Stops what the handler runs (a process, its Runtime API), when the
+    /// engine shuts down.
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        Box::pin(std::future::ready(()))
     }
 }
 
@@ -316,19 +372,33 @@ impl Registry {
     /// Whether `name` (a name or ARN, optionally qualified) names a function.
     #[must_use]
     pub fn knows(&self, name: &str) -> bool {
-        split_function_name(name).is_some_and(|(bare, _)| self.functions.contains_key(bare))
+        FunctionRef::parse(name).is_some_and(|named| self.functions.contains_key(named.name))
     }
 
     /// Resolves a function name, partial ARN or ARN, optionally qualified
-    /// (`NAME:prod`), with an optional separate `qualifier`.
+    /// (`NAME:prod`), with an optional separate `qualifier`. An ARN must
+    /// name this `region` and `account`.
     ///
     /// # Errors
     ///
-    /// `ResourceNotFound` for an unknown function or qualifier;
-    /// `InvalidParameterValue` for a malformed name or conflicting qualifiers.
-    pub fn resolve(&self, name: &str, qualifier: Option<&str>) -> Result<Target> {
-        let (bare, suffix) = split_function_name(name)
+    /// `ResourceNotFound` for an unknown function or qualifier, or an ARN
+    /// of another region or account; `InvalidParameterValue` for a
+    /// malformed name or conflicting qualifiers.
+    pub fn resolve(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        region: &str,
+        account: &str,
+    ) -> Result<Target> {
+        let named = FunctionRef::parse(name)
             .ok_or_else(|| Error::invalid(format!("Invalid function name '{name}'")))?;
+        let elsewhere = named.region.is_some_and(|named| named != region)
+            || named.account.is_some_and(|named| named != account);
+        if elsewhere {
+            return Err(Error::function_not_found(name));
+        }
+        let (bare, suffix) = (named.name, named.qualifier);
         let qualifier = match (suffix, qualifier.filter(|q| !q.is_empty())) {
             (Some(a), Some(b)) if a != b => {
                 return Err(Error::invalid(format!(
@@ -341,7 +411,7 @@ impl Registry {
         let function = self
             .functions
             .get(bare)
-            .ok_or_else(|| Error::not_found(format!("Function not found: {name}")))?;
+            .ok_or_else(|| Error::function_not_found(name))?;
         let version = match qualifier {
             None | Some("$LATEST") => "$LATEST",
             Some("1") => "1",
@@ -361,50 +431,12 @@ impl Registry {
     }
 }
 
-/// Splits `NAME[:QUALIFIER]`, `ACCOUNT:function:NAME[:QUALIFIER]` or
-/// `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` into the
-/// bare name and the qualifier.
-#[must_use]
-pub fn split_function_name(name: &str) -> Option<(&str, Option<&str>)> {
-    let parts: Vec<&str> = name.split(':').collect();
-    let (bare, qualifier) = match parts.as_slice() {
-        [bare] => (*bare, None),
-        [bare, qualifier] => (*bare, Some(*qualifier)),
-        [_, "function", bare] => (*bare, None),
-        [_, "function", bare, qualifier] => (*bare, Some(*qualifier)),
-        ["arn", _, "lambda", _, _, "function", bare] => (*bare, None),
-        ["arn", _, "lambda", _, _, "function", bare, qualifier] => (*bare, Some(*qualifier)),
-        _ => return None,
-    };
-    let valid = !bare.is_empty()
-        && bare.len() <= 64
-        && bare
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    (valid && qualifier.is_none_or(|q| !q.is_empty())).then_some((bare, qualifier))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn function_names_come_bare_qualified_or_as_arns() {
-        assert_eq!(split_function_name("Orders"), Some(("Orders", None)));
-        assert_eq!(
-            split_function_name("Orders:prod"),
-            Some(("Orders", Some("prod")))
-        );
-        assert_eq!(
-            split_function_name("arn:aws:lambda:us-east-1:000000000000:function:Orders:$LATEST"),
-            Some(("Orders", Some("$LATEST")))
-        );
-        assert_eq!(
-            split_function_name("000000000000:function:Orders"),
-            Some(("Orders", None))
-        );
-        assert_eq!(split_function_name("a b"), None);
-        assert_eq!(split_function_name("Orders:"), None);
+    fn resolve(registry: &Registry, name: &str, qualifier: Option<&str>) -> Result<Target> {
+        registry.resolve(name, qualifier, "us-east-1", "000000000000")
     }
 
     #[test]
@@ -417,24 +449,54 @@ mod tests {
             FunctionConfig::durable("Orders", DurableConfig::default()).with_alias("prod"),
             handler,
         ));
-        assert_eq!(registry.resolve("Orders:prod", None).unwrap().version, "1");
-        assert_eq!(registry.resolve("Orders", Some("1")).unwrap().version, "1");
-        let latest = registry.resolve("Orders", None).unwrap();
+        assert_eq!(
+            resolve(&registry, "Orders:prod", None).unwrap().version,
+            "1"
+        );
+        assert_eq!(
+            resolve(&registry, "Orders", Some("1")).unwrap().version,
+            "1"
+        );
+        let latest = resolve(&registry, "Orders", None).unwrap();
         assert_eq!(
             (latest.version.as_str(), latest.qualified),
             ("$LATEST", false)
         );
         assert!(matches!(
-            registry.resolve("Orders:beta", None),
+            resolve(&registry, "Orders:beta", None),
             Err(Error::ResourceNotFound(_))
         ));
         assert!(matches!(
-            registry.resolve("Nope", None),
+            resolve(&registry, "Nope", None),
             Err(Error::ResourceNotFound(_))
         ));
         assert!(matches!(
-            registry.resolve("Orders:prod", Some("1")),
+            resolve(&registry, "Orders:prod", Some("1")),
             Err(Error::InvalidParameterValue(_))
         ));
+    }
+
+    #[test]
+    fn an_arn_of_another_account_or_region_names_no_function() {
+        let handler = in_process(|_: lambda_runtime::LambdaEvent<serde_json::Value>| async {
+            Ok::<_, String>(1)
+        });
+        let mut registry = Registry::default();
+        registry.register(Function::new(FunctionConfig::plain("Orders"), handler));
+        let here = "arn:aws:lambda:us-east-1:000000000000:function:Orders";
+        assert!(resolve(&registry, here, None).is_ok());
+        for elsewhere in [
+            "arn:aws:lambda:eu-west-1:000000000000:function:Orders",
+            "arn:aws:lambda:us-east-1:123456789012:function:Orders:prod",
+            "123456789012:function:Orders",
+        ] {
+            assert!(
+                matches!(
+                    resolve(&registry, elsewhere, None),
+                    Err(Error::ResourceNotFound(_))
+                ),
+                "{elsewhere}"
+            );
+        }
     }
 }

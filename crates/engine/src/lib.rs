@@ -10,17 +10,23 @@
 //! functions do.
 
 pub mod api;
+pub mod arn;
+pub mod clock;
 mod engine;
 mod error;
 pub mod execution;
 pub mod functions;
+pub mod limits;
 pub mod model;
 pub mod process;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 
+pub use self::clock::Clock;
 pub use self::engine::{
     Engine, EngineOptions, EngineStats, ExecutionPage, HistoryPage, Progress, StartRequest,
     Started, WeakEngine,
 };
-pub use self::error::{Error, Result};
+pub use self::error::{Error, INVALID_TOKEN, Result};

@@ -20,6 +20,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::functions::{FunctionFault, FunctionHandler, Invocation};
 use crate::store::BoxFuture;
@@ -67,6 +69,10 @@ struct External {
     shared: Arc<Shared>,
     timeout: Duration,
     kill: mpsc::UnboundedSender<String>,
+    /// The Runtime API server and the supervisor.
+    tasks: TaskTracker,
+    /// Stops both: the process is killed and not started again.
+    stop: CancellationToken,
 }
 
 /// Starts `config`'s process for the function `name` and returns its
@@ -99,23 +105,33 @@ pub async fn external(
         .route("/2018-06-01/runtime/init/error", post(init_error))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
         .with_state(Arc::clone(&shared));
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
+    let tasks = TaskTracker::new();
+    let stop = CancellationToken::new();
+    let stopped = stop.clone().cancelled_owned();
+    tasks.spawn(async move {
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
             tracing::error!(%error, "a function's Runtime API server stopped");
         }
     });
     let (kill, kills) = mpsc::unbounded_channel::<String>();
-    tokio::spawn(supervise(
+    tasks.spawn(supervise(
         Arc::clone(&shared),
         config.clone(),
         address.to_string(),
         kills,
+        stop.clone(),
     ));
+    tasks.close();
     Ok(Arc::new(External {
         jobs,
         shared,
         timeout: config.timeout,
         kill,
+        tasks,
+        stop,
     }))
 }
 
@@ -163,6 +179,12 @@ impl FunctionHandler for External {
     fn enforces_timeout(&self) -> bool {
         true
     }
+
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        self.stop.cancel();
+        let tasks = self.tasks.clone();
+        Box::pin(async move { tasks.wait().await })
+    }
 }
 
 /// Runs the process, starting it again whenever it exits.
@@ -171,6 +193,7 @@ async fn supervise(
     config: ProcessConfig,
     runtime_api: String,
     mut kills: mpsc::UnboundedReceiver<String>,
+    stop: CancellationToken,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -197,6 +220,10 @@ async fn supervise(
             Ok(mut child) => {
                 loop {
                     tokio::select! {
+                        () = stop.cancelled() => {
+                            let _ = child.kill().await;
+                            return;
+                        }
                         status = child.wait() => {
                             break status.map(|status| status.to_string()).unwrap_or_else(|error| error.to_string());
                         }
@@ -231,7 +258,10 @@ async fn supervise(
         } else {
             (backoff * 2).min(Duration::from_secs(10))
         };
-        tokio::time::sleep(backoff).await;
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
     }
 }
 

@@ -1,9 +1,9 @@
 //! An `aws-sdk-lambda` client that reaches the engine in process.
 //!
 //! Functions running in the engine's process get a Lambda client whose
-//! HTTP requests are answered by [`crate::api::handle`] directly, without a
-//! socket: the SDK's requests go through exactly the API a remote client
-//! uses, minus the network.
+//! HTTP requests go straight into the API's router
+//! (`tower::ServiceExt::oneshot`), without a socket: the SDK's requests go
+//! through exactly the API a remote client uses, minus the network.
 
 use aws_sdk_lambda::config::{BehaviorVersion, Region, StalledStreamProtectionConfig};
 use aws_smithy_runtime_api::client::http::{
@@ -13,14 +13,15 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use bytes::Bytes;
 
-use crate::api::{self, ApiRequest};
-use crate::engine::{Engine, WeakEngine};
+use tower::ServiceExt as _;
+
+use crate::api;
+use crate::engine::Engine;
 
 /// The endpoint in-process clients name (never resolved or dialled).
 const ENDPOINT: &str = "http://engine.local";
@@ -41,15 +42,21 @@ pub fn lambda_client(engine: &Engine) -> aws_sdk_lambda::Client {
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .endpoint_url(ENDPOINT)
         .http_client(SharedHttpClient::new(InProcess {
-            engine: engine.downgrade(),
+            router: api::router(engine),
         }))
         .build();
     aws_sdk_lambda::Client::from_conf(config)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct InProcess {
-    engine: WeakEngine,
+    router: axum::Router,
+}
+
+impl std::fmt::Debug for InProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InProcess")
+    }
 }
 
 impl HttpClient for InProcess {
@@ -64,54 +71,37 @@ impl HttpClient for InProcess {
 
 impl HttpConnector for InProcess {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let engine = self.engine.upgrade();
+        let router = self.router.clone();
         HttpConnectorFuture::new(async move {
-            let engine = engine.ok_or_else(|| {
-                ConnectorError::other("the engine this client reached has stopped".into(), None)
-            })?;
             let request =
-                to_api(request).map_err(|error| ConnectorError::other(error.into(), None))?;
-            let response = api::handle(&engine, request).await;
-            let status = StatusCode::try_from(response.status)
-                .map_err(|error| ConnectorError::other(Box::new(error), None))?;
-            let mut http_response = HttpResponse::new(status, SdkBody::from(response.body));
-            http_response
-                .headers_mut()
-                .insert("content-type", response.content_type);
-            for (name, value) in response.headers {
-                http_response.headers_mut().insert(name, value);
-            }
-            Ok(http_response)
+                to_http(request).map_err(|error| ConnectorError::other(error.into(), None))?;
+            let response = match router.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .map_err(|error| ConnectorError::io(error.into()))?;
+            let response = http::Response::from_parts(parts, SdkBody::from(body));
+            HttpResponse::try_from(response)
+                .map_err(|error| ConnectorError::other(error.into(), None))
         })
     }
 }
 
-fn to_api(request: HttpRequest) -> Result<ApiRequest, String> {
-    let uri: http::Uri = request
-        .uri()
-        .parse()
-        .map_err(|error| format!("bad request URI: {error}"))?;
-    let method =
-        http::Method::from_bytes(request.method().as_bytes()).map_err(|error| error.to_string())?;
-    let mut headers = http::HeaderMap::new();
-    for (name, value) in request.headers() {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_str(value),
-        ) {
-            headers.append(name, value);
-        }
-    }
-    let body = request
-        .body()
+/// The SDK's request as an `http` request with its body in memory.
+fn to_http(request: HttpRequest) -> Result<http::Request<axum::body::Body>, String> {
+    let request = request
+        .try_into_http1x()
+        .map_err(|error| format!("the request cannot be sent in process: {error}"))?;
+    let (parts, body) = request.into_parts();
+    let bytes = body
         .bytes()
         .map(Bytes::copy_from_slice)
         .ok_or_else(|| "streaming request bodies are not supported in process".to_owned())?;
-    Ok(ApiRequest {
-        method,
-        path: uri.path().to_owned(),
-        query: uri.query().map(str::to_owned),
-        headers,
-        body,
-    })
+    Ok(http::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
 }

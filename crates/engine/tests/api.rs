@@ -35,7 +35,7 @@ fn sleeper(engine: &durable_engine::Engine) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_synchronous_invoke_returns_the_execution_result() {
     let engine = engine();
     sleeper(&engine);
@@ -56,7 +56,7 @@ async fn a_synchronous_invoke_returns_the_execution_result() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_durable_function_invoked_unqualified_is_refused() {
     let engine = engine();
     sleeper(&engine);
@@ -73,7 +73,7 @@ async fn a_durable_function_invoked_unqualified_is_refused() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_event_invoke_answers_202_with_the_execution_arn_and_the_name_is_idempotent() {
     let engine = engine();
     sleeper(&engine);
@@ -147,7 +147,7 @@ async fn an_event_invoke_answers_202_with_the_execution_arn_and_the_name_is_idem
     assert!(types.contains(&"WaitStarted") && types.contains(&"WaitSucceeded"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_stale_checkpoint_token_is_refused_as_the_sdks_expect() {
     let engine = engine();
     sleeper(&engine);
@@ -185,7 +185,7 @@ async fn a_stale_checkpoint_token_is_refused_as_the_sdks_expect() {
     assert_eq!(missing.code(), Some("ResourceNotFoundException"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn stop_through_the_api_stops_a_waiting_execution() {
     let engine = engine();
     durable(
@@ -229,7 +229,7 @@ async fn stop_through_the_api_stops_a_waiting_execution() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_plain_function_answers_or_reports_its_error() {
     let engine = engine();
     engine.register(Function::new(
@@ -283,29 +283,41 @@ async fn a_plain_function_answers_or_reports_its_error() {
     assert_eq!(invocations.len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_unknown_route_is_a_not_found_error_not_a_crash() {
     let engine = engine();
-    let response = durable_engine::api::handle(
-        &engine,
-        durable_engine::api::ApiRequest {
-            method: http::Method::PUT,
-            path: "/2025-12-01/whatever/%ZZ".to_owned(),
-            query: Some("a=%".to_owned()),
-            headers: http::HeaderMap::new(),
-            body: bytes::Bytes::from_static(b"\xff\xfe"),
-        },
-    )
-    .await;
-    assert_eq!(response.status, 404);
-    assert!(
-        response.headers.iter().any(
-            |(name, value)| *name == "x-amzn-ErrorType" && value == "ResourceNotFoundException"
-        )
+    let request = http::Request::put("/2025-12-01/whatever/%ZZ?a=%")
+        .body(axum::body::Body::from(&b"\xff\xfe"[..]))
+        .unwrap();
+    let response = durable_engine::api::handle(&engine, request).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["x-amzn-ErrorType"],
+        "ResourceNotFoundException"
     );
+    for (method, path) in [
+        (
+            http::Method::DELETE,
+            "/2025-12-01/durable-executions/x/checkpoint",
+        ),
+        (http::Method::GET, "/2025-12-01/durable-executions/x/stop"),
+    ] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = durable_engine::api::handle(&engine, request).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "an API error, not a bare status"
+        );
+    }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_dry_run_of_a_durable_function_starts_nothing() {
     let engine = engine();
     sleeper(&engine);
@@ -326,26 +338,22 @@ async fn a_dry_run_of_a_durable_function_starts_nothing() {
     assert!(listed.durable_executions().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_callback_result_that_is_not_text_is_refused() {
     let engine = engine();
-    let response = durable_engine::api::handle(
-        &engine,
-        durable_engine::api::ApiRequest {
-            method: http::Method::POST,
-            path: "/2025-12-01/durable-execution-callbacks/abc/succeed".to_owned(),
-            query: None,
-            headers: http::HeaderMap::new(),
-            body: bytes::Bytes::from_static(b"\xff\xfe"),
-        },
-    )
-    .await;
-    assert_eq!(response.status, 400);
-    assert!(String::from_utf8_lossy(&response.body).contains("UTF-8"));
+    let request = http::Request::post("/2025-12-01/durable-execution-callbacks/abc/succeed")
+        .body(axum::body::Body::from(&b"\xff\xfe"[..]))
+        .unwrap();
+    let response = durable_engine::api::handle(&engine, request).await;
+    assert_eq!(response.status(), 400);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("UTF-8"));
 }
 
-#[tokio::test]
-async fn one_engine_at_a_time_drives_a_store_file() {
+#[test]
+fn one_engine_at_a_time_drives_a_store_file() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("engine.db");
     let first = durable_engine::store::SqliteStore::open(&path).unwrap();

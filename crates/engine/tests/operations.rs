@@ -23,7 +23,7 @@ use durable_engine::functions::DurableConfig;
 use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType};
 use durable_engine::{Error, Progress};
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_step_result_is_the_execution_result() {
     let engine = engine();
     durable(
@@ -54,7 +54,7 @@ async fn a_step_result_is_the_execution_result() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failing_step_is_retried_at_its_next_attempt_time() {
     let engine = engine();
     let calls = Arc::new(AtomicU32::new(0));
@@ -132,7 +132,7 @@ async fn a_failing_step_is_retried_at_its_next_attempt_time() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_step_that_keeps_failing_fails_the_execution() {
     let engine = engine();
     durable(
@@ -162,7 +162,7 @@ async fn a_step_that_keeps_failing_fails_the_execution() {
     assert_eq!(count(&engine, &record.arn, "ExecutionFailed").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
     let engine = engine();
     durable(
@@ -180,8 +180,8 @@ async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
     assert_eq!(record.result.as_deref(), Some("\"awake\""));
     assert_eq!(record.invocations, 2);
     assert!(
-        started.elapsed() >= Duration::from_millis(30),
-        "3 s scaled by 0.01"
+        started.elapsed() >= Duration::from_secs(3),
+        "the second invocation comes once the 3 s wait is over"
     );
     let wait = engine
         .operations(&record.arn)
@@ -194,7 +194,7 @@ async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
     assert_eq!(count(&engine, &record.arn, "WaitSucceeded").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_callback_completed_from_outside_resumes_the_execution() {
     let engine = engine();
     let ids = callback_function(&engine, "Approval", None, None);
@@ -218,7 +218,7 @@ async fn a_callback_completed_from_outside_resumes_the_execution() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_callback_fails_the_waiting_operation() {
     let engine = engine();
     let ids = callback_function(&engine, "Rejection", None, None);
@@ -239,7 +239,7 @@ async fn a_failed_callback_fails_the_waiting_operation() {
     assert_eq!(count(&engine, &arn, "CallbackFailed").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_callback_not_completed_in_time_times_out() {
     let engine = engine();
     let ids = callback_function(&engine, "Impatient", Some(Duration::from_secs(1)), None);
@@ -252,7 +252,7 @@ async fn a_callback_not_completed_in_time_times_out() {
     assert!(matches!(late, Error::CallbackTimeout(_)));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn heartbeats_keep_a_callback_open_and_their_absence_times_it_out() {
     let engine = engine();
     let ids = callback_function(&engine, "Heartbeat", None, Some(Duration::from_secs(1)));
@@ -287,7 +287,7 @@ async fn heartbeats_keep_a_callback_open_and_their_absence_times_it_out() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_chained_invoke_runs_another_durable_function_and_returns_its_result() {
     let engine = engine();
     durable(
@@ -340,7 +340,7 @@ async fn a_chained_invoke_runs_another_durable_function_and_returns_its_result()
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_chained_invoke_of_an_unknown_function_fails_at_once() {
     let engine = engine();
     durable(
@@ -357,7 +357,7 @@ async fn a_chained_invoke_of_an_unknown_function_fails_at_once() {
     assert_eq!(count(&engine, &record.arn, "ChainedInvokeFailed").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn map_runs_each_item_in_its_own_child_context() {
     let engine = engine();
     durable(
@@ -392,7 +392,7 @@ async fn map_runs_each_item_in_its_own_child_context() {
     assert_eq!(contexts, 6, "the map and one context per item");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn parallel_branches_and_nested_child_contexts_replay_after_a_wait() {
     let engine = engine();
     let runs = Arc::new(AtomicU32::new(0));
@@ -445,7 +445,7 @@ async fn parallel_branches_and_nested_child_contexts_replay_after_a_wait() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn wait_for_condition_polls_until_the_condition_holds() {
     let engine = engine();
     durable(
@@ -473,7 +473,7 @@ async fn wait_for_condition_polls_until_the_condition_holds() {
     assert!(record.invocations >= 3, "{}", record.invocations);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn stop_ends_a_running_execution_and_its_token() {
     let engine = engine();
     let ids = callback_function(&engine, "Forever", None, None);
@@ -498,9 +498,9 @@ async fn stop_ends_a_running_execution_and_its_token() {
         .expect("stopping again changes nothing");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_execution_past_its_timeout_times_out() {
-    let engine = common::engine_with(durable_engine::EngineOptions::default());
+    let engine = engine();
     durable(
         &engine,
         "Slow",
@@ -520,11 +520,15 @@ async fn an_execution_past_its_timeout_times_out() {
         record.error.unwrap().error_message.as_deref(),
         Some("Execution timed out after 1 seconds.")
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(1),
+        "it times out at its 1 s timeout, not at the 30 s wait's end"
+    );
     assert_eq!(count(&engine, &record.arn, "ExecutionTimedOut").await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_invocation_is_retried_and_the_execution_carries_on() {
     let engine = engine();
     let attempts = Arc::new(AtomicU32::new(0));
@@ -571,13 +575,11 @@ async fn a_failed_invocation_is_retried_and_the_execution_carries_on() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn many_operations_are_served_in_pages() {
-    let engine = common::engine_with(durable_engine::EngineOptions {
-        time_scale: 0.01,
-        envelope_page_items: 40,
-        ..durable_engine::EngineOptions::default()
-    });
+    let engine = durable_engine::testing::TestEngine::new()
+        .options(|options| options.envelope_page_items = 40)
+        .build();
     durable(
         &engine,
         "Long",
@@ -607,7 +609,7 @@ async fn many_operations_are_served_in_pages() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn progress_is_published_for_each_operation() {
     let engine = engine();
     durable(

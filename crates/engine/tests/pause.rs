@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_durable_execution_sdk::DurableContext;
-use common::{callback_function, callback_id, config, count, durable, engine, finished, start};
-use durable_engine::Engine;
+use common::{
+    callback_function, callback_id, config, count, durable, engine, finished, start,
+    until_invocations_ended, until_status,
+};
 use durable_engine::execution::{PauseRequest, ResumeRequest};
 use durable_engine::model::{EventDetails, ExecutionStatus};
 
@@ -21,29 +23,13 @@ fn pause_request(reason: &str) -> PauseRequest {
     }
 }
 
-/// Waits (at most 10 s) until `arn` is `status`.
-async fn until_status(engine: &Engine, arn: &str, status: ExecutionStatus) {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while engine.execution(arn).await.unwrap().status != status {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("the status is reached within 10 s");
+/// Lets everything due within the next hour happen: under paused time,
+/// the clock only moves on once every task is idle.
+async fn settle() {
+    tokio::time::sleep(Duration::from_secs(3600)).await;
 }
 
-/// Waits (at most 10 s) until `arn`'s first invocation has ended.
-async fn first_invocation_ended(engine: &Engine, arn: &str) {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while count(engine, arn, "InvocationCompleted").await < 1 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("the invocation ends within 10 s");
-}
-
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_pause_waits_for_the_next_checkpoint_and_resume_replays_from_it() {
     let engine = engine();
     let (entered, mut first_entered) = tokio::sync::mpsc::unbounded_channel::<()>();
@@ -90,8 +76,8 @@ async fn a_pause_waits_for_the_next_checkpoint_and_resume_replays_from_it() {
     gate.add_permits(1);
     until_status(&engine, &arn, ExecutionStatus::Paused).await;
     // The invocation ends at its next call; nothing runs while paused.
-    first_invocation_ended(&engine, &arn).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until_invocations_ended(&engine, &arn, 1).await;
+    settle().await;
     assert_eq!(
         count(&engine, &arn, "StepSucceeded").await,
         1,
@@ -138,14 +124,13 @@ async fn a_pause_waits_for_the_next_checkpoint_and_resume_replays_from_it() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_callback_completed_while_paused_is_delivered_after_resume() {
     let engine = engine();
     let ids = callback_function(&engine, "Approval", None, None);
     let arn = start(&engine, "Approval", "{}").await;
     let id = callback_id(ids).await;
-    until_status(&engine, &arn, ExecutionStatus::Running).await;
-    first_invocation_ended(&engine, &arn).await;
+    until_invocations_ended(&engine, &arn, 1).await;
 
     // Suspended on the callback: the pause is immediate.
     engine.pause(&arn, pause_request("audit")).await.unwrap();
@@ -157,7 +142,7 @@ async fn a_callback_completed_while_paused_is_delivered_after_resume() {
         .callback_succeed(&id, Some("\"alice\"".to_owned()))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    settle().await;
     assert_eq!(
         count(&engine, &arn, "InvocationCompleted").await,
         1,
@@ -169,5 +154,9 @@ async fn a_callback_completed_while_paused_is_delivered_after_resume() {
     let record = finished(&engine, &arn).await;
     assert_eq!(record.status, ExecutionStatus::Succeeded);
     assert_eq!(record.result.as_deref(), Some("\"approved by alice\""));
-    assert!(record.paused_millis >= 100, "{}", record.paused_millis);
+    assert!(
+        record.paused_millis >= 3_600_000,
+        "paused for the hour it settled: {}",
+        record.paused_millis
+    );
 }

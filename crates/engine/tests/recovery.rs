@@ -17,7 +17,7 @@ use common::{config, durable};
 use durable_engine::execution::ExecutionRecord;
 use durable_engine::model::{ExecutionStatus, Timestamp};
 use durable_engine::store::{SqliteStore, Store as _, WriteBatch};
-use durable_engine::{Engine, EngineOptions, StartRequest};
+use durable_engine::{Engine, EngineOptions, Progress, StartRequest};
 
 fn engine_on(path: &std::path::Path) -> Engine {
     let engine = Engine::new(
@@ -57,6 +57,7 @@ fn stop_while_the_child_waits(path: &std::path::Path) -> (String, String) {
     let first = tokio::runtime::Runtime::new().unwrap();
     let arns = first.block_on(async {
         let engine = engine_on(path);
+        let mut progress = engine.subscribe();
         let started = engine
             .start(StartRequest {
                 function: "Parent".to_owned(),
@@ -66,20 +67,24 @@ fn stop_while_the_child_waits(path: &std::path::Path) -> (String, String) {
             })
             .await
             .unwrap();
+        // The child's wait is committed once its start is published.
         let child = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
-                let children = engine.store().children(&started.arn).await.unwrap();
-                if let Some(child) = children.iter().find(|child| child.invocations > 0) {
-                    break child.arn.clone();
+                if let Progress::Operation { arn, name, .. } = progress.recv().await.unwrap()
+                    && name == "think"
+                {
+                    break arn;
                 }
-                tokio::time::sleep(Duration::from_millis(10)).await;
             }
         })
         .await
         .unwrap();
+        assert!(
+            engine.shutdown(Duration::from_secs(5)).await,
+            "the engine stops in order"
+        );
         (started.arn, child)
     });
-    first.shutdown_timeout(Duration::from_secs(1));
     arns
 }
 
@@ -134,8 +139,11 @@ fn a_chained_invoke_whose_child_was_never_created_starts_it_after_a_restart() {
     recover_and_finish(&path, &arn, 1);
 }
 
+/// The moment the retention test runs at.
+const NOW: Timestamp = Timestamp::from_millis(1_800_000_000_000);
+
 fn finished(arn: &str, ended_days_ago: i64, retention_days: i64) -> ExecutionRecord {
-    let end = Timestamp::now().plus_millis(-ended_days_ago * 86_400_000);
+    let end = NOW.plus_millis(-ended_days_ago * 86_400_000);
     ExecutionRecord {
         arn: arn.to_owned(),
         function_name: "F".to_owned(),
@@ -154,6 +162,7 @@ fn finished(arn: &str, ended_days_ago: i64, retention_days: i64) -> ExecutionRec
         invocations: 1,
         pause: None,
         paused_millis: 0,
+        control_tokens: Vec::new(),
     }
 }
 
@@ -169,7 +178,13 @@ async fn executions_past_their_retention_period_are_deleted() {
         })
         .await
         .unwrap();
-    let engine = Engine::new(EngineOptions::default(), store.clone());
+    let engine = Engine::new(
+        EngineOptions {
+            clock: durable_engine::Clock::starting_at(NOW),
+            ..EngineOptions::default()
+        },
+        store.clone(),
+    );
     assert_eq!(engine.purge_expired().await.unwrap(), 1);
     assert!(store.execution(old).await.unwrap().is_none());
     assert!(store.execution(kept).await.unwrap().is_some());

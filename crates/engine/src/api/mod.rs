@@ -1,48 +1,118 @@
 //! The Lambda REST-JSON API, as `aws-sdk-lambda`, botocore and the `aws`
-//! CLI send it.
+//! CLI send it, on axum's [`Router`].
 //!
-//! [`handle`] takes one request and answers it; the HTTP server
-//! ([`serve`]) and the in-process transport ([`crate::transport`]) both go
-//! through it. Paths are split on `/` before each segment is
-//! percent-decoded (ARNs and callback ids travel as single encoded
-//! segments). Errors carry the API's exception type in `x-amzn-ErrorType`.
-//! Request signatures are accepted without being checked.
+//! [`router`] is the whole API; the HTTP server ([`serve`]) and the
+//! in-process transport ([`crate::transport`]) both send their requests
+//! through it. Path parameters arrive percent-decoded (ARNs and callback
+//! ids travel as single encoded segments). Errors carry the API's exception
+//! type in `x-amzn-ErrorType`. Request signatures are accepted without
+//! being checked.
+//!
+//! One module per operation family:
+//! - `functions`: `GetFunction`, `GetFunctionConfiguration`, `ListFunctions`;
+//! - `invoke`: `Invoke`, of plain and durable functions;
+//! - `checkpoint`: `CheckpointDurableExecution`, `GetDurableExecutionState`;
+//! - `executions`: `GetDurableExecution`, `GetDurableExecutionHistory`,
+//!   `ListDurableExecutionsByFunction`, `DeleteDurableExecution`;
+//! - `control`: `StopDurableExecution`, `PauseDurableExecution`,
+//!   `ResumeDurableExecution`;
+//! - `callbacks`: `SendDurableExecutionCallbackSuccess`, `…Failure`,
+//!   `…Heartbeat`;
+//! - `extract`: what every handler reads (the engine, the body, the query)
+//!   and how it answers.
 
-mod routes;
+mod callbacks;
+mod checkpoint;
+mod control;
+mod executions;
+mod extract;
+mod functions;
+mod invoke;
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower::ServiceExt as _;
 
-pub use self::routes::handle;
-use crate::engine::Engine;
+pub use self::extract::error_response;
+use crate::engine::{Engine, WeakEngine};
+use crate::error::Error;
+use crate::limits::MAX_REQUEST_BODY_BYTES;
 
-/// One API request.
-#[derive(Debug, Clone)]
-pub struct ApiRequest {
-    /// `GET`, `POST`, `DELETE`, …
-    pub method: http::Method,
-    /// The path, still percent-encoded.
-    pub path: String,
-    /// The query string, still percent-encoded.
-    pub query: Option<String>,
-    /// The headers.
-    pub headers: http::HeaderMap,
-    /// The body.
-    pub body: Bytes,
+/// The whole API, answering for `engine`. The router holds the engine
+/// weakly: it answers while someone else keeps the engine alive.
+pub fn router(engine: &Engine) -> Router {
+    Router::new()
+        .route("/2015-03-31/functions", get(functions::list))
+        .route("/2015-03-31/functions/{function}", get(functions::get))
+        .route(
+            "/2015-03-31/functions/{function}/configuration",
+            get(functions::configuration),
+        )
+        .route(
+            "/2015-03-31/functions/{function}/invocations",
+            post(invoke::invoke),
+        )
+        .route(
+            "/2025-12-01/durable-executions/{arn}",
+            get(executions::get).delete(executions::delete),
+        )
+        .route(
+            "/2025-12-01/durable-executions/{arn}/history",
+            get(executions::history),
+        )
+        .route(
+            "/2025-12-01/functions/{function}/durable-executions",
+            get(executions::list),
+        )
+        .route(
+            "/2025-12-01/durable-executions/{arn}/checkpoint",
+            post(checkpoint::checkpoint),
+        )
+        .route(
+            "/2025-12-01/durable-executions/{arn}/state",
+            get(checkpoint::state),
+        )
+        .route(
+            "/2025-12-01/durable-executions/{arn}/stop",
+            post(control::stop),
+        )
+        .route(
+            "/2025-12-01/durable-executions/{arn}/pause",
+            post(control::pause),
+        )
+        .route(
+            "/2025-12-01/durable-executions/{arn}/resume",
+            post(control::resume),
+        )
+        .route(
+            "/2025-12-01/durable-execution-callbacks/{id}/succeed",
+            post(callbacks::succeed),
+        )
+        .route(
+            "/2025-12-01/durable-execution-callbacks/{id}/fail",
+            post(callbacks::fail),
+        )
+        .route(
+            "/2025-12-01/durable-execution-callbacks/{id}/heartbeat",
+            post(callbacks::heartbeat),
+        )
+        .fallback(extract::unknown_operation)
+        .method_not_allowed_fallback(extract::unknown_operation)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
+        .layer(axum::middleware::map_response(extract::with_request_id))
+        .with_state(engine.downgrade())
 }
 
-/// One API response.
-#[derive(Debug, Clone)]
-pub struct ApiResponse {
-    /// The HTTP status.
-    pub status: u16,
-    /// Headers beyond `Content-Type`.
-    pub headers: Vec<(&'static str, String)>,
-    /// The content type of the body.
-    pub content_type: &'static str,
-    /// The body.
-    pub body: Vec<u8>,
+/// Answers one request through the API, in process.
+pub async fn handle(engine: &Engine, request: http::Request<Body>) -> http::Response<Body> {
+    match router(engine).oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.
@@ -55,77 +125,20 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let engine = engine.clone();
-        async move {
-            match from_axum(request).await {
-                Ok(request) => to_axum(handle(&engine, request).await),
-                Err(refusal) => to_axum(refusal),
-            }
-        }
-    });
-    axum::serve(
+    let app = router(&engine);
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    drop(engine);
+    served
 }
 
-/// The largest request body the API reads (a synchronous invocation's 6 MB,
-/// and some).
-const MAX_BODY_BYTES: usize = 7 * 1024 * 1024;
-
-async fn from_axum(request: axum::extract::Request) -> Result<ApiRequest, ApiResponse> {
-    let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok());
-    let too_large = || {
-        routes::error_response(&crate::Error::RequestTooLarge(format!(
-            "Request must be smaller than {MAX_BODY_BYTES} bytes"
-        )))
-    };
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return Err(too_large());
-    }
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(error)
-            if std::error::Error::source(&error)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>()) =>
-        {
-            return Err(too_large());
-        }
-        Err(error) => {
-            return Err(routes::error_response(&crate::Error::invalid(format!(
-                "The request body could not be read: {error}"
-            ))));
-        }
-    };
-    Ok(ApiRequest {
-        method: parts.method,
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers,
-        body,
-    })
-}
-
-fn to_axum(response: ApiResponse) -> axum::response::Response {
-    let mut builder = http::Response::builder()
-        .status(response.status)
-        .header(http::header::CONTENT_TYPE, response.content_type);
-    for (name, value) in response.headers {
-        builder = builder.header(name, value);
-    }
-    builder
-        .body(axum::body::Body::from(response.body))
-        .unwrap_or_else(|_| {
-            let mut fallback = axum::response::Response::new(axum::body::Body::empty());
-            *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            fallback
-        })
+/// The engine a weak router state refers to, while it lives.
+fn live(engine: &WeakEngine) -> Result<Engine, Error> {
+    engine
+        .upgrade()
+        .ok_or_else(|| Error::Service("the engine has stopped".to_owned()))
 }

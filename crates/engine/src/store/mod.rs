@@ -5,14 +5,16 @@
 //! restart reads the running executions back with [`Store::running`].
 //! Reads of finished executions (history, lists) go to the store.
 
+mod memory;
 mod sqlite;
 
 use std::future::Future;
 use std::pin::Pin;
 
+pub use self::memory::MemoryStore;
 pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::Result;
-use crate::execution::{CallbackRecord, ExecutionRecord};
+use crate::execution::{CallbackRecord, Changes, ExecutionRecord};
 use crate::model::{Event, ExecutionStatus, Operation, Timestamp};
 
 /// A boxed future, for trait objects.
@@ -38,6 +40,40 @@ pub struct WriteBatch {
 }
 
 impl WriteBatch {
+    /// The batch that persists `changes` of the execution `record` (each
+    /// changed operation at its position), with `invocations`.
+    #[must_use]
+    pub fn of_changes(
+        record: &ExecutionRecord,
+        changes: Changes,
+        positions: Vec<usize>,
+        invocations: Vec<InvocationRecord>,
+    ) -> Self {
+        let arn = &record.arn;
+        Self {
+            executions: if changes.execution_changed {
+                vec![record.clone()]
+            } else {
+                Vec::new()
+            },
+            operations: changes
+                .operations
+                .into_iter()
+                .zip(positions)
+                .map(|(op, position)| (arn.clone(), position, op))
+                .collect(),
+            events: changes
+                .events
+                .into_iter()
+                .map(|event| (arn.clone(), event))
+                .collect(),
+            callbacks: changes.callbacks,
+            closed_callbacks: changes.closed_callbacks,
+            invocations,
+            deleted: Vec::new(),
+        }
+    }
+
     /// Whether the batch writes nothing.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -96,10 +132,49 @@ pub struct ListFilter {
     pub started_before: Option<Timestamp>,
     /// Oldest first (newest first otherwise).
     pub oldest_first: bool,
-    /// Skip this many.
-    pub offset: usize,
+    /// Only executions after this one, in the listing's order.
+    pub after: Option<ListCursor>,
     /// At most this many.
     pub limit: usize,
+}
+
+/// Where a listing of executions stands: its last execution's start and
+/// ARN. Executions are listed by start, then ARN, so a cursor stays put
+/// when executions are started or deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    /// The start of the last execution listed.
+    pub start: Timestamp,
+    /// Its ARN.
+    pub arn: String,
+}
+
+impl ListCursor {
+    /// The cursor just past `record`.
+    #[must_use]
+    pub fn of(record: &ExecutionRecord) -> Self {
+        Self {
+            start: record.start,
+            arn: record.arn.clone(),
+        }
+    }
+
+    /// Reads a cursor as [`ListCursor`]'s `Display` writes it.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (start, arn) = text.split_once('~')?;
+        Some(Self {
+            start: Timestamp::from_millis(start.parse().ok()?),
+            arn: arn.to_owned(),
+        })
+        .filter(|cursor| !cursor.arn.is_empty())
+    }
+}
+
+impl std::fmt::Display for ListCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}~{}", self.start.millis(), self.arn)
+    }
 }
 
 /// Counters of the store's work.
@@ -109,6 +184,12 @@ pub struct StoreStats {
     pub batches: u64,
     /// Transactions committed (several batches share one under load).
     pub commits: u64,
+}
+
+impl std::fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
 }
 
 /// Durable storage of executions, operations, history, callbacks and

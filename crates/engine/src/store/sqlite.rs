@@ -129,7 +129,8 @@ type Job = (Prepared, oneshot::Sender<Result<()>>);
 /// SQLite storage: a file (WAL) or a private in-memory database.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: mpsc::Sender<Job>,
+    /// Where batches go to be written; `None` when opened read-only.
+    writer: Option<mpsc::Sender<Job>>,
     reader: Arc<Mutex<Connection>>,
     stats: Arc<Counters>,
     /// Held while the store lives: the exclusive lock on `<file>.lock` that
@@ -151,7 +152,7 @@ struct Counters {
 }
 
 fn storage(error: impl std::fmt::Display) -> Error {
-    Error::Service(format!("store: {error}"))
+    Error::store(error)
 }
 
 fn index(value: impl TryInto<i64>) -> i64 {
@@ -203,14 +204,46 @@ impl SqliteStore {
         Self::open_file(path, durability, Some(lock))
     }
 
-    /// Opens the database file at `path` to read it, without the lock: for
-    /// looking at a store another engine may be driving.
+    /// Opens the database file at `path` read-only, without the lock: for
+    /// looking at a store another engine may be driving, or one on a
+    /// read-only filesystem. Every write is refused.
     ///
     /// # Errors
     ///
     /// When the file cannot be opened, naming the path.
     pub fn open_shared(path: &Path) -> Result<Self> {
-        Self::open_file(path, Durability::Full, None)
+        let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+        let opened = Connection::open_with_flags(path, read_only)
+            .and_then(|connection| {
+                // A WAL database needs its shared-memory file; where that
+                // cannot be made (a read-only filesystem), read it as is.
+                connection.query_row("SELECT COUNT(*) FROM executions", [], |_| Ok(()))?;
+                Ok(connection)
+            })
+            .or_else(|_| {
+                let uri = format!("file:{}?immutable=1", path.display());
+                Connection::open_with_flags(uri, read_only)
+            })
+            .map_err(|error| storage(format!("cannot open {}: {error}", path.display())))?;
+        Ok(Self {
+            writer: None,
+            reader: Arc::new(Mutex::new(opened)),
+            stats: Arc::new(Counters::default()),
+            _guards: Arc::new(Guards::default()),
+        })
+    }
+
+    /// Folds the WAL into the database file and empties it, so the file's
+    /// size is the store's: for measuring it.
+    ///
+    /// # Errors
+    ///
+    /// When SQLite refuses.
+    pub async fn fold_wal(&self) -> Result<()> {
+        self.read(|connection| {
+            connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        })
+        .await
     }
 
     fn open_file(path: &Path, durability: Durability, lock: Option<std::fs::File>) -> Result<Self> {
@@ -296,7 +329,7 @@ impl SqliteStore {
                 drop,
             );
         Self {
-            writer: sender,
+            writer: Some(sender),
             reader: Arc::new(Mutex::new(reader)),
             stats,
             _guards: Arc::new(guards),
@@ -640,10 +673,15 @@ impl Store for SqliteStore {
             Ok(prepared) => prepared,
             Err(error) => return Box::pin(std::future::ready(Err(storage(error)))),
         };
+        let Some(writer) = &self.writer else {
+            return Box::pin(std::future::ready(Err(Error::store(
+                "opened read-only; nothing can be written",
+            ))));
+        };
         let (reply, done) = oneshot::channel();
-        let queued = self.writer.send((prepared, reply));
+        let queued = writer.send((prepared, reply));
         Box::pin(async move {
-            let stopped = || Error::Service("store: the writer thread has stopped".to_owned());
+            let stopped = || Error::store("the writer thread has stopped");
             queued.map_err(|_| stopped())?;
             done.await.map_err(|_| stopped())?
         })
@@ -704,11 +742,19 @@ impl Store for SqliteStore {
                 let mark = bind(before.millis().into(), &mut values);
                 sql.push_str(&format!(" AND start_ms < {mark}"));
             }
-            let order = if filter.oldest_first { "ASC" } else { "DESC" };
+            let (order, beyond) = if filter.oldest_first {
+                ("ASC", ">")
+            } else {
+                ("DESC", "<")
+            };
+            if let Some(after) = &filter.after {
+                let start = bind(after.start.millis().into(), &mut values);
+                let arn = bind(after.arn.clone().into(), &mut values);
+                sql.push_str(&format!(" AND (start_ms, arn) {beyond} ({start}, {arn})"));
+            }
             let limit = bind(index(filter.limit).into(), &mut values);
-            let offset = bind(index(filter.offset).into(), &mut values);
             sql.push_str(&format!(
-                " ORDER BY start_ms {order}, id {order} LIMIT {limit} OFFSET {offset}"
+                " ORDER BY start_ms {order}, arn {order} LIMIT {limit}"
             ));
             let mut statement = connection.prepare(&sql)?;
             records(&mut statement, rusqlite::params_from_iter(values))

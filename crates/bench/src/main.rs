@@ -1,5 +1,8 @@
 //! `orders bench`: the seed order, a burst of 10,000, and the engine's
 //! overhead beside the SDK's in-memory runner. Run on a release build.
+//!
+//! A binary of its own, so that the shipped `orders` carries neither the
+//! plotting library nor the SDK's test runner; `orders bench …` runs it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +14,8 @@ use aws_durable_execution_sdk::DurableContext;
 use aws_durable_execution_sdk::test_util::LocalRunner;
 use durable_engine::model::{ExecutionStatus, OperationType};
 use durable_engine::store::{Durability, SqliteStore};
-use durable_engine::{Engine, EngineOptions, EngineStats, StartRequest};
+use durable_engine::testing::TestEngine;
+use durable_engine::{Engine, EngineStats, StartRequest};
 use order_domain::Worker;
 use order_domain::inventory::Catalog;
 use order_functions::{
@@ -22,11 +26,19 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
-use crate::system;
+use clap::Parser as _;
+use orders_cli::system;
+use orders_cli::template::{Stack, TemplateFunction};
 
-/// Arguments of `orders bench`.
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
+/// The same allocator as `orders`, so the engine is measured as it ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Measures the seed order (B1), a burst of orders (B2) and the engine's
+/// overhead (B3); build with --release.
+#[derive(Debug, clap::Parser)]
+#[command(name = "orders bench", version)]
+struct BenchArgs {
     /// Which scenario: b1 (the seed order), b2 (a burst), b3 (overhead), or all.
     #[arg(value_parser = ["b1", "b2", "b3", "all"])]
     scenario: String,
@@ -34,7 +46,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "bench-results")]
     out: PathBuf,
     /// How each commit is synced: full (every commit) or normal (at WAL checkpoints).
-    #[arg(long, default_value = "full", value_parser = crate::parse_durability)]
+    #[arg(long, default_value = "full", value_parser = orders_cli::parse_durability)]
     sync: Durability,
     /// Runs of the seed order in B1.
     #[arg(long, default_value_t = 20)]
@@ -61,26 +73,58 @@ fn order(n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// An engine over a fresh store file in `directory`, the order system in it.
+/// An engine over a fresh store file in `directory`, the order system in
+/// it; the orchestrator's name and alias.
 async fn engine(
     args: &BenchArgs,
     directory: &Path,
     latency: &BTreeMap<Worker, Duration>,
     time_scale: f64,
-) -> anyhow::Result<(Engine, PathBuf)> {
+) -> anyhow::Result<Bench> {
     let path = directory.join(format!("bench-{}.db", uuid_like()));
-    let store = SqliteStore::open_with(&path, args.sync)?;
-    let engine = Engine::new(
-        EngineOptions {
-            time_scale,
-            max_concurrent_invocations: args.max_concurrency,
-            ..EngineOptions::default()
-        },
-        Arc::new(store),
-    );
-    let functions = system::built_in(latency, None);
+    let store = Arc::new(SqliteStore::open_with(&path, args.sync)?);
+    let engine = TestEngine::new()
+        .time_scale(time_scale)
+        .options(|options| options.max_concurrent_invocations = args.max_concurrency)
+        .store(Arc::clone(&store) as Arc<dyn durable_engine::store::Store>)
+        .build();
+    let stack = Stack::local(system::STACK_NAME, &engine);
+    let functions: Vec<TemplateFunction> = system::built_in(&stack, latency, None)?;
+    let (processor, alias) = system::processor(&functions)?;
     system::register(&engine, &functions, &BTreeMap::new(), None).await?;
-    Ok((engine, path))
+    Ok(Bench {
+        engine,
+        store,
+        path,
+        processor,
+        alias,
+    })
+}
+
+/// An engine with the order system, and its store.
+struct Bench {
+    engine: Engine,
+    store: Arc<SqliteStore>,
+    path: PathBuf,
+    processor: String,
+    alias: String,
+}
+
+impl Bench {
+    fn start_request(&self, input: Vec<u8>) -> StartRequest {
+        StartRequest {
+            function: self.processor.clone(),
+            qualifier: Some(self.alias.clone()),
+            name: None,
+            input,
+        }
+    }
+
+    /// The database file's size once the WAL has been folded into it.
+    async fn store_bytes(&self) -> anyhow::Result<u64> {
+        self.store.fold_wal().await?;
+        Ok(std::fs::metadata(&self.path).map_or(0, |metadata| metadata.len()))
+    }
 }
 
 fn uuid_like() -> String {
@@ -99,16 +143,9 @@ struct Finished {
     record: durable_engine::execution::ExecutionRecord,
 }
 
-async fn run_order(engine: &Engine, input: Vec<u8>) -> anyhow::Result<Finished> {
-    let started = engine
-        .start(StartRequest {
-            function: system::PROCESSOR.to_owned(),
-            qualifier: Some(system::ALIAS.to_owned()),
-            name: None,
-            input,
-        })
-        .await?;
-    let record = engine.wait(&started.arn).await?;
+async fn run_order(bench: &Bench, input: Vec<u8>) -> anyhow::Result<Finished> {
+    let started = bench.engine.start(bench.start_request(input)).await?;
+    let record = bench.engine.wait(&started.arn).await?;
     finished(record)
 }
 
@@ -192,13 +229,6 @@ fn per_order(before: EngineStats, after: EngineStats, orders: usize, bytes: u64)
         invocations: (after.invocations - before.invocations) as f64 / n,
         bytes_on_disk: bytes as f64 / n,
     }
-}
-
-/// The database file's size once the WAL has been folded into it (the
-/// store's checkpointer does so every 200 ms).
-async fn store_bytes(path: &Path) -> u64 {
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
 }
 
 /// Peak resident memory of this process, in bytes (`VmHWM`).
@@ -285,12 +315,13 @@ fn b1_path(runs: &[(u64, f64, f64)]) -> B1Path {
 }
 
 async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Value> {
-    let (engine, _) = engine(args, directory, &seed_latencies(), 1.0).await?;
+    let bench = engine(args, directory, &seed_latencies(), 1.0).await?;
+    let engine = &bench.engine;
     // One order first, untimed: the first invocation builds clients and caches.
-    run_order(&engine, order(0)).await?;
+    run_order(&bench, order(0)).await?;
     let mut in_process = Vec::new();
     for n in 0..args.runs {
-        let done = run_order(&engine, order(n)).await?;
+        let done = run_order(&bench, order(n)).await?;
         let (parallel, sequential) = phases(&engine, &done.record.arn).await?;
         in_process.push((done.processing_ms, parallel, sequential));
     }
@@ -304,7 +335,7 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let address = listener.local_addr()?;
     let served = engine.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let server = engine.spawn(async move {
         let _ = durable_engine::api::serve(served, listener, async move {
             let _ = stopped.await;
         })
@@ -323,7 +354,7 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     for n in 0..=args.runs {
         let output = client
             .invoke()
-            .function_name(format!("{}:{}", system::PROCESSOR, system::ALIAS))
+            .function_name(format!("{}:{}", bench.processor, bench.alias))
             .payload(aws_sdk_lambda::primitives::Blob::new(order(n)))
             .send()
             .await?;
@@ -339,6 +370,7 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
         }
     }
     let _ = stop.send(());
+    server.await?;
     eprintln!(
         "B1 over HTTP: {:?}",
         over_http.iter().map(|run| run.0).collect::<Vec<_>>()
@@ -352,24 +384,16 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
 // ---------------------------------------------------------------- B2
 
 async fn b2(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Value> {
-    let (engine, path) = engine(args, directory, &seed_latencies(), 1.0).await?;
-    run_order(&engine, order(0)).await?;
+    let bench = Arc::new(engine(args, directory, &seed_latencies(), 1.0).await?);
+    let engine = &bench.engine;
+    run_order(&bench, order(0)).await?;
     let before = engine.stats();
     let start = Instant::now();
-    let first = durable_engine::model::Timestamp::now();
+    let first = engine.now();
     let starts: Vec<_> = (0..args.burst)
         .map(|n| {
-            let engine = engine.clone();
-            tokio::spawn(async move {
-                engine
-                    .start(StartRequest {
-                        function: system::PROCESSOR.to_owned(),
-                        qualifier: Some(system::ALIAS.to_owned()),
-                        name: None,
-                        input: order(n + 1),
-                    })
-                    .await
-            })
+            let bench = Arc::clone(&bench);
+            engine.spawn(async move { bench.engine.start(bench.start_request(order(n + 1))).await })
         })
         .collect();
     let mut arns = Vec::with_capacity(args.burst);
@@ -380,8 +404,8 @@ async fn b2(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let waits: Vec<_> = arns
         .into_iter()
         .map(|arn| {
-            let engine = engine.clone();
-            tokio::spawn(async move { engine.wait(&arn).await })
+            let waiter = engine.clone();
+            engine.spawn(async move { waiter.wait(&arn).await })
         })
         .collect();
     let mut processing = Vec::with_capacity(args.burst);
@@ -398,7 +422,7 @@ async fn b2(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     }
     let wall = start.elapsed();
     let after = engine.stats();
-    let bytes = store_bytes(&path).await;
+    let bytes = bench.store_bytes().await?;
     let latest_end_ms = ends.iter().copied().max().unwrap_or_default();
     #[expect(clippy::cast_precision_loss, reason = "counts")]
     let rate = args.burst as f64 / wall.as_secs_f64();
@@ -558,20 +582,20 @@ where
 {
     let permits = Arc::new(Semaphore::new(in_flight));
     let start = Instant::now();
-    let mut tasks = Vec::with_capacity(orders);
+    let mut tasks = tokio::task::JoinSet::new();
     for n in 0..orders {
         let permit = Arc::clone(&permits).acquire_owned().await?;
         let work = run(n);
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             let began = Instant::now();
             let outcome = work.await;
             drop(permit);
             outcome.map(|()| began.elapsed())
-        }));
+        });
     }
     let mut latencies = Vec::with_capacity(orders);
-    for task in tasks {
-        latencies.push(task.await??.as_secs_f64() * 1000.0);
+    while let Some(task) = tasks.join_next().await {
+        latencies.push(task??.as_secs_f64() * 1000.0);
     }
     let wall = start.elapsed();
     #[expect(clippy::cast_precision_loss, reason = "counts")]
@@ -585,20 +609,21 @@ where
 }
 
 async fn b3(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Value> {
-    let (engine, path) = engine(args, directory, &zero_latencies(), 0.0).await?;
-    run_order(&engine, order(0)).await?;
+    let bench = Arc::new(engine(args, directory, &zero_latencies(), 0.0).await?);
+    let engine = &bench.engine;
+    run_order(&bench, order(0)).await?;
     let before = engine.stats();
-    let bytes_before = store_bytes(&path).await;
+    let bytes_before = bench.store_bytes().await?;
     let on_engine = {
-        let engine = engine.clone();
+        let bench = Arc::clone(&bench);
         limited(args.orders, args.in_flight, move |n| {
-            let engine = engine.clone();
-            async move { run_order(&engine, order(n)).await.map(drop) }
+            let bench = Arc::clone(&bench);
+            async move { run_order(&bench, order(n)).await.map(drop) }
         })
         .await?
     };
     let after = engine.stats();
-    let bytes = store_bytes(&path).await.saturating_sub(bytes_before);
+    let bytes = bench.store_bytes().await?.saturating_sub(bytes_before);
 
     let workers = DirectWorkers {
         inventory: InventoryCheck::new(Catalog::default(), Duration::ZERO),
@@ -646,12 +671,33 @@ async fn b3(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     }))
 }
 
-/// Runs `orders bench`.
+fn main() -> std::process::ExitCode {
+    let args = BenchArgs::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("orders bench: cannot start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("orders bench: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the scenarios `args` names.
 ///
 /// # Errors
 ///
 /// When a scenario fails (an order not confirmed, the store unusable).
-pub async fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
+async fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
     let sync = match args.sync {
         Durability::Full => "full",
         Durability::Normal => "normal",

@@ -1,0 +1,161 @@
+//! Invocations of other functions: plain ones through the Invoke API and
+//! chained invokes, whose outcome goes back to the waiting execution.
+
+use std::sync::atomic::Ordering;
+
+use super::Engine;
+use super::actor::Command;
+use crate::error::Result;
+use crate::execution::{ChainedInvokeRequest, ChainedOutcome, ExecutionRecord, ParentLink};
+use crate::functions::{FunctionFault, Invocation, Target, call};
+use crate::model::{ErrorObject, ExecutionStatus};
+use crate::store::{InvocationRecord, WriteBatch};
+
+/// How a chained invoke ended, from its child execution's end.
+pub(super) fn outcome_of(record: &ExecutionRecord) -> ChainedOutcome {
+    let error = record.error.clone().unwrap_or_default();
+    match record.status {
+        ExecutionStatus::Succeeded => ChainedOutcome::Succeeded(record.result.clone()),
+        ExecutionStatus::TimedOut => ChainedOutcome::TimedOut(timed_out(record.timeout_seconds)),
+        ExecutionStatus::Stopped => ChainedOutcome::Stopped(error),
+        _ => ChainedOutcome::Failed(error),
+    }
+}
+
+fn timed_out(seconds: impl std::fmt::Display) -> ErrorObject {
+    ErrorObject::new(
+        "ChainedInvoke.Timeout",
+        format!("CHAINED_INVOKE timed out after {seconds} seconds."),
+    )
+}
+
+fn failed(error: &crate::Error) -> ChainedOutcome {
+    ChainedOutcome::Failed(ErrorObject::new(error.code(), error.to_string()))
+}
+
+impl Engine {
+    /// Invokes a function synchronously with `payload` and returns its answer.
+    /// For a plain function this is one call; the invocation is recorded.
+    ///
+    /// # Errors
+    ///
+    /// When the engine is shutting down; the function's own failure is the
+    /// inner error.
+    pub async fn invoke_plain(
+        &self,
+        target: &Target,
+        payload: Vec<u8>,
+    ) -> Result<std::result::Result<Vec<u8>, FunctionFault>> {
+        let config = target.function.config();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let start = self.now();
+        let answer = call(
+            &target.function,
+            Invocation {
+                payload,
+                request_id: request_id.clone(),
+                function_arn: self.function_arn(&config.name, Some(&target.version)),
+                deadline_ms: Invocation::deadline(start, config.timeout),
+            },
+        )
+        .await;
+        self.shared
+            .counters
+            .plain_invocations
+            .fetch_add(1, Ordering::Relaxed);
+        let record = InvocationRecord {
+            request_id,
+            function_name: config.name.clone(),
+            execution_arn: None,
+            start,
+            end: self.now(),
+            error: answer.as_ref().err().map(ToString::to_string),
+        };
+        // Queued now, committed in order: before any checkpoint its caller
+        // makes with the answer. The answer does not wait for the commit.
+        let committed = self.shared.store.write(WriteBatch {
+            invocations: vec![record],
+            ..WriteBatch::default()
+        });
+        self.spawn(async move {
+            if let Err(error) = committed.await {
+                tracing::warn!(%error, "an invocation could not be recorded");
+            }
+        });
+        Ok(answer)
+    }
+
+    /// Runs the chained invoke `request` of the execution `arn`: a durable
+    /// target as a child execution, a plain one as one invocation.
+    pub(super) fn dispatch_chained(&self, arn: &str, request: ChainedInvokeRequest) {
+        let engine = self.clone();
+        let parent = arn.to_owned();
+        self.spawn(async move {
+            let outcome = engine.run_chained(&parent, &request).await;
+            if let Some(outcome) = outcome {
+                engine
+                    .chained_done(&parent, request.operation_id, outcome)
+                    .await;
+            }
+        });
+    }
+
+    /// The chained invoke's outcome, or `None` for a child execution, which
+    /// reports its own end.
+    async fn run_chained(
+        &self,
+        parent: &str,
+        request: &ChainedInvokeRequest,
+    ) -> Option<ChainedOutcome> {
+        let target = match self.resolve(&request.function_name, None) {
+            Ok(target) => target,
+            Err(error) => return Some(failed(&error)),
+        };
+        if target.function.config().durable.is_some() {
+            let link = ParentLink {
+                arn: parent.to_owned(),
+                operation_id: request.operation_id.clone(),
+            };
+            let target = Target {
+                qualified: true,
+                ..target
+            };
+            let payload = request.payload.clone().into_bytes();
+            return match self.start_target(&target, None, payload, Some(link)).await {
+                Ok(_) => None,
+                Err(error) => Some(failed(&error)),
+            };
+        }
+        let answer = self
+            .invoke_plain(&target, request.payload.clone().into_bytes())
+            .await;
+        Some(match answer {
+            Ok(Ok(answer)) => {
+                ChainedOutcome::Succeeded(Some(String::from_utf8_lossy(&answer).into_owned()))
+            }
+            Ok(Err(FunctionFault::TimedOut(limit))) => {
+                ChainedOutcome::TimedOut(timed_out(limit.as_secs()))
+            }
+            Ok(Err(fault)) => ChainedOutcome::Failed(fault.error_object()),
+            Err(error) => failed(&error),
+        })
+    }
+
+    /// Tells the execution `parent` that its chained invoke `operation_id`
+    /// ended with `outcome`.
+    pub(super) async fn chained_done(
+        &self,
+        parent: &str,
+        operation_id: String,
+        outcome: ChainedOutcome,
+    ) {
+        if let Some(mailbox) = self.mailbox(parent) {
+            let _ = mailbox
+                .send(Command::ChainedDone {
+                    operation_id,
+                    outcome,
+                })
+                .await;
+        }
+    }
+}

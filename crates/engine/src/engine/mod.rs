@@ -1,0 +1,472 @@
+//! The engine: one task per running execution, driving its invocations.
+//!
+//! [`Engine`] is a cheap-to-clone handle. Each running execution is owned by
+//! an actor task holding its [`ExecutionState`]; every request about that
+//! execution (checkpoint, state page, callback, stop) is a message to the
+//! actor, so changes to one execution are serialized without locks, and
+//! different executions proceed in parallel. The actor writes each change to
+//! the [`Store`] (which commits concurrent writes together) before it
+//! answers, then invokes the function again as soon as something it waits
+//! for is ready: a wait's end, a retry, a callback, a chained invoke. It
+//! sleeps until the next deadline instead of polling.
+//!
+//! The rooms:
+//! - this module: the handle, its options and counters, and the tasks it owns;
+//! - `start`: starting an execution, idempotently by name;
+//! - `actor`: the task that owns one running execution;
+//! - `requests`: what callers ask of a running execution (checkpoints, state
+//!   pages, callbacks, stop, pause, resume);
+//! - `queries`: reading executions and their history from the store;
+//! - `chained`: invocations of other functions, plain or durable;
+//! - `recovery`: carrying on after a restart, and the retention purge.
+
+mod actor;
+mod chained;
+mod queries;
+mod recovery;
+mod requests;
+mod start;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, broadcast};
+use tokio_util::task::TaskTracker;
+
+pub use self::queries::{ExecutionPage, HistoryPage};
+pub use self::start::{StartRequest, Started};
+use crate::clock::Clock;
+use crate::execution::{ExecutionRecord, ExecutionState};
+use crate::functions::{Function, Registry, Target};
+use crate::model::{ExecutionStatus, OperationStatus, OperationType, Timestamp};
+use crate::store::Store;
+use crate::{Result, arn};
+
+/// How the engine runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineOptions {
+    /// The region in ARNs.
+    pub region: String,
+    /// The account in ARNs.
+    pub account: String,
+    /// Where the engine reads the time: the system's, counted on tokio's
+    /// clock (tests pause it and move it by hand).
+    pub clock: Clock,
+    /// Multiplies every durable wait and retry delay, and the backoff
+    /// between failed invocations: `1.0` is real time, `0.01` makes a
+    /// one-second wait take 10 ms. For tests and benchmarks.
+    pub time_scale: f64,
+    /// Failed invocations in a row before the execution fails.
+    pub invocation_attempts: u32,
+    /// The delay after the first failed invocation; it doubles each time.
+    pub invocation_retry_delay: Duration,
+    /// The longest delay between retries, of an invocation or of a write
+    /// the store refused.
+    pub max_retry_delay: Duration,
+    /// The most operations the invocation envelope carries; the function
+    /// fetches the rest with `GetDurableExecutionState`.
+    pub envelope_page_items: usize,
+    /// The most invocations of durable functions running at once; more wait
+    /// their turn (their timeout starts when they run). Lambda's default
+    /// concurrency is 1,000 per account and region.
+    pub max_concurrent_invocations: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".to_owned(),
+            account: "000000000000".to_owned(),
+            clock: Clock::system(),
+            time_scale: 1.0,
+            invocation_attempts: 5,
+            invocation_retry_delay: Duration::from_secs(1),
+            max_retry_delay: Duration::from_secs(30),
+            envelope_page_items: 1000,
+            max_concurrent_invocations: 1000,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// The delay before retry `attempt` (from 1): `first`, doubling with
+    /// each attempt, at most `max_retry_delay`.
+    #[must_use]
+    pub fn backoff(&self, first: Duration, attempt: u32) -> Duration {
+        let factor = 2_u32.saturating_pow(attempt.saturating_sub(1).min(20));
+        first.saturating_mul(factor).min(self.max_retry_delay)
+    }
+
+    /// `delay` on the engine's time scale.
+    #[must_use]
+    pub fn scaled(&self, delay: Duration) -> Duration {
+        delay.mul_f64(self.time_scale.clamp(0.0, 1e6))
+    }
+
+    /// The engine over `store`, with no functions yet.
+    #[must_use]
+    pub fn build(self, store: Arc<dyn Store>) -> Engine {
+        Engine::new(self, store)
+    }
+}
+
+/// Something that happened to an execution, for watchers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// An execution started.
+    Started {
+        /// The execution.
+        arn: String,
+        /// Its function.
+        function_name: String,
+    },
+    /// An operation changed.
+    Operation {
+        /// The execution.
+        arn: String,
+        /// The operation's name (or id when unnamed).
+        name: String,
+        /// Its type.
+        kind: OperationType,
+        /// Its status now.
+        status: OperationStatus,
+        /// Whether it sits inside a context.
+        nested: bool,
+        /// When it began.
+        started: Timestamp,
+        /// When it ended.
+        ended: Option<Timestamp>,
+    },
+    /// An invocation began.
+    Invoked {
+        /// The execution.
+        arn: String,
+        /// Its number within the execution, from 1.
+        number: u64,
+    },
+    /// An invocation ended.
+    InvocationEnded {
+        /// The execution.
+        arn: String,
+    },
+    /// The execution's status changed (paused, resumed, …) without ending.
+    Status {
+        /// The execution.
+        arn: String,
+        /// Its status now.
+        status: ExecutionStatus,
+    },
+    /// The execution ended.
+    Finished {
+        /// The execution.
+        arn: String,
+        /// How.
+        status: ExecutionStatus,
+    },
+}
+
+impl Progress {
+    /// The execution it is about.
+    #[must_use]
+    pub fn arn(&self) -> &str {
+        match self {
+            Self::Started { arn, .. }
+            | Self::Operation { arn, .. }
+            | Self::Invoked { arn, .. }
+            | Self::InvocationEnded { arn }
+            | Self::Status { arn, .. }
+            | Self::Finished { arn, .. } => arn,
+        }
+    }
+}
+
+/// Counters of the engine's work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Executions started.
+    pub executions: u64,
+    /// Invocations of durable functions.
+    pub invocations: u64,
+    /// Checkpoint calls accepted.
+    pub checkpoints: u64,
+    /// State pages served.
+    pub state_reads: u64,
+    /// Invocations of plain functions.
+    pub plain_invocations: u64,
+    /// Store batches written.
+    pub store_batches: u64,
+    /// Store transactions committed.
+    pub store_commits: u64,
+}
+
+/// The local durable-execution service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+/// A reference to an engine that does not keep it alive: what the engine's
+/// own functions hold (through their Lambda client), so that the engine and
+/// its store are released when its last owner lets go.
+#[derive(Debug, Clone)]
+pub struct WeakEngine {
+    shared: std::sync::Weak<Shared>,
+}
+
+impl WeakEngine {
+    /// The engine, if it is still alive.
+    #[must_use]
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.shared.upgrade().map(|shared| Engine { shared })
+    }
+}
+
+struct Shared {
+    options: EngineOptions,
+    store: Arc<dyn Store>,
+    registry: RwLock<Registry>,
+    running: Mutex<HashMap<String, actor::Mailbox>>,
+    names: Mutex<HashMap<(String, String), start::Named>>,
+    callbacks: Mutex<HashMap<String, (String, String)>>,
+    counters: Counters,
+    progress: broadcast::Sender<Progress>,
+    /// Invocation ids, unique across executions and restarts of an actor.
+    next_invocation: AtomicU64,
+    /// Turns to run a durable invocation.
+    invocation_permits: Arc<Semaphore>,
+    /// Every task the engine starts; shutdown waits for them.
+    tasks: TaskTracker,
+    /// Set once shutdown begins: no invocation starts after it.
+    stopping: AtomicBool,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    executions: AtomicU64,
+    invocations: AtomicU64,
+    checkpoints: AtomicU64,
+    state_reads: AtomicU64,
+    plain_invocations: AtomicU64,
+}
+
+/// Locks `mutex`, carrying on past a panic elsewhere (every critical section
+/// leaves its map consistent).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Engine {
+    /// An engine over `store`, with no functions yet.
+    #[must_use]
+    pub fn new(options: EngineOptions, store: Arc<dyn Store>) -> Self {
+        let (progress, _) = broadcast::channel(4096);
+        let invocation_permits =
+            Arc::new(Semaphore::new(options.max_concurrent_invocations.max(1)));
+        Self {
+            shared: Arc::new(Shared {
+                options,
+                store,
+                registry: RwLock::new(Registry::default()),
+                running: Mutex::new(HashMap::new()),
+                names: Mutex::new(HashMap::new()),
+                callbacks: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+                progress,
+                next_invocation: AtomicU64::new(1),
+                invocation_permits,
+                tasks: TaskTracker::new(),
+                stopping: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// A reference that does not keep the engine alive.
+    #[must_use]
+    pub fn downgrade(&self) -> WeakEngine {
+        WeakEngine {
+            shared: Arc::downgrade(&self.shared),
+        }
+    }
+
+    /// The engine's options.
+    #[must_use]
+    pub fn options(&self) -> &EngineOptions {
+        &self.shared.options
+    }
+
+    /// The current moment, on the engine's clock.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        self.shared.options.clock.now()
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared.store
+    }
+
+    /// Registers `function` (replacing one of the same name).
+    pub fn register(&self, function: Function) {
+        self.shared
+            .registry
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .register(function);
+    }
+
+    /// The registered functions.
+    #[must_use]
+    pub fn functions(&self) -> Vec<Function> {
+        self.registry().functions().cloned().collect()
+    }
+
+    fn registry(&self) -> RwLockReadGuard<'_, Registry> {
+        self.shared
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Resolves a function name (and qualifier).
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::resolve`], and `ResourceNotFound` for an ARN of
+    /// another region or account.
+    pub fn resolve(&self, function: &str, qualifier: Option<&str>) -> Result<Target> {
+        let options = &self.shared.options;
+        self.registry()
+            .resolve(function, qualifier, &options.region, &options.account)
+    }
+
+    /// Watches what happens to executions.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
+        self.shared.progress.subscribe()
+    }
+
+    fn publish(&self, progress: Progress) {
+        if self.shared.progress.receiver_count() > 0 {
+            let _ = self.shared.progress.send(progress);
+        }
+    }
+
+    /// Counters of the engine's work so far.
+    #[must_use]
+    pub fn stats(&self) -> EngineStats {
+        let counters = &self.shared.counters;
+        let store = self.shared.store.stats();
+        EngineStats {
+            executions: counters.executions.load(Ordering::Relaxed),
+            invocations: counters.invocations.load(Ordering::Relaxed),
+            checkpoints: counters.checkpoints.load(Ordering::Relaxed),
+            state_reads: counters.state_reads.load(Ordering::Relaxed),
+            plain_invocations: counters.plain_invocations.load(Ordering::Relaxed),
+            store_batches: store.batches,
+            store_commits: store.commits,
+        }
+    }
+
+    /// The ARN of `function` at `version`.
+    #[must_use]
+    pub fn function_arn(&self, function: &str, version: Option<&str>) -> String {
+        let options = &self.shared.options;
+        arn::function_arn(&options.region, &options.account, function, version)
+    }
+
+    /// Runs `task` as one of the engine's own: [`Engine::shutdown`] waits
+    /// for it.
+    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.tasks.spawn(task)
+    }
+
+    /// Whether shutdown has begun.
+    #[must_use]
+    pub fn is_stopping(&self) -> bool {
+        self.shared.stopping.load(Ordering::Acquire)
+    }
+
+    /// Stops the engine in order: no new execution or invocation starts,
+    /// invocations under way run to their end (or to `grace`), the
+    /// executions' tasks end with everything they acknowledged committed,
+    /// and the functions' processes stop. Running executions carry on when
+    /// an engine next opens the store.
+    ///
+    /// Returns whether every task ended within `grace`.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.shared.stopping.store(true, Ordering::Release);
+        let mailboxes: Vec<actor::Mailbox> = lock(&self.shared.running).values().cloned().collect();
+        for mailbox in mailboxes {
+            mailbox.stop_when_idle().await;
+        }
+        self.shared.tasks.close();
+        let ended = tokio::time::timeout(grace, self.shared.tasks.wait())
+            .await
+            .is_ok();
+        for function in self.functions() {
+            function.handler().shutdown().await;
+        }
+        ended
+    }
+
+    fn spawn_restored(&self, stored: crate::store::StoredExecution) {
+        let arn = stored.record.arn.clone();
+        if self.mailbox(&arn).is_some() {
+            return;
+        }
+        {
+            let mut callbacks = lock(&self.shared.callbacks);
+            for callback in &stored.callbacks {
+                callbacks.insert(
+                    callback.callback_id.clone(),
+                    (arn.clone(), callback.operation_id.clone()),
+                );
+            }
+        }
+        self.remember_name(&stored.record);
+        let state = ExecutionState::restore(
+            stored.record,
+            stored.operations,
+            stored.callbacks,
+            stored.next_event_id,
+            self.shared.options.time_scale,
+            self.now(),
+        );
+        self.spawn_actor(state, true);
+    }
+
+    fn mailbox(&self, arn: &str) -> Option<actor::Mailbox> {
+        lock(&self.shared.running).get(arn).cloned()
+    }
+
+    /// Waits until the execution `arn` is over and returns its record.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFound` for an unknown execution.
+    pub async fn wait(&self, arn: &str) -> Result<ExecutionRecord> {
+        if let Some(mailbox) = self.mailbox(arn)
+            && let Some(record) = mailbox.finished().await
+        {
+            return Ok(record);
+        }
+        self.execution(arn).await
+    }
+}

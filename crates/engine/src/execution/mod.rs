@@ -1,0 +1,349 @@
+//! One execution's state, and the service's rules for changing it.
+//!
+//! [`ExecutionState`] is pure: no I/O, no clock, no tasks. Every change is
+//! made through one of its methods, given the current time, and recorded in
+//! [`Changes`] for the store to persist in one write. The engine owns one
+//! state per running execution and serializes the calls into it.
+//!
+//! The rooms:
+//! - [`record`]: what the store keeps of an execution, and the requests
+//!   and outcomes that change it;
+//! - `invocation`: beginning an invocation, and what its answer means;
+//! - [`validate`]: the checkpoint rules, pure functions of a batch and the
+//!   operations before it;
+//! - `apply`: applying a valid checkpoint, update by update;
+//! - `paging`: the operations a handler is shown, a page at a time;
+//! - `timers`: what is due when;
+//! - `control`: callbacks, chained invokes, stop, pause and resume.
+
+mod apply;
+mod control;
+mod invocation;
+mod paging;
+pub mod record;
+mod timers;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, HashMap};
+
+use base64::Engine as _;
+use indexmap::IndexMap;
+use rand::RngCore as _;
+
+pub use self::invocation::{AfterInvocation, InvocationEnd};
+pub use self::record::{
+    CallbackOutcome, CallbackRecord, ChainedInvokeRequest, ChainedOutcome, ControlToken,
+    ExecutionRecord, ParentLink, PauseRecord, PauseRequest, ResumeRequest,
+};
+use crate::model::{
+    CheckpointOutput, ErrorObject, Event, EventDetails, EventError, EventPayload, ExecutionDetails,
+    ExecutionStatus, Operation, OperationStatus, OperationType, Timestamp,
+};
+
+/// What one call changed, for the store to persist in one write.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Operations created or changed (their final state).
+    pub operations: Vec<Operation>,
+    /// History events appended.
+    pub events: Vec<Event>,
+    /// Callbacks created or changed.
+    pub callbacks: Vec<CallbackRecord>,
+    /// Callbacks no longer open (completed or timed out).
+    pub closed_callbacks: Vec<String>,
+    /// Function calls to make.
+    pub chained_invokes: Vec<ChainedInvokeRequest>,
+    /// Whether the execution record changed.
+    pub execution_changed: bool,
+}
+
+impl Changes {
+    /// Whether there is nothing to persist.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+            && self.events.is_empty()
+            && self.callbacks.is_empty()
+            && self.closed_callbacks.is_empty()
+            && !self.execution_changed
+    }
+}
+
+/// What a checkpoint answers.
+
+#[derive(Debug, Clone)]
+struct ActiveInvocation {
+    id: u64,
+    request_id: String,
+    started: Timestamp,
+    token: String,
+    /// A pause took effect at one of its checkpoints: it may not checkpoint
+    /// again, and its answer changes nothing.
+    cut_short: bool,
+}
+
+#[derive(Debug, Clone)]
+struct IdempotentCheckpoint {
+    client_token: String,
+    inbound_token: String,
+    output: CheckpointOutput,
+}
+
+/// One execution: its record, its operations, and who may checkpoint.
+#[derive(Debug)]
+pub struct ExecutionState {
+    record: ExecutionRecord,
+    operations: IndexMap<String, Operation>,
+    touched: HashMap<String, u64>,
+    touch_seq: u64,
+    seen: u64,
+    invocation: Option<ActiveInvocation>,
+    /// Completions the engine made itself (timers, callbacks, chained
+    /// invokes), counted, and their count when the current invocation began.
+    external_seq: u64,
+    external_at_begin: u64,
+    last_invocation_error: Option<ErrorObject>,
+    token_seq: u64,
+    next_event_id: u64,
+    callbacks: HashMap<String, CallbackRecord>,
+    last_checkpoint: Option<IdempotentCheckpoint>,
+    time_scale: f64,
+    changed_operations: BTreeSet<String>,
+    changes: Changes,
+}
+
+/// Milliseconds of `seconds`, scaled.
+pub(super) fn scaled_millis(seconds: i64, scale: f64) -> i64 {
+    #[expect(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        reason = "delays are far below f64's exact range and rounded to whole milliseconds"
+    )]
+    let millis = (seconds as f64 * 1000.0 * scale).round() as i64;
+    millis.clamp(0, i64::MAX / 2)
+}
+
+pub(super) fn random_text(bytes: usize) -> String {
+    let mut buffer = vec![0_u8; bytes];
+    rand::rng().fill_bytes(&mut buffer);
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(buffer)
+}
+
+impl ExecutionState {
+    /// A new execution of `record`: its `EXECUTION` operation, started now.
+    ///
+    /// `time_scale` multiplies every wait and retry delay (1.0: real time).
+    #[must_use]
+    pub fn start(record: ExecutionRecord, execution_op_id: String, time_scale: f64) -> Self {
+        let now = record.start;
+        let mut state = Self::empty(record, time_scale);
+        let mut op = Operation::new(
+            execution_op_id,
+            OperationType::Execution,
+            OperationStatus::Started,
+            now,
+        );
+        op.name = Some(state.record.name.clone());
+        op.execution_details = Some(ExecutionDetails {
+            input_payload: Some(state.record.input.clone()),
+        });
+        let details = EventDetails::ExecutionStarted {
+            input: EventPayload::of(Some(state.record.input.clone())),
+            execution_timeout: state.record.timeout_seconds,
+        };
+        state.event(&op, now, details);
+        state.put(op);
+        state.changes.execution_changed = true;
+        state
+    }
+
+    /// An execution as the store kept it, to carry on after a restart at
+    /// `now`.
+    #[must_use]
+    pub fn restore(
+        record: ExecutionRecord,
+        operations: Vec<Operation>,
+        callbacks: Vec<CallbackRecord>,
+        next_event_id: u64,
+        time_scale: f64,
+        now: Timestamp,
+    ) -> Self {
+        let mut state = Self::empty(record, time_scale);
+        for op in operations {
+            state.touch_seq += 1;
+            state.touched.insert(op.id.clone(), state.touch_seq);
+            state.operations.insert(op.id.clone(), op);
+        }
+        state.callbacks = callbacks
+            .into_iter()
+            .map(|callback| (callback.operation_id.clone(), callback))
+            .collect();
+        state.next_event_id = next_event_id.max(1);
+        if state.record.status == ExecutionStatus::Pausing {
+            // Its invocation ended with the engine that ran it.
+            state.take_effect(now, true);
+        }
+        state
+    }
+
+    fn empty(record: ExecutionRecord, time_scale: f64) -> Self {
+        Self {
+            record,
+            operations: IndexMap::new(),
+            touched: HashMap::new(),
+            touch_seq: 0,
+            seen: 0,
+            invocation: None,
+            external_seq: 0,
+            external_at_begin: 0,
+            last_invocation_error: None,
+            token_seq: 0,
+            next_event_id: 1,
+            callbacks: HashMap::new(),
+            last_checkpoint: None,
+            time_scale,
+            changed_operations: BTreeSet::new(),
+            changes: Changes::default(),
+        }
+    }
+
+    /// The execution's record.
+    #[must_use]
+    pub const fn record(&self) -> &ExecutionRecord {
+        &self.record
+    }
+
+    /// The operations, in the order they began.
+    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.operations.values()
+    }
+
+    /// The id of the next history event.
+    #[must_use]
+    pub const fn next_event_id(&self) -> u64 {
+        self.next_event_id
+    }
+
+    /// Whether an invocation is under way.
+    #[must_use]
+    pub const fn is_invoking(&self) -> bool {
+        self.invocation.is_some()
+    }
+
+    /// Takes what changed since the last call, for the store: the changes,
+    /// and each changed operation's position in the execution.
+    pub fn take_changes(&mut self) -> (Changes, Vec<usize>) {
+        let ids = std::mem::take(&mut self.changed_operations);
+        let mut changes = std::mem::take(&mut self.changes);
+        let mut positions = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some((position, _, op)) = self.operations.get_full(id) {
+                positions.push(position);
+                changes.operations.push(op.clone());
+            }
+        }
+        (changes, positions)
+    }
+
+    pub(super) fn put(&mut self, op: Operation) {
+        self.touch_seq += 1;
+        self.touched.insert(op.id.clone(), self.touch_seq);
+        self.changed_operations.insert(op.id.clone());
+        self.operations.insert(op.id.clone(), op);
+    }
+
+    pub(super) fn event(&mut self, op: &Operation, at: Timestamp, details: EventDetails) {
+        let event = Event {
+            event_type: details.event_type().to_owned(),
+            sub_type: op.sub_type.clone(),
+            event_id: self.next_event_id,
+            id: op.id.clone(),
+            name: op.name.clone(),
+            event_timestamp: at,
+            parent_id: op.parent_id.clone(),
+            details,
+        };
+        self.next_event_id += 1;
+        self.changes.events.push(event);
+    }
+
+    pub(super) fn execution_op(&self) -> Option<&Operation> {
+        self.operations.first().map(|(_, op)| op)
+    }
+
+    pub(super) fn mint_token(&mut self) -> String {
+        self.token_seq += 1;
+        let text = format!("{}:{}:{}", self.record.arn, self.token_seq, random_text(12));
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    /// Whether an operation changed since the handler last saw the state.
+    #[must_use]
+    pub fn has_news(&self) -> bool {
+        self.touch_seq > self.seen
+    }
+
+    /// Whether anything is still on its way: a wait, a retry, a callback or
+    /// a chained invoke.
+    #[must_use]
+    pub fn has_pending_work(&self) -> bool {
+        self.operations.values().any(|op| match op.kind {
+            OperationType::Step => op.status == OperationStatus::Pending,
+            OperationType::Wait | OperationType::Callback | OperationType::ChainedInvoke => {
+                op.status == OperationStatus::Started
+            }
+            OperationType::Execution | OperationType::Context => false,
+        })
+    }
+
+    pub(super) fn finish(
+        &mut self,
+        status: ExecutionStatus,
+        result: Option<String>,
+        error: Option<ErrorObject>,
+        now: Timestamp,
+    ) {
+        self.record.status = status;
+        self.record.pause = None;
+        self.record.result.clone_from(&result);
+        self.record.error.clone_from(&error);
+        self.record.end = Some(now);
+        self.changes.execution_changed = true;
+        self.invocation = None;
+        let closed: Vec<String> = self
+            .callbacks
+            .drain()
+            .map(|(_, callback)| callback.callback_id)
+            .collect();
+        self.changes.closed_callbacks.extend(closed);
+        let Some(mut op) = self.execution_op().cloned() else {
+            return;
+        };
+        op.status = match status {
+            ExecutionStatus::Succeeded => OperationStatus::Succeeded,
+            ExecutionStatus::TimedOut => OperationStatus::TimedOut,
+            ExecutionStatus::Stopped => OperationStatus::Stopped,
+            _ => OperationStatus::Failed,
+        };
+        op.end_timestamp = Some(now);
+        let details = match status {
+            ExecutionStatus::Succeeded => EventDetails::ExecutionSucceeded {
+                result: EventPayload::of(result),
+            },
+            ExecutionStatus::TimedOut => EventDetails::ExecutionTimedOut {
+                error: EventError::of(error),
+            },
+            ExecutionStatus::Stopped => EventDetails::ExecutionStopped {
+                error: EventError::of(error),
+            },
+            _ => EventDetails::ExecutionFailed {
+                error: EventError::of(error),
+            },
+        };
+        self.event(&op, now, details);
+        self.put(op);
+    }
+}

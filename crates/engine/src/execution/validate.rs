@@ -1,0 +1,323 @@
+//! The service's checkpoint rules: pure functions of a batch of updates and
+//! the operations before it, small enough to review and test alone.
+
+use std::collections::{BTreeSet, HashMap};
+
+use indexmap::IndexMap;
+
+use crate::error::{Error, Result};
+use crate::limits::{
+    MAX_CALLBACK_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_BYTES, MAX_OPERATION_NAME_BYTES,
+    MAX_OPERATION_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, VALID_NAME, is_valid_name,
+};
+use crate::model::{Operation, OperationAction, OperationStatus, OperationType, OperationUpdate};
+
+/// An update that passed the rules, with its type and action read.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidUpdate<'u> {
+    /// The update as sent.
+    pub update: &'u OperationUpdate,
+    /// Its operation type.
+    pub kind: OperationType,
+    /// Its action.
+    pub action: OperationAction,
+}
+
+/// Validates a whole batch against `operations`, the execution's operations
+/// before it, in the service's order: the first broken rule rejects the
+/// batch, and nothing of it is applied.
+///
+/// # Errors
+///
+/// `InvalidParameterValue` with the service's message for the first update
+/// that breaks a rule.
+pub fn validate_batch<'u>(
+    operations: &IndexMap<String, Operation>,
+    updates: &'u [OperationUpdate],
+) -> Result<Vec<ValidUpdate<'u>>> {
+    let executions = updates.iter().filter(|u| u.kind == "EXECUTION").count();
+    if executions > 1 {
+        return Err(Error::invalid(
+            "Cannot checkpoint multiple EXECUTION updates.",
+        ));
+    }
+    if executions == 1 && updates.last().is_some_and(|u| u.kind != "EXECUTION") {
+        return Err(Error::invalid(
+            "EXECUTION checkpoint must be the last update.",
+        ));
+    }
+
+    let mut last_action: HashMap<&str, &str> = HashMap::new();
+    let mut started_contexts: BTreeSet<&str> = BTreeSet::new();
+    for update in updates {
+        if update.kind != "EXECUTION" && !is_valid_name(&update.id) {
+            return Err(Error::invalid(format!(
+                "Invalid operation id '{}': {VALID_NAME}.",
+                update.id
+            )));
+        }
+        if let Some(previous) = last_action.get(update.id.as_str()) {
+            let pairs = matches!(update.kind.as_str(), "STEP" | "CONTEXT")
+                && *previous == "START"
+                && update.action != "START";
+            if !pairs {
+                return Err(Error::invalid(
+                    "Cannot checkpoint multiple operations with the same ID.",
+                ));
+            }
+        }
+        if let Some(parent) = update.parent_id.as_deref() {
+            let existing = operations
+                .get(parent)
+                .is_some_and(|op| op.kind == OperationType::Context);
+            if !existing && !started_contexts.contains(parent) {
+                return Err(Error::invalid("Invalid parent operation id."));
+            }
+        }
+        last_action.insert(update.id.as_str(), update.action.as_str());
+        if update.kind == "CONTEXT" && update.action == "START" {
+            started_contexts.insert(update.id.as_str());
+        }
+    }
+
+    let mut parsed = Vec::with_capacity(updates.len());
+    for update in updates {
+        let current = if update.kind == "EXECUTION" {
+            None
+        } else {
+            operations.get(&update.id)
+        };
+        if let Some(current) = current {
+            if OperationType::parse(&update.kind).is_some_and(|kind| kind != current.kind) {
+                return Err(Error::invalid("Inconsistent operation type."));
+            }
+            if update.sub_type.is_some() && update.sub_type != current.sub_type {
+                return Err(Error::invalid("Inconsistent operation subtype."));
+            }
+            if update.name.is_some() && update.name != current.name {
+                return Err(Error::invalid("Inconsistent operation name."));
+            }
+            if update.parent_id.is_some() && update.parent_id != current.parent_id {
+                return Err(Error::invalid("Inconsistent parent operation id."));
+            }
+        }
+        if update
+            .name
+            .as_ref()
+            .is_some_and(|name| name.len() > MAX_OPERATION_NAME_BYTES)
+        {
+            return Err(Error::invalid(format!(
+                "Operation name must be at most {MAX_OPERATION_NAME_BYTES} characters."
+            )));
+        }
+        let limit = if update.kind == "EXECUTION" {
+            MAX_SYNC_PAYLOAD_BYTES
+        } else {
+            MAX_OPERATION_PAYLOAD_BYTES
+        };
+        if update
+            .payload
+            .as_ref()
+            .is_some_and(|payload| payload.len() > limit)
+        {
+            return Err(Error::invalid(format!(
+                "{} payload size must be less than or equal to {limit} bytes.",
+                update.kind
+            )));
+        }
+        check_ranges(update)?;
+        if let Some(error) = &update.error {
+            let size = serde_json::to_vec(error).map_or(0, |bytes| bytes.len());
+            if size > MAX_ERROR_BYTES {
+                return Err(Error::invalid(format!(
+                    "Error object size must be less than or equal to {MAX_ERROR_BYTES} bytes."
+                )));
+            }
+        }
+        let kind = OperationType::parse(&update.kind)
+            .ok_or_else(|| Error::invalid("Unknown operation type."))?;
+        let action = OperationAction::parse(&update.action)
+            .filter(|action| allowed(kind, *action))
+            .ok_or_else(|| Error::invalid("Invalid action for the given operation type."))?;
+        validate_transition(update, kind, action, current)?;
+        parsed.push(ValidUpdate {
+            update,
+            kind,
+            action,
+        });
+    }
+    Ok(parsed)
+}
+
+/// The numeric options' ranges, as the API's model gives them.
+fn check_ranges(update: &OperationUpdate) -> Result<()> {
+    let within = |value: Option<i64>, low: i64, high: i64, name: &str| match value {
+        Some(value) if !(low..=high).contains(&value) => Err(Error::invalid(format!(
+            "{name} must be from {low} to {high}, not {value}."
+        ))),
+        _ => Ok(()),
+    };
+    if let Some(options) = &update.wait_options {
+        within(
+            options.wait_seconds,
+            0,
+            MAX_DELAY_SECONDS,
+            "WaitOptions.WaitSeconds",
+        )?;
+    }
+    if let Some(options) = &update.step_options {
+        within(
+            options.next_attempt_delay_seconds,
+            0,
+            MAX_DELAY_SECONDS,
+            "StepOptions.NextAttemptDelaySeconds",
+        )?;
+    }
+    if let Some(options) = &update.callback_options {
+        within(
+            options.timeout_seconds,
+            0,
+            MAX_CALLBACK_SECONDS,
+            "CallbackOptions.TimeoutSeconds",
+        )?;
+        within(
+            options.heartbeat_timeout_seconds,
+            0,
+            MAX_CALLBACK_SECONDS,
+            "CallbackOptions.HeartbeatTimeoutSeconds",
+        )?;
+    }
+    Ok(())
+}
+
+/// The actions each operation type accepts.
+const fn allowed(kind: OperationType, action: OperationAction) -> bool {
+    use OperationAction::{Cancel, Fail, Retry, Start, Succeed};
+    match kind {
+        OperationType::Execution => matches!(action, Succeed | Fail),
+        OperationType::Context => matches!(action, Start | Succeed | Fail),
+        OperationType::Step => matches!(action, Start | Succeed | Fail | Retry),
+        OperationType::Wait => matches!(action, Start | Cancel),
+        OperationType::Callback | OperationType::ChainedInvoke => matches!(action, Start),
+    }
+}
+
+/// The per-type transition rules, against the operation before the batch.
+fn validate_transition(
+    update: &OperationUpdate,
+    kind: OperationType,
+    action: OperationAction,
+    current: Option<&Operation>,
+) -> Result<()> {
+    let status = current.map(|op| op.status);
+    let no_payload_on_fail = || {
+        if action == OperationAction::Fail && update.payload.is_some() {
+            return Err(Error::invalid("Cannot provide a Payload for FAIL action."));
+        }
+        if action == OperationAction::Succeed && update.error.is_some() {
+            return Err(Error::invalid(
+                "Cannot provide an Error for SUCCEED action.",
+            ));
+        }
+        Ok(())
+    };
+    match (kind, action) {
+        (OperationType::Execution, _) => no_payload_on_fail(),
+        (OperationType::Step, _) if current.is_none() => {
+            if action == OperationAction::Retry && update.step_options.is_none() {
+                return Err(Error::invalid("Invalid StepOptions for the given action."));
+            }
+            no_payload_on_fail()
+        }
+        (OperationType::Step, OperationAction::Start) => {
+            if status == Some(OperationStatus::Ready) {
+                Ok(())
+            } else {
+                Err(Error::invalid("Invalid current STEP state to start."))
+            }
+        }
+        (OperationType::Step, OperationAction::Succeed | OperationAction::Fail) => {
+            if !matches!(
+                status,
+                Some(OperationStatus::Started | OperationStatus::Ready)
+            ) {
+                return Err(Error::invalid("Invalid current STEP state to close."));
+            }
+            no_payload_on_fail()
+        }
+        (OperationType::Step, _) => {
+            if !matches!(
+                status,
+                Some(OperationStatus::Started | OperationStatus::Ready)
+            ) {
+                return Err(Error::invalid("Invalid current STEP state to re-attempt."));
+            }
+            if update.step_options.is_none() {
+                return Err(Error::invalid("Invalid StepOptions for the given action."));
+            }
+            if update.error.is_some() && update.payload.is_some() {
+                return Err(Error::invalid(
+                    "Cannot provide both error and payload to RETRY a STEP.",
+                ));
+            }
+            Ok(())
+        }
+        (OperationType::Context, OperationAction::Start) => {
+            if current.is_some() {
+                Err(Error::invalid("Cannot start a CONTEXT that already exist."))
+            } else {
+                Ok(())
+            }
+        }
+        (OperationType::Context, _) => {
+            if current.is_some() && status != Some(OperationStatus::Started) {
+                return Err(Error::invalid("Invalid current CONTEXT state to close."));
+            }
+            no_payload_on_fail()
+        }
+        (OperationType::Wait, OperationAction::Start) => {
+            if current.is_some() {
+                return Err(Error::invalid("Cannot start a WAIT that already exist."));
+            }
+            Ok(())
+        }
+        (OperationType::Wait, _) => {
+            if status == Some(OperationStatus::Started) {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    "Cannot cancel a WAIT that does not exist or has already completed.",
+                ))
+            }
+        }
+        (OperationType::Callback, _) => {
+            if current.is_some() {
+                Err(Error::invalid(
+                    "Cannot start a CALLBACK that already exist.",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        (OperationType::ChainedInvoke, _) => {
+            if current.is_some() {
+                return Err(Error::invalid(
+                    "Cannot start a CHAINED_INVOKE operation that already exists.",
+                ));
+            }
+            let name = update
+                .chained_invoke_options
+                .as_ref()
+                .and_then(|options| options.function_name.as_deref())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "Update for CHAINED_INVOKE operation requires ChainedInvokeOptions.",
+                    )
+                })?;
+            if name.is_empty() || name.len() > 256 {
+                return Err(Error::invalid(format!("Invalid function ARN '{name}'")));
+            }
+            Ok(())
+        }
+    }
+}

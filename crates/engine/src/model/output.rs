@@ -1,0 +1,142 @@
+//! What the API answers with.
+
+use serde::Serialize;
+
+use super::{ErrorObject, ExecutionStatus, Operation, Timestamp};
+use crate::execution::ExecutionRecord;
+
+/// What a checkpoint answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CheckpointOutput {
+    /// The token the next checkpoint must carry.
+    pub checkpoint_token: String,
+    /// Operations changed since the caller last saw them.
+    pub new_execution_state: StatePage,
+}
+
+/// A page of operations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StatePage {
+    /// The operations.
+    pub operations: Vec<Operation>,
+    /// Where the next page starts; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+}
+
+/// An execution as `ListDurableExecutionsByFunction` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExecutionSummary {
+    /// Its ARN.
+    pub durable_execution_arn: String,
+    /// Its name.
+    pub durable_execution_name: String,
+    /// Its function's ARN, qualified with the version it runs.
+    pub function_arn: String,
+    /// Where it stands.
+    pub status: ExecutionStatus,
+    /// When it started.
+    pub start_timestamp: Timestamp,
+    /// When it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_timestamp: Option<Timestamp>,
+}
+
+impl ExecutionSummary {
+    /// The summary of `record`.
+    #[must_use]
+    pub fn of(record: &ExecutionRecord) -> Self {
+        Self {
+            durable_execution_arn: record.arn.clone(),
+            durable_execution_name: record.name.clone(),
+            function_arn: record.function_arn.clone(),
+            status: record.status,
+            start_timestamp: record.start,
+            end_timestamp: record.end,
+        }
+    }
+}
+
+/// A function's `DurableConfig`, as the API shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DurableConfigShape {
+    /// Seconds a whole execution may take.
+    pub execution_timeout: i64,
+    /// Days an execution's history is kept after it ends.
+    pub retention_period_in_days: i64,
+}
+
+/// A pause under way, as `GetDurableExecution` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PauseDetails {
+    /// When it was asked for.
+    pub pause_request_timestamp: Timestamp,
+    /// Whether the execution timeout stops while paused.
+    pub execution_timeout_paused: bool,
+    /// Why, when execution data is included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One execution, as `GetDurableExecution` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExecutionDescription {
+    /// What the listing shows.
+    #[serde(flatten)]
+    pub summary: ExecutionSummary,
+    /// The version it runs.
+    pub version: String,
+    /// Whether input, result and error are included.
+    pub execution_data_included: bool,
+    /// Its function's durable configuration, as it started with.
+    pub durable_config: DurableConfigShape,
+    /// Its input, when included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_payload: Option<String>,
+    /// Its result, when included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// Its error, when included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorObject>,
+    /// When it times out, while not over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_execution_timeout_timestamp: Option<Timestamp>,
+    /// The pause under way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_details: Option<PauseDetails>,
+}
+
+impl ExecutionDescription {
+    /// The description of `record`, with its input, result and error when
+    /// `include_data`.
+    #[must_use]
+    pub fn of(record: &ExecutionRecord, include_data: bool) -> Self {
+        let data = |value: &Option<String>| value.clone().filter(|_| include_data);
+        Self {
+            summary: ExecutionSummary::of(record),
+            version: record.version.clone(),
+            execution_data_included: include_data,
+            durable_config: DurableConfigShape {
+                execution_timeout: record.timeout_seconds,
+                retention_period_in_days: record.retention_days,
+            },
+            input_payload: include_data.then(|| record.input.clone()),
+            result: data(&record.result),
+            error: record.error.clone().filter(|_| include_data),
+            expected_execution_timeout_timestamp: (!record.status.is_terminal())
+                .then(|| record.timeout_at()),
+            pause_details: record.pause.as_ref().map(|pause| PauseDetails {
+                pause_request_timestamp: pause.requested,
+                execution_timeout_paused: pause.execution_timeout_paused,
+                reason: data(&pause.reason),
+            }),
+        }
+    }
+}

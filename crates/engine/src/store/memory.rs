@@ -1,0 +1,286 @@
+//! [`MemoryStore`]: every execution in memory, each write applied at once.
+//!
+//! Nothing survives the process. It answers without threads or I/O, so an
+//! engine over it runs entirely on tokio's (pausable) clock: the engine's
+//! tests use it to run waits, retries and timeouts on paused time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{
+    BoxFuture, InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch,
+};
+use crate::error::Result;
+use crate::execution::{CallbackRecord, ExecutionRecord};
+use crate::model::{Event, Operation};
+
+#[derive(Debug, Default)]
+struct Stored {
+    record: Option<ExecutionRecord>,
+    operations: BTreeMap<usize, Operation>,
+    events: BTreeMap<u64, Event>,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    executions: HashMap<String, Stored>,
+    callbacks: HashMap<String, CallbackRecord>,
+    invocations: Vec<InvocationRecord>,
+}
+
+/// A store that keeps everything in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    data: Mutex<Data>,
+    batches: AtomicU64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn data(&self) -> std::sync::MutexGuard<'_, Data> {
+        self.data
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn answer<T: Send + 'static>(&self, read: impl FnOnce(&Data) -> T) -> BoxFuture<'_, Result<T>> {
+        let value = read(&self.data());
+        Box::pin(std::future::ready(Ok(value)))
+    }
+}
+
+fn matches(filter: &ListFilter, record: &ExecutionRecord) -> bool {
+    filter
+        .function_name
+        .as_ref()
+        .is_none_or(|name| *name == record.function_name)
+        && filter.name.as_ref().is_none_or(|name| *name == record.name)
+        && (filter.statuses.is_empty() || filter.statuses.contains(&record.status))
+        && filter
+            .started_after
+            .is_none_or(|after| record.start > after)
+        && filter
+            .started_before
+            .is_none_or(|before| record.start < before)
+}
+
+fn stored_execution(stored: &Stored, record: &ExecutionRecord, data: &Data) -> StoredExecution {
+    StoredExecution {
+        record: record.clone(),
+        operations: stored.operations.values().cloned().collect(),
+        callbacks: data
+            .callbacks
+            .values()
+            .filter(|callback| callback.arn == record.arn)
+            .cloned()
+            .collect(),
+        next_event_id: stored.events.keys().next_back().map_or(1, |last| last + 1),
+    }
+}
+
+impl Store for MemoryStore {
+    fn write(&self, batch: WriteBatch) -> BoxFuture<'static, Result<()>> {
+        if !batch.is_empty() {
+            let mut data = self.data();
+            for record in batch.executions {
+                let arn = record.arn.clone();
+                data.executions.entry(arn).or_default().record = Some(record);
+            }
+            for (arn, position, op) in batch.operations {
+                data.executions
+                    .entry(arn)
+                    .or_default()
+                    .operations
+                    .insert(position, op);
+            }
+            for (arn, event) in batch.events {
+                data.executions
+                    .entry(arn)
+                    .or_default()
+                    .events
+                    .insert(event.event_id, event);
+            }
+            for callback in batch.callbacks {
+                data.callbacks
+                    .insert(callback.callback_id.clone(), callback);
+            }
+            for closed in &batch.closed_callbacks {
+                data.callbacks.remove(closed);
+            }
+            data.invocations.extend(batch.invocations);
+            for arn in &batch.deleted {
+                data.executions.remove(arn);
+                data.callbacks.retain(|_, callback| callback.arn != *arn);
+            }
+            self.batches.fetch_add(1, Ordering::Relaxed);
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn execution(&self, arn: &str) -> BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+        self.answer(|data| {
+            data.executions
+                .get(arn)
+                .and_then(|stored| stored.record.clone())
+        })
+    }
+
+    fn execution_by_name(
+        &self,
+        function_name: &str,
+        name: &str,
+    ) -> BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+        self.answer(|data| {
+            data.executions
+                .values()
+                .filter_map(|stored| stored.record.as_ref())
+                .find(|record| record.function_name == function_name && record.name == name)
+                .cloned()
+        })
+    }
+
+    fn list(&self, filter: ListFilter) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+        self.answer(|data| {
+            let mut records: Vec<&ExecutionRecord> = data
+                .executions
+                .values()
+                .filter_map(|stored| stored.record.as_ref())
+                .filter(|record| matches(&filter, record))
+                .collect();
+            records.sort_by(|a, b| (a.start, &a.arn).cmp(&(b.start, &b.arn)));
+            if !filter.oldest_first {
+                records.reverse();
+            }
+            records
+                .into_iter()
+                .filter(|record| {
+                    filter.after.as_ref().is_none_or(|after| {
+                        let key = (record.start, record.arn.as_str());
+                        let cursor = (after.start, after.arn.as_str());
+                        if filter.oldest_first {
+                            key > cursor
+                        } else {
+                            key < cursor
+                        }
+                    })
+                })
+                .take(filter.limit)
+                .cloned()
+                .collect()
+        })
+    }
+
+    fn operations(&self, arn: &str) -> BoxFuture<'_, Result<Vec<Operation>>> {
+        self.answer(|data| {
+            data.executions
+                .get(arn)
+                .map(|stored| stored.operations.values().cloned().collect())
+                .unwrap_or_default()
+        })
+    }
+
+    fn events(
+        &self,
+        arn: &str,
+        from_event_id: u64,
+        limit: usize,
+        reverse: bool,
+    ) -> BoxFuture<'_, Result<Vec<Event>>> {
+        self.answer(|data| {
+            let Some(stored) = data.executions.get(arn) else {
+                return Vec::new();
+            };
+            if reverse {
+                stored
+                    .events
+                    .range(..=from_event_id)
+                    .rev()
+                    .take(limit)
+                    .map(|(_, event)| event.clone())
+                    .collect()
+            } else {
+                stored
+                    .events
+                    .range(from_event_id..)
+                    .take(limit)
+                    .map(|(_, event)| event.clone())
+                    .collect()
+            }
+        })
+    }
+
+    fn callback(&self, callback_id: &str) -> BoxFuture<'_, Result<Option<CallbackRecord>>> {
+        self.answer(|data| data.callbacks.get(callback_id).cloned())
+    }
+
+    fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>> {
+        self.answer(|data| {
+            let mut running: Vec<StoredExecution> = data
+                .executions
+                .values()
+                .filter_map(|stored| {
+                    let record = stored.record.as_ref()?;
+                    (!record.status.is_terminal()).then(|| stored_execution(stored, record, data))
+                })
+                .collect();
+            running.sort_by_key(|stored| stored.record.start);
+            running
+        })
+    }
+
+    fn children(&self, parent_arn: &str) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+        self.answer(|data| {
+            data.executions
+                .values()
+                .filter_map(|stored| stored.record.as_ref())
+                .filter(|record| {
+                    record
+                        .parent
+                        .as_ref()
+                        .is_some_and(|parent| parent.arn == parent_arn)
+                })
+                .cloned()
+                .collect()
+        })
+    }
+
+    fn stored(&self, arn: &str) -> BoxFuture<'_, Result<Option<StoredExecution>>> {
+        self.answer(|data| {
+            let stored = data.executions.get(arn)?;
+            let record = stored.record.as_ref()?;
+            Some(stored_execution(stored, record, data))
+        })
+    }
+
+    fn invocations(
+        &self,
+        function_name: Option<&str>,
+    ) -> BoxFuture<'_, Result<Vec<InvocationRecord>>> {
+        self.answer(|data| {
+            let mut invocations: Vec<InvocationRecord> = data
+                .invocations
+                .iter()
+                .filter(|invocation| {
+                    function_name.is_none_or(|name| invocation.function_name == name)
+                })
+                .cloned()
+                .collect();
+            invocations.sort_by_key(|invocation| invocation.start);
+            invocations
+        })
+    }
+
+    fn stats(&self) -> StoreStats {
+        let batches = self.batches.load(Ordering::Relaxed);
+        StoreStats {
+            batches,
+            commits: batches,
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! What tests of the engine, of the `orders` command and the benchmarks
+//! share: one way to build an engine, to register a durable function
+//! written on the SDK, and to wait for what an execution does.
+//!
+//! Waiting is always for an event (a status, an invocation's end, the
+//! execution's end), never for a fixed time. Under tokio's paused time
+//! ([`TestEngine::build`] over the default [`MemoryStore`]) the engine's
+//! waits and timeouts take no real time at all.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_durable_execution_sdk as durable;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::engine::{Engine, EngineOptions, Progress, StartRequest};
+use crate::error::Result;
+use crate::execution::ExecutionRecord;
+use crate::functions::{DurableConfig, Function, FunctionConfig, in_process};
+use crate::model::ExecutionStatus;
+use crate::store::{MemoryStore, Store};
+
+/// How long a test waits for an execution before it gives up (on tokio's
+/// clock: virtual under paused time).
+pub const PATIENCE: Duration = Duration::from_secs(600);
+
+/// Builds an engine for a test or a benchmark.
+#[derive(Debug, Clone)]
+pub struct TestEngine {
+    options: EngineOptions,
+    store: Option<Arc<dyn Store>>,
+}
+
+impl Default for TestEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestEngine {
+    /// Real time, an in-memory store, failed invocations retried after
+    /// 100 ms.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            options: EngineOptions {
+                invocation_retry_delay: Duration::from_millis(100),
+                ..EngineOptions::default()
+            },
+            store: None,
+        }
+    }
+
+    /// Multiplies durable waits and retry delays by `scale`.
+    #[must_use]
+    pub const fn time_scale(mut self, scale: f64) -> Self {
+        self.options.time_scale = scale;
+        self
+    }
+
+    /// Changes any other option.
+    #[must_use]
+    pub fn options(mut self, change: impl FnOnce(&mut EngineOptions)) -> Self {
+        change(&mut self.options);
+        self
+    }
+
+    /// Over `store` instead of a fresh in-memory one.
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The engine, with no functions yet. Its clock is read now: build it
+    /// inside the test's runtime.
+    #[must_use]
+    pub fn build(self) -> Engine {
+        let mut options = self.options;
+        options.clock = crate::Clock::system();
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        Engine::new(options, store)
+    }
+}
+
+/// Registers `handler` as the durable function `name` (with the alias
+/// `live`), checkpointing to `engine` through the in-process Lambda client.
+///
+/// # Panics
+///
+/// When the SDK refuses its options (it does not).
+#[expect(clippy::expect_used, reason = "test support")]
+pub fn durable<E, O, F, Fut>(engine: &Engine, name: &str, config: DurableConfig, handler: F)
+where
+    E: DeserializeOwned + Send + 'static,
+    O: Serialize + Send + 'static,
+    F: Fn(E, durable::DurableContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<O, durable::BoxError>> + Send + 'static,
+{
+    let options = durable::Options::builder()
+        .lambda_client(crate::transport::lambda_client(engine))
+        .build()
+        .expect("the SDK's options");
+    let service = Arc::new(durable::wrap(handler, options));
+    engine.register(Function::new(
+        FunctionConfig::durable(name, config).with_alias("live"),
+        in_process(
+            move |event: lambda_runtime::LambdaEvent<durable::InvocationPayload>| {
+                let service = Arc::clone(&service);
+                async move { service(event).await }
+            },
+        ),
+    ));
+}
+
+/// A durable configuration with a 60 s execution timeout.
+#[must_use]
+pub const fn config() -> DurableConfig {
+    DurableConfig {
+        execution_timeout: 60,
+        retention_days: 1,
+    }
+}
+
+/// Starts `function` at `$LATEST` with `input` and returns the execution's ARN.
+///
+/// # Errors
+///
+/// As [`Engine::start`].
+pub async fn start(engine: &Engine, function: &str, input: &str) -> Result<String> {
+    let started = engine
+        .start(StartRequest {
+            function: function.to_owned(),
+            qualifier: Some("$LATEST".to_owned()),
+            name: None,
+            input: input.as_bytes().to_vec(),
+        })
+        .await?;
+    Ok(started.arn)
+}
+
+/// Waits (at most [`PATIENCE`]) for `arn` to end.
+///
+/// # Panics
+///
+/// When it does not end in time, or is unknown.
+#[expect(clippy::expect_used, reason = "test support")]
+pub async fn finished(engine: &Engine, arn: &str) -> ExecutionRecord {
+    tokio::time::timeout(PATIENCE, engine.wait(arn))
+        .await
+        .expect("the execution ends in time")
+        .expect("the execution exists")
+}
+
+/// Waits (at most [`PATIENCE`]) until `done` holds of `arn`'s record,
+/// looking again whenever something happens to the execution.
+///
+/// # Panics
+///
+/// When it does not hold in time.
+#[expect(clippy::expect_used, clippy::panic, reason = "test support")]
+pub async fn until(engine: &Engine, arn: &str, done: impl Fn(&ExecutionRecord) -> bool) {
+    let mut progress = engine.subscribe();
+    let waited = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let record = engine.execution(arn).await.expect("the execution exists");
+            if done(&record) {
+                return;
+            }
+            loop {
+                match progress.recv().await {
+                    Ok(event) if event.arn() == arn => break,
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        panic!("the engine stopped")
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    waited.expect("the condition holds in time");
+}
+
+/// Waits until `arn` is `status`.
+pub async fn until_status(engine: &Engine, arn: &str, status: ExecutionStatus) {
+    until(engine, arn, |record| record.status == status).await;
+}
+
+/// Waits until `arn` has had `count` invocations end.
+///
+/// # Panics
+///
+/// When the history cannot be read.
+#[expect(clippy::expect_used, reason = "test support")]
+pub async fn until_invocations_ended(engine: &Engine, arn: &str, count: usize) {
+    let mut progress = engine.subscribe();
+    loop {
+        if self::count(engine, arn, "InvocationCompleted").await >= count {
+            return;
+        }
+        let event = tokio::time::timeout(PATIENCE, progress.recv())
+            .await
+            .expect("an invocation ends in time");
+        if let Err(tokio::sync::broadcast::error::RecvError::Closed) = event {
+            return;
+        }
+    }
+}
+
+/// The event types of `arn`'s history, in order.
+///
+/// # Panics
+///
+/// When the history cannot be read.
+#[expect(clippy::expect_used, reason = "test support")]
+pub async fn event_types(engine: &Engine, arn: &str) -> Vec<String> {
+    engine
+        .history(arn, None, Some(1000), false, true)
+        .await
+        .expect("the history")
+        .events
+        .into_iter()
+        .map(|event| event.event_type)
+        .collect()
+}
+
+/// How many times `event_type` occurs in `arn`'s history.
+pub async fn count(engine: &Engine, arn: &str, event_type: &str) -> usize {
+    event_types(engine, arn)
+        .await
+        .iter()
+        .filter(|t| *t == event_type)
+        .count()
+}
+
+/// Registers a function that creates a callback `approval`, publishes its
+/// id, and returns what the callback delivers (`approved by …`).
+pub fn callback_function(
+    engine: &Engine,
+    name: &str,
+    timeout: Option<Duration>,
+    heartbeat: Option<Duration>,
+) -> tokio::sync::watch::Receiver<Option<String>> {
+    let (sender, receiver) = tokio::sync::watch::channel(None);
+    let sender = Arc::new(sender);
+    durable(
+        engine,
+        name,
+        config(),
+        move |_: serde_json::Value, ctx: durable::DurableContext| {
+            let sender = Arc::clone(&sender);
+            async move {
+                let mut builder = ctx.create_callback::<String>().name("approval");
+                if let Some(timeout) = timeout {
+                    builder = builder.timeout(timeout);
+                }
+                if let Some(heartbeat) = heartbeat {
+                    builder = builder.heartbeat(heartbeat);
+                }
+                let callback = builder.await?;
+                sender.send_replace(Some(callback.id().to_owned()));
+                let approval = callback.result().await?;
+                Ok(format!("approved by {approval}"))
+            }
+        },
+    );
+    receiver
+}
+
+/// The id a [`callback_function`] published.
+///
+/// # Panics
+///
+/// When none is published in time.
+#[expect(clippy::expect_used, reason = "test support")]
+pub async fn callback_id(mut ids: tokio::sync::watch::Receiver<Option<String>>) -> String {
+    tokio::time::timeout(PATIENCE, ids.wait_for(Option::is_some))
+        .await
+        .expect("a callback id in time")
+        .expect("the function is registered")
+        .clone()
+        .unwrap_or_default()
+}
+
+/// Waits for `progress` to show the execution `arn` ending.
+pub async fn ended(mut progress: tokio::sync::broadcast::Receiver<Progress>, arn: &str) {
+    loop {
+        match progress.recv().await {
+            Ok(Progress::Finished { arn: of, .. }) if of == arn => return,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            _ => {}
+        }
+    }
+}
