@@ -322,7 +322,7 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let mut in_process = Vec::new();
     for n in 0..args.runs {
         let done = run_order(&bench, order(n)).await?;
-        let (parallel, sequential) = phases(&engine, &done.record.arn).await?;
+        let (parallel, sequential) = phases(engine, &done.record.arn).await?;
         in_process.push((done.processing_ms, parallel, sequential));
     }
     eprintln!(
@@ -335,7 +335,7 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let address = listener.local_addr()?;
     let served = engine.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = engine.spawn(async move {
+    let http_server = engine.spawn(async move {
         let _ = durable_engine::api::serve(served, listener, async move {
             let _ = stopped.await;
         })
@@ -365,12 +365,12 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
         let record = engine.execution(&arn).await?;
         let done = finished(record)?;
         if n > 0 {
-            let (parallel, sequential) = phases(&engine, &arn).await?;
+            let (parallel, sequential) = phases(engine, &arn).await?;
             over_http.push((done.processing_ms, parallel, sequential));
         }
     }
     let _ = stop.send(());
-    server.await?;
+    http_server.await?;
     eprintln!(
         "B1 over HTTP: {:?}",
         over_http.iter().map(|run| run.0).collect::<Vec<_>>()
@@ -392,16 +392,21 @@ async fn b2(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let first = engine.now();
     let starts: Vec<_> = (0..args.burst)
         .map(|n| {
-            let bench = Arc::clone(&bench);
-            engine.spawn(async move { bench.engine.start(bench.start_request(order(n + 1))).await })
+            let starter = Arc::clone(&bench);
+            engine.spawn(async move {
+                starter
+                    .engine
+                    .start(starter.start_request(order(n + 1)))
+                    .await
+            })
         })
         .collect();
-    let mut arns = Vec::with_capacity(args.burst);
+    let mut executions = Vec::with_capacity(args.burst);
     for started in starts {
-        arns.push(started.await??.arn);
+        executions.push(started.await??.arn);
     }
     let started_all = start.elapsed();
-    let waits: Vec<_> = arns
+    let waits: Vec<_> = executions
         .into_iter()
         .map(|arn| {
             let waiter = engine.clone();

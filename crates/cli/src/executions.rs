@@ -51,6 +51,10 @@ pub enum ExecutionsCommand {
 #[derive(Debug, clap::Args)]
 pub struct Source {
     /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
+    #[expect(
+        clippy::doc_markdown,
+        reason = "clap shows this comment as --help text"
+    )]
     #[arg(long, conflicts_with = "endpoint")]
     db: Option<PathBuf>,
     /// A served engine (or any Lambda endpoint) instead of a store file.

@@ -120,20 +120,17 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
             record.status, record.invocations
         );
     }
-    match record.status {
-        ExecutionStatus::Succeeded => {
-            println!("{}", record.result.unwrap_or_else(|| "null".to_owned()));
-            Ok(ExitCode::SUCCESS)
-        }
-        _ => {
-            let error = record.error.unwrap_or_default();
-            let body = serde_json::json!({
-                "errorType": error.error_type.unwrap_or_else(|| record.status.to_string()),
-                "errorMessage": error.error_message.unwrap_or_default(),
-            });
-            println!("{body}");
-            Ok(ExitCode::FAILURE)
-        }
+    if record.status == ExecutionStatus::Succeeded {
+        println!("{}", record.result.unwrap_or_else(|| "null".to_owned()));
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let error = record.error.unwrap_or_default();
+        let body = serde_json::json!({
+            "errorType": error.error_type.unwrap_or_else(|| record.status.to_string()),
+            "errorMessage": error.error_message.unwrap_or_default(),
+        });
+        println!("{body}");
+        Ok(ExitCode::FAILURE)
     }
 }
 
@@ -174,7 +171,7 @@ async fn print_progress(
                 );
             }
             Ok(Progress::Invoked { arn: of, number }) if of == arn => {
-                eprintln!("  invocation {number}")
+                eprintln!("  invocation {number}");
             }
             Ok(Progress::Finished { arn: of, .. }) if of == arn => return,
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

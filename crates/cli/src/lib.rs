@@ -106,6 +106,10 @@ pub fn default_db() -> PathBuf {
 #[derive(Debug, clap::Args)]
 pub struct EngineArgs {
     /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
+    #[expect(
+        clippy::doc_markdown,
+        reason = "clap shows this comment as --help text"
+    )]
     #[arg(long)]
     pub db: Option<PathBuf>,
     /// Multiplies durable waits and retry delays (0.01 makes a one-second

@@ -86,13 +86,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             match purging.purge_expired().await {
                 Ok(0) => {}
                 Ok(count) => {
-                    tracing::info!(count, "deleted executions past their retention period")
+                    tracing::info!(count, "deleted executions past their retention period");
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "executions past their retention period could not be deleted")
+                    tracing::warn!(%error, "executions past their retention period could not be deleted");
                 }
             }
-            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            tokio::time::sleep(std::time::Duration::from_hours(1)).await;
         }
     });
 
@@ -147,14 +147,12 @@ async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
+        let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = interrupt.await;
+            return;
+        };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

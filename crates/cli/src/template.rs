@@ -390,7 +390,7 @@ mod tests {
                 retention_days: 7
             })
         );
-        assert_eq!(processor.timeout, Duration::from_secs(60));
+        assert_eq!(processor.timeout, Duration::from_mins(1));
         assert_eq!(
             processor
                 .environment

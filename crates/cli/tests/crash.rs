@@ -40,17 +40,21 @@ fn run_until_killed(mut command: Command, needles: &[&str]) {
     let stderr = child.stderr.take().unwrap();
     let (seen, lines) = mpsc::channel();
     let wanted: Vec<String> = needles.iter().map(|needle| (*needle).to_owned()).collect();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if wanted.iter().all(|needle| line.contains(needle.as_str())) {
-                let _ = seen.send(line);
-                return;
+    let reader = std::thread::Builder::new()
+        .name("stderr".to_owned())
+        .spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if wanted.iter().all(|needle| line.contains(needle.as_str())) {
+                    let _ = seen.send(line);
+                    return;
+                }
             }
-        }
-    });
+        })
+        .unwrap();
     let line = lines.recv_timeout(Duration::from_secs(30));
     child.kill().unwrap();
     child.wait().unwrap();
+    reader.join().unwrap();
     assert!(
         line.is_ok(),
         "the progress line with {needles:?} never came"

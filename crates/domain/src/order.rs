@@ -22,6 +22,10 @@ pub const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 /// serialized), so every order in hand satisfies SPEC's validation table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[expect(
+    clippy::struct_field_names,
+    reason = "`orderId` is the order's field in SPEC and on the wire"
+)]
 pub struct Order {
     order_id: String,
     items: Vec<LineItem>,

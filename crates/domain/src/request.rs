@@ -214,9 +214,8 @@ impl PaymentRequest {
     pub fn parse(raw: &RawValue) -> Result<Self, MalformedRequest> {
         let request = object(raw)?;
         let order_id = order_id(&request)?;
-        let customer = match request.get("customer") {
-            Some(Json::Object(customer)) => customer,
-            _ => return Err(MalformedRequest::new("customer is required")),
+        let Some(Json::Object(customer)) = request.get("customer") else {
+            return Err(MalformedRequest::new("customer is required"));
         };
         Ok(Self {
             order_id,

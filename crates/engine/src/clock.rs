@@ -68,7 +68,7 @@ impl Default for Clock {
 
 /// An instant no timer reaches (about thirty years on).
 fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    Instant::now() + Duration::from_hours(24 * 365 * 30)
 }
 
 #[cfg(test)]
@@ -82,7 +82,7 @@ mod tests {
         let deadline = Timestamp::from_millis(1_002_500);
         tokio::time::sleep_until(clock.instant_at(deadline)).await;
         assert_eq!(clock.now(), deadline);
-        tokio::time::sleep(Duration::from_secs(3600)).await;
+        tokio::time::sleep(Duration::from_hours(1)).await;
         assert_eq!(
             clock.now(),
             Timestamp::from_millis(1_000_000 + 2_500 + 3_600_000)

@@ -19,7 +19,7 @@ use crate::model::{ErrorObject, Timestamp};
 use crate::store::BoxFuture;
 
 /// How long one invocation may run unless configured otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// A function's memory unless configured otherwise, in MB (Lambda's default).
 pub const DEFAULT_MEMORY_MB: u32 = 128;
@@ -262,6 +262,10 @@ where
             // A task of its own: a panic becomes a crash, not the engine's. The
             // task is aborted if this invocation is given up (a timeout), so an
             // abandoned handler never overlaps the next invocation.
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "owned by this invocation: awaited below, aborted if it is dropped"
+            )]
             let task = AbortOnDrop(tokio::spawn(async move {
                 handler(lambda_runtime::LambdaEvent::new(event, context)).await
             }));

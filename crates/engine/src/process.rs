@@ -51,7 +51,7 @@ struct Job {
 
 /// How long an invocation may wait for the process to take it (while it
 /// starts, or runs an earlier invocation).
-const QUEUE_TIMEOUT: Duration = Duration::from_secs(60);
+const QUEUE_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// The largest response or error a function may post (Lambda's 6 MB, and some).
 const MAX_RESPONSE_BYTES: usize = 7 * 1024 * 1024;
@@ -225,7 +225,7 @@ async fn supervise(
                             return;
                         }
                         status = child.wait() => {
-                            break status.map(|status| status.to_string()).unwrap_or_else(|error| error.to_string());
+                            break status.map_or_else(|error| error.to_string(), |status| status.to_string());
                         }
                         Some(request_id) = kills.recv() => {
                             // Only if the invocation that timed out is the one it runs.

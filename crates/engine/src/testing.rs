@@ -23,7 +23,7 @@ use crate::store::{MemoryStore, Store};
 
 /// How long a test waits for an execution before it gives up (on tokio's
 /// clock: virtual under paused time).
-pub const PATIENCE: Duration = Duration::from_secs(600);
+pub const PATIENCE: Duration = Duration::from_mins(10);
 
 /// Builds an engine for a test or a benchmark.
 #[derive(Debug, Clone)]
@@ -238,6 +238,7 @@ pub async fn count(engine: &Engine, arn: &str, event_type: &str) -> usize {
 
 /// Registers a function that creates a callback `approval`, publishes its
 /// id, and returns what the callback delivers (`approved by …`).
+#[must_use]
 pub fn callback_function(
     engine: &Engine,
     name: &str,

@@ -26,7 +26,7 @@ fn pause_request(reason: &str) -> PauseRequest {
 /// Lets everything due within the next hour happen: under paused time,
 /// the clock only moves on once every task is idle.
 async fn settle() {
-    tokio::time::sleep(Duration::from_secs(3600)).await;
+    tokio::time::sleep(Duration::from_hours(1)).await;
 }
 
 #[tokio::test(start_paused = true)]

@@ -55,7 +55,7 @@ fn engine_on(path: &std::path::Path) -> Engine {
 /// waits. Returns the parent's and the child's ARNs.
 fn stop_while_the_child_waits(path: &std::path::Path) -> (String, String) {
     let first = tokio::runtime::Runtime::new().unwrap();
-    let arns = first.block_on(async {
+    first.block_on(async {
         let engine = engine_on(path);
         let mut progress = engine.subscribe();
         let started = engine
@@ -84,8 +84,7 @@ fn stop_while_the_child_waits(path: &std::path::Path) -> (String, String) {
             "the engine stops in order"
         );
         (started.arn, child)
-    });
-    arns
+    })
 }
 
 /// A new engine on `path` recovers `expected` executions, and the parent

@@ -231,6 +231,10 @@ impl<C: WorkerClient> ParallelProcessor<C> {
     /// # Errors
     ///
     /// Only when a durable operation itself fails.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the pattern's steps, top to bottom, in the order they run"
+    )]
     pub async fn process(
         &self,
         event: Option<Box<RawValue>>,

@@ -535,7 +535,7 @@ async fn the_operations_are_spec_names_in_spec_order() {
             .operations()
             .iter()
             .filter(|op| op.name() == Some(branch))
-            .map(|op| op.op_type())
+            .map(aws_durable_execution_sdk::test_util::TestOperation::op_type)
             .collect();
         assert_eq!(
             kinds,

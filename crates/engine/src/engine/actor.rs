@@ -560,24 +560,21 @@ impl Actor {
     async fn reload(&mut self) {
         let arn = self.state.record().arn.clone();
         let now = self.now();
-        match self.engine.shared.store.stored(&arn).await {
-            Ok(Some(stored)) => {
-                self.state = ExecutionState::restore(
-                    stored.record,
-                    stored.operations,
-                    stored.callbacks,
-                    stored.next_event_id,
-                    self.engine.shared.options.time_scale,
-                    now,
-                );
-                let options = &self.engine.shared.options;
-                let delay = options.backoff(STORE_RETRY, self.store_failures);
-                self.retry_at = Some(Instant::now() + delay);
-            }
-            Ok(None) | Err(_) => {
-                tracing::error!(%arn, "the execution could not be read back; it resumes when the engine restarts");
-                self.abandoned = true;
-            }
-        }
+        let Ok(Some(stored)) = self.engine.shared.store.stored(&arn).await else {
+            tracing::error!(%arn, "the execution could not be read back; it resumes when the engine restarts");
+            self.abandoned = true;
+            return;
+        };
+        self.state = ExecutionState::restore(
+            stored.record,
+            stored.operations,
+            stored.callbacks,
+            stored.next_event_id,
+            self.engine.shared.options.time_scale,
+            now,
+        );
+        let options = &self.engine.shared.options;
+        let delay = options.backoff(STORE_RETRY, self.store_failures);
+        self.retry_at = Some(Instant::now() + delay);
     }
 }

@@ -178,8 +178,7 @@ impl Engine {
                 .committed
                 .wait_for(Option::is_some)
                 .await
-                .map(|outcome| *outcome)
-                .unwrap_or(Some(false));
+                .map_or(Some(false), |outcome| *outcome);
             if outcome == Some(true) {
                 if !same_input(&named.input, input_text.as_bytes()) {
                     return Err(already_started(&name, &named.arn));

@@ -74,7 +74,7 @@ impl ExecutionState {
         }
         let new_token = self.mint_token();
         if let Some(active) = self.invocation.as_mut() {
-            active.token = new_token.clone();
+            active.token.clone_from(&new_token);
         }
         let operations: Vec<Operation> = self
             .operations
@@ -102,8 +102,7 @@ impl ExecutionState {
         Ok(output)
     }
 
-    /// Validates a batch against the state before it, in the service's order.
-
+    /// Applies one valid update.
     fn apply(
         &mut self,
         valid: ValidUpdate<'_>,

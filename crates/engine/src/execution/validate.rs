@@ -35,6 +35,20 @@ pub fn validate_batch<'u>(
     operations: &IndexMap<String, Operation>,
     updates: &'u [OperationUpdate],
 ) -> Result<Vec<ValidUpdate<'u>>> {
+    check_batch(operations, updates)?;
+    updates
+        .iter()
+        .map(|update| check_update(operations, update))
+        .collect()
+}
+
+/// The rules across a batch: one `EXECUTION` update at most, and last; ids
+/// well formed and not repeated (but a `START` and its outcome); parents that
+/// exist or start earlier in the batch.
+fn check_batch(
+    operations: &IndexMap<String, Operation>,
+    updates: &[OperationUpdate],
+) -> Result<()> {
     let executions = updates.iter().filter(|u| u.kind == "EXECUTION").count();
     if executions > 1 {
         return Err(Error::invalid(
@@ -79,74 +93,78 @@ pub fn validate_batch<'u>(
             started_contexts.insert(update.id.as_str());
         }
     }
+    Ok(())
+}
 
-    let mut parsed = Vec::with_capacity(updates.len());
-    for update in updates {
-        let current = if update.kind == "EXECUTION" {
-            None
-        } else {
-            operations.get(&update.id)
-        };
-        if let Some(current) = current {
-            if OperationType::parse(&update.kind).is_some_and(|kind| kind != current.kind) {
-                return Err(Error::invalid("Inconsistent operation type."));
-            }
-            if update.sub_type.is_some() && update.sub_type != current.sub_type {
-                return Err(Error::invalid("Inconsistent operation subtype."));
-            }
-            if update.name.is_some() && update.name != current.name {
-                return Err(Error::invalid("Inconsistent operation name."));
-            }
-            if update.parent_id.is_some() && update.parent_id != current.parent_id {
-                return Err(Error::invalid("Inconsistent parent operation id."));
-            }
+/// The rules of one update, against the operation it changes as it was
+/// before the batch.
+fn check_update<'u>(
+    operations: &IndexMap<String, Operation>,
+    update: &'u OperationUpdate,
+) -> Result<ValidUpdate<'u>> {
+    let current = if update.kind == "EXECUTION" {
+        None
+    } else {
+        operations.get(&update.id)
+    };
+    if let Some(current) = current {
+        if OperationType::parse(&update.kind).is_some_and(|kind| kind != current.kind) {
+            return Err(Error::invalid("Inconsistent operation type."));
         }
-        if update
-            .name
-            .as_ref()
-            .is_some_and(|name| name.len() > MAX_OPERATION_NAME_BYTES)
-        {
-            return Err(Error::invalid(format!(
-                "Operation name must be at most {MAX_OPERATION_NAME_BYTES} characters."
-            )));
+        if update.sub_type.is_some() && update.sub_type != current.sub_type {
+            return Err(Error::invalid("Inconsistent operation subtype."));
         }
-        let limit = if update.kind == "EXECUTION" {
-            MAX_SYNC_PAYLOAD_BYTES
-        } else {
-            MAX_OPERATION_PAYLOAD_BYTES
-        };
-        if update
-            .payload
-            .as_ref()
-            .is_some_and(|payload| payload.len() > limit)
-        {
-            return Err(Error::invalid(format!(
-                "{} payload size must be less than or equal to {limit} bytes.",
-                update.kind
-            )));
+        if update.name.is_some() && update.name != current.name {
+            return Err(Error::invalid("Inconsistent operation name."));
         }
-        check_ranges(update)?;
-        if let Some(error) = &update.error {
-            let size = serde_json::to_vec(error).map_or(0, |bytes| bytes.len());
-            if size > MAX_ERROR_BYTES {
-                return Err(Error::invalid(format!(
-                    "Error object size must be less than or equal to {MAX_ERROR_BYTES} bytes."
-                )));
-            }
+        if update.parent_id.is_some() && update.parent_id != current.parent_id {
+            return Err(Error::invalid("Inconsistent parent operation id."));
         }
-        let kind = OperationType::parse(&update.kind)
-            .ok_or_else(|| Error::invalid("Unknown operation type."))?;
-        let action = OperationAction::parse(&update.action)
-            .filter(|action| allowed(kind, *action))
-            .ok_or_else(|| Error::invalid("Invalid action for the given operation type."))?;
-        validate_transition(update, kind, action, current)?;
-        parsed.push(ValidUpdate {
-            update,
-            kind,
-            action,
-        });
     }
-    Ok(parsed)
+    if update
+        .name
+        .as_ref()
+        .is_some_and(|name| name.len() > MAX_OPERATION_NAME_BYTES)
+    {
+        return Err(Error::invalid(format!(
+            "Operation name must be at most {MAX_OPERATION_NAME_BYTES} characters."
+        )));
+    }
+    let limit = if update.kind == "EXECUTION" {
+        MAX_SYNC_PAYLOAD_BYTES
+    } else {
+        MAX_OPERATION_PAYLOAD_BYTES
+    };
+    if update
+        .payload
+        .as_ref()
+        .is_some_and(|payload| payload.len() > limit)
+    {
+        return Err(Error::invalid(format!(
+            "{} payload size must be less than or equal to {limit} bytes.",
+            update.kind
+        )));
+    }
+    check_ranges(update)?;
+    if let Some(error) = &update.error {
+        let size = serde_json::to_vec(error).map_or(0, |bytes| bytes.len());
+        if size > MAX_ERROR_BYTES {
+            return Err(Error::invalid(format!(
+                "Error object size must be less than or equal to {MAX_ERROR_BYTES} bytes."
+            )));
+        }
+    }
+    let kind = OperationType::parse(&update.kind)
+        .ok_or_else(|| Error::invalid("Unknown operation type."))?;
+    let action = OperationAction::parse(&update.action)
+        .filter(|action| allowed(kind, *action))
+        .ok_or_else(|| Error::invalid("Invalid action for the given operation type."))?;
+    validate_transition(update, kind, action, current)?;
+    Ok(ValidUpdate {
+        update,
+        kind,
+        action,
+    })
 }
 
 /// The numeric options' ranges, as the API's model gives them.
@@ -221,22 +239,37 @@ fn validate_transition(
         }
         Ok(())
     };
-    match (kind, action) {
-        (OperationType::Execution, _) => no_payload_on_fail(),
-        (OperationType::Step, _) if current.is_none() => {
+    match kind {
+        OperationType::Execution => no_payload_on_fail(),
+        OperationType::Step => step_transition(update, action, status, no_payload_on_fail),
+        OperationType::ChainedInvoke => chained_invoke_transition(update, current),
+        _ => other_transition(kind, action, current, no_payload_on_fail),
+    }
+}
+
+/// A step's rules: a retry needs its options; starting needs `READY`;
+/// closing or retrying needs `STARTED` or `READY`.
+fn step_transition(
+    update: &OperationUpdate,
+    action: OperationAction,
+    status: Option<OperationStatus>,
+    no_payload_on_fail: impl Fn() -> Result<()>,
+) -> Result<()> {
+    match (status, action) {
+        (None, _) => {
             if action == OperationAction::Retry && update.step_options.is_none() {
                 return Err(Error::invalid("Invalid StepOptions for the given action."));
             }
             no_payload_on_fail()
         }
-        (OperationType::Step, OperationAction::Start) => {
+        (_, OperationAction::Start) => {
             if status == Some(OperationStatus::Ready) {
                 Ok(())
             } else {
                 Err(Error::invalid("Invalid current STEP state to start."))
             }
         }
-        (OperationType::Step, OperationAction::Succeed | OperationAction::Fail) => {
+        (_, OperationAction::Succeed | OperationAction::Fail) => {
             if !matches!(
                 status,
                 Some(OperationStatus::Started | OperationStatus::Ready)
@@ -245,7 +278,7 @@ fn validate_transition(
             }
             no_payload_on_fail()
         }
-        (OperationType::Step, _) => {
+        (_, _) => {
             if !matches!(
                 status,
                 Some(OperationStatus::Started | OperationStatus::Ready)
@@ -262,6 +295,18 @@ fn validate_transition(
             }
             Ok(())
         }
+    }
+}
+
+/// The rules of contexts, waits and callbacks.
+fn other_transition(
+    kind: OperationType,
+    action: OperationAction,
+    current: Option<&Operation>,
+    no_payload_on_fail: impl Fn() -> Result<()>,
+) -> Result<()> {
+    let status = current.map(|op| op.status);
+    match (kind, action) {
         (OperationType::Context, OperationAction::Start) => {
             if current.is_some() {
                 Err(Error::invalid("Cannot start a CONTEXT that already exist."))
@@ -299,25 +344,26 @@ fn validate_transition(
                 Ok(())
             }
         }
-        (OperationType::ChainedInvoke, _) => {
-            if current.is_some() {
-                return Err(Error::invalid(
-                    "Cannot start a CHAINED_INVOKE operation that already exists.",
-                ));
-            }
-            let name = update
-                .chained_invoke_options
-                .as_ref()
-                .and_then(|options| options.function_name.as_deref())
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "Update for CHAINED_INVOKE operation requires ChainedInvokeOptions.",
-                    )
-                })?;
-            if name.is_empty() || name.len() > 256 {
-                return Err(Error::invalid(format!("Invalid function ARN '{name}'")));
-            }
-            Ok(())
-        }
+        _ => Ok(()),
     }
+}
+
+/// A chained invoke's rules: started once, naming a function.
+fn chained_invoke_transition(update: &OperationUpdate, current: Option<&Operation>) -> Result<()> {
+    if current.is_some() {
+        return Err(Error::invalid(
+            "Cannot start a CHAINED_INVOKE operation that already exists.",
+        ));
+    }
+    let name = update
+        .chained_invoke_options
+        .as_ref()
+        .and_then(|options| options.function_name.as_deref())
+        .ok_or_else(|| {
+            Error::invalid("Update for CHAINED_INVOKE operation requires ChainedInvokeOptions.")
+        })?;
+    if name.is_empty() || name.len() > 256 {
+        return Err(Error::invalid(format!("Invalid function ARN '{name}'")));
+    }
+    Ok(())
 }

@@ -139,7 +139,7 @@ wire_enum! {
     OperationType {
         /// The execution itself.
         Execution = "EXECUTION",
-        /// A child context (run_in_child_context, parallel, map, branches).
+        /// A child context (`run_in_child_context`, parallel, map, branches).
         Context = "CONTEXT",
         /// A step.
         Step = "STEP",

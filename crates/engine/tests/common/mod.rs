@@ -1,6 +1,7 @@
 //! What the engine's tests share: the engine's own test support, and an
 //! engine over an in-memory store on tokio's paused clock.
 #![allow(dead_code, unused_imports, reason = "each test file uses part of it")]
+#![allow(clippy::panic, reason = "test support")]
 
 pub(crate) use durable_engine::testing::{
     callback_function, callback_id, config, count, durable, event_types, finished,

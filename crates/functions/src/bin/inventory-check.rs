@@ -1,4 +1,4 @@
-//! `InventoryCheck`, a plain worker function, as a Lambda bootstrap: stock levels and reservations (CATALOG_FILE replaces the built-in catalog).
+//! `InventoryCheck`, a plain worker function, as a Lambda bootstrap: stock levels and reservations (`CATALOG_FILE` replaces the built-in catalog).
 //!
 //! `SIMULATED_LATENCY_MS` sets the simulated latency of its external system.
 

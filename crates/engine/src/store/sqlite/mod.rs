@@ -8,7 +8,8 @@
 //! small however long ARNs are. Rows are JSON in the API's shapes,
 //! serialized by the caller before the batch is queued.
 
-use std::collections::HashMap;
+mod writer;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -16,6 +17,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
+
+use self::writer::{Job, prepare, write_loop};
 
 use super::{
     BoxFuture, InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch,
@@ -77,14 +80,8 @@ const MIGRATIONS: &[&str] = &[
 ",
 ];
 
-/// How many batches one transaction takes at most.
-const MAX_GROUP: usize = 4096;
-
 /// How often the checkpointer folds the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
-
-/// Executions whose ids the writer remembers (it looks the rest up).
-const ID_CACHE: usize = 200_000;
 
 /// How hard each commit holds on to its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,31 +98,6 @@ pub enum Durability {
     Normal,
 }
 
-/// A batch with its rows serialized, ready for the writer.
-#[derive(Debug, Default)]
-struct Prepared {
-    executions: Vec<PreparedExecution>,
-    operations: Vec<(String, i64, String)>,
-    events: Vec<(String, i64, String)>,
-    callbacks: Vec<(String, String, String)>,
-    closed_callbacks: Vec<String>,
-    invocations: Vec<InvocationRecord>,
-    deleted: Vec<String>,
-}
-
-#[derive(Debug)]
-struct PreparedExecution {
-    arn: String,
-    function_name: String,
-    name: String,
-    status: &'static str,
-    start_ms: i64,
-    parent_arn: Option<String>,
-    record: String,
-}
-
-type Job = (Prepared, oneshot::Sender<Result<()>>);
-
 /// SQLite storage: a file (WAL) or a private in-memory database.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -136,7 +108,7 @@ pub struct SqliteStore {
     /// Held while the store lives: the exclusive lock on `<file>.lock` that
     /// makes this engine the file's only driver, and the checkpointer's
     /// stop signal (it ends when this is dropped).
-    _guards: Arc<Guards>,
+    guards: Arc<Guards>,
 }
 
 #[derive(Debug, Default)]
@@ -229,7 +201,7 @@ impl SqliteStore {
             writer: None,
             reader: Arc::new(Mutex::new(opened)),
             stats: Arc::new(Counters::default()),
-            _guards: Arc::new(Guards::default()),
+            guards: Arc::new(Guards::default()),
         })
     }
 
@@ -314,7 +286,7 @@ impl SqliteStore {
     /// Whether this store holds the exclusive lock on its file.
     #[must_use]
     pub fn is_locked(&self) -> bool {
-        self._guards.lock.is_some()
+        self.guards.lock.is_some()
     }
 
     fn with_connections(writer: Connection, reader: Connection, guards: Guards) -> Self {
@@ -332,7 +304,7 @@ impl SqliteStore {
             writer: Some(sender),
             reader: Arc::new(Mutex::new(reader)),
             stats,
-            _guards: Arc::new(guards),
+            guards: Arc::new(guards),
         }
     }
 
@@ -377,225 +349,6 @@ fn checkpoint_loop(connection: &Connection, stopped: &mpsc::Receiver<()>) {
             tracing::warn!(%error, "a WAL checkpoint failed; the next one tries again");
         }
     }
-}
-
-fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
-    let executions = batch
-        .executions
-        .iter()
-        .map(|record| {
-            Ok(PreparedExecution {
-                arn: record.arn.clone(),
-                function_name: record.function_name.clone(),
-                name: record.name.clone(),
-                status: record.status.as_str(),
-                start_ms: record.start.millis(),
-                parent_arn: record.parent.as_ref().map(|parent| parent.arn.clone()),
-                record: serde_json::to_string(record)?,
-            })
-        })
-        .collect::<serde_json::Result<_>>()?;
-    Ok(Prepared {
-        executions,
-        operations: batch
-            .operations
-            .into_iter()
-            .map(|(arn, position, op)| Ok((arn, index(position), serde_json::to_string(&op)?)))
-            .collect::<serde_json::Result<_>>()?,
-        events: batch
-            .events
-            .into_iter()
-            .map(|(arn, event)| Ok((arn, index(event.event_id), serde_json::to_string(&event)?)))
-            .collect::<serde_json::Result<_>>()?,
-        callbacks: batch
-            .callbacks
-            .into_iter()
-            .map(|callback| {
-                Ok((
-                    callback.callback_id.clone(),
-                    callback.arn.clone(),
-                    serde_json::to_string(&callback)?,
-                ))
-            })
-            .collect::<serde_json::Result<_>>()?,
-        closed_callbacks: batch.closed_callbacks,
-        invocations: batch.invocations,
-        deleted: batch.deleted,
-    })
-}
-
-/// The writer: takes every batch queued behind the first, applies each in a
-/// savepoint (one bad batch fails alone), commits once, acknowledges all.
-fn write_loop(mut connection: Connection, receiver: &mpsc::Receiver<Job>, counters: &Counters) {
-    let mut ids: HashMap<String, i64> = HashMap::new();
-    while let Some(first) = next_job(receiver) {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match receiver.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        if ids.len() > ID_CACHE {
-            ids.clear();
-        }
-        let mut outcomes: Vec<Result<()>> = Vec::with_capacity(group.len());
-        let committed = (|| -> rusqlite::Result<()> {
-            let transaction = connection.transaction()?;
-            for (batch, _) in &group {
-                transaction.execute_batch("SAVEPOINT batch")?;
-                match apply(&transaction, batch, &mut ids) {
-                    Ok(()) => {
-                        transaction.execute_batch("RELEASE batch")?;
-                        outcomes.push(Ok(()));
-                    }
-                    Err(error) => {
-                        transaction.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
-                        // Ids learnt in the rolled-back batch may not exist.
-                        ids.clear();
-                        outcomes.push(Err(storage(error)));
-                    }
-                }
-            }
-            transaction.commit()
-        })();
-        if committed.is_err() {
-            ids.clear();
-        }
-        counters.commits.fetch_add(1, Ordering::Relaxed);
-        counters.batches.fetch_add(
-            u64::try_from(group.len()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-        for (index, (_, reply)) in group.into_iter().enumerate() {
-            let outcome = match &committed {
-                Ok(()) => outcomes.get(index).cloned().unwrap_or(Ok(())),
-                Err(error) => Err(storage(error)),
-            };
-            let _ = reply.send(outcome);
-        }
-    }
-}
-
-/// How long the writer keeps looking for the next batch before it sleeps:
-/// under a steady trickle of checkpoints the next one usually arrives within
-/// this, and finding it without sleeping saves two thread wake-ups.
-const LINGER: Duration = Duration::from_micros(100);
-
-/// The next batch, waiting for it; `None` once every sender is gone.
-fn next_job(receiver: &mpsc::Receiver<Job>) -> Option<Job> {
-    let lingering = std::time::Instant::now();
-    while lingering.elapsed() < LINGER {
-        match receiver.try_recv() {
-            Ok(job) => return Some(job),
-            Err(mpsc::TryRecvError::Disconnected) => return None,
-            Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
-        }
-    }
-    receiver.recv().ok()
-}
-
-/// The integer id of the execution `arn`.
-fn execution_id(
-    connection: &Connection,
-    ids: &mut HashMap<String, i64>,
-    arn: &str,
-) -> rusqlite::Result<i64> {
-    if let Some(&id) = ids.get(arn) {
-        return Ok(id);
-    }
-    let id: i64 = connection
-        .prepare_cached("SELECT id FROM executions WHERE arn = ?1")?
-        .query_row(params![arn], |row| row.get(0))?;
-    ids.insert(arn.to_owned(), id);
-    Ok(id)
-}
-
-fn apply(
-    transaction: &rusqlite::Transaction<'_>,
-    batch: &Prepared,
-    ids: &mut HashMap<String, i64>,
-) -> rusqlite::Result<()> {
-    for execution in &batch.executions {
-        let id: i64 = transaction
-            .prepare_cached(
-                "INSERT INTO executions (arn, function_name, name, status, start_ms, parent_arn, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (arn) DO UPDATE SET status = excluded.status, record = excluded.record
-                 RETURNING id",
-            )?
-            .query_row(
-                params![
-                    execution.arn,
-                    execution.function_name,
-                    execution.name,
-                    execution.status,
-                    execution.start_ms,
-                    execution.parent_arn,
-                    execution.record
-                ],
-                |row| row.get(0),
-            )?;
-        ids.insert(execution.arn.clone(), id);
-    }
-    for (arn, position, body) in &batch.operations {
-        let execution = execution_id(transaction, ids, arn)?;
-        transaction
-            .prepare_cached(
-                "INSERT INTO operations (execution, position, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (execution, position) DO UPDATE SET body = excluded.body",
-            )?
-            .execute(params![execution, position, body])?;
-    }
-    for (arn, event_id, body) in &batch.events {
-        let execution = execution_id(transaction, ids, arn)?;
-        transaction
-            .prepare_cached("INSERT INTO events (execution, event_id, body) VALUES (?1, ?2, ?3)")?
-            .execute(params![execution, event_id, body])?;
-    }
-    for (callback_id, arn, body) in &batch.callbacks {
-        let execution = execution_id(transaction, ids, arn)?;
-        transaction
-            .prepare_cached(
-                "INSERT INTO callbacks (callback_id, execution, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (callback_id) DO UPDATE SET body = excluded.body",
-            )?
-            .execute(params![callback_id, execution, body])?;
-    }
-    for callback_id in &batch.closed_callbacks {
-        transaction
-            .prepare_cached("DELETE FROM callbacks WHERE callback_id = ?1")?
-            .execute(params![callback_id])?;
-    }
-    for invocation in &batch.invocations {
-        transaction
-            .prepare_cached(
-                "INSERT INTO invocations (request_id, function_name, arn, start_ms, end_ms, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                invocation.request_id,
-                invocation.function_name,
-                invocation.execution_arn,
-                invocation.start.millis(),
-                invocation.end.millis(),
-                invocation.error
-            ])?;
-    }
-    for arn in &batch.deleted {
-        let Ok(execution) = execution_id(transaction, ids, arn) else {
-            continue;
-        };
-        for table in ["operations", "events", "callbacks"] {
-            transaction.execute(
-                &format!("DELETE FROM {table} WHERE execution = ?1"),
-                params![execution],
-            )?;
-        }
-        transaction.execute("DELETE FROM executions WHERE id = ?1", params![execution])?;
-        ids.remove(arn);
-    }
-    Ok(())
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
@@ -712,19 +465,19 @@ impl Store for SqliteStore {
 
     fn list(&self, filter: ListFilter) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
         self.read(move |connection| {
-            let mut sql = String::from("SELECT record FROM executions WHERE 1 = 1");
             let mut values: Vec<rusqlite::types::Value> = Vec::new();
+            let mut conditions = vec!["1 = 1".to_owned()];
             let bind = |value: rusqlite::types::Value, values: &mut Vec<rusqlite::types::Value>| {
                 values.push(value);
                 format!("?{}", values.len())
             };
             if let Some(function_name) = &filter.function_name {
                 let mark = bind(function_name.clone().into(), &mut values);
-                sql.push_str(&format!(" AND function_name = {mark}"));
+                conditions.push(format!("function_name = {mark}"));
             }
             if let Some(name) = &filter.name {
                 let mark = bind(name.clone().into(), &mut values);
-                sql.push_str(&format!(" AND name = {mark}"));
+                conditions.push(format!("name = {mark}"));
             }
             if !filter.statuses.is_empty() {
                 let marks: Vec<String> = filter
@@ -732,15 +485,15 @@ impl Store for SqliteStore {
                     .iter()
                     .map(|status| bind(status.as_str().to_owned().into(), &mut values))
                     .collect();
-                sql.push_str(&format!(" AND status IN ({})", marks.join(", ")));
+                conditions.push(format!("status IN ({})", marks.join(", ")));
             }
             if let Some(after) = filter.started_after {
                 let mark = bind(after.millis().into(), &mut values);
-                sql.push_str(&format!(" AND start_ms > {mark}"));
+                conditions.push(format!("start_ms > {mark}"));
             }
             if let Some(before) = filter.started_before {
                 let mark = bind(before.millis().into(), &mut values);
-                sql.push_str(&format!(" AND start_ms < {mark}"));
+                conditions.push(format!("start_ms < {mark}"));
             }
             let (order, beyond) = if filter.oldest_first {
                 ("ASC", ">")
@@ -750,12 +503,13 @@ impl Store for SqliteStore {
             if let Some(after) = &filter.after {
                 let start = bind(after.start.millis().into(), &mut values);
                 let arn = bind(after.arn.clone().into(), &mut values);
-                sql.push_str(&format!(" AND (start_ms, arn) {beyond} ({start}, {arn})"));
+                conditions.push(format!("(start_ms, arn) {beyond} ({start}, {arn})"));
             }
             let limit = bind(index(filter.limit).into(), &mut values);
-            sql.push_str(&format!(
-                " ORDER BY start_ms {order}, arn {order} LIMIT {limit}"
-            ));
+            let sql = format!(
+                "SELECT record FROM executions WHERE {} ORDER BY start_ms {order}, arn {order} LIMIT {limit}",
+                conditions.join(" AND ")
+            );
             let mut statement = connection.prepare(&sql)?;
             records(&mut statement, rusqlite::params_from_iter(values))
         })
