@@ -65,12 +65,11 @@ struct BenchArgs {
     max_concurrency: usize,
 }
 
-/// The seed order, with a distinct id `n`.
+/// The seed order (`examples/seed-order.json`), with a distinct id `n`.
 fn order(n: usize) -> Vec<u8> {
-    format!(
-        r#"{{"orderId":"ORD-{n}","items":[{{"productId":"PROD-001","quantity":2,"price":29.99}},{{"productId":"PROD-002","quantity":1,"price":49.99}}],"customer":{{"id":"CUST-789","address":{{"state":"CA","zipCode":"94102"}},"paymentMethod":"credit_card"}}}}"#
-    )
-    .into_bytes()
+    const SEED: &str = include_str!("../../../examples/seed-order.json");
+    SEED.replacen("ORD-12345", &format!("ORD-{n}"), 1)
+        .into_bytes()
 }
 
 /// An engine over a fresh store file in `directory`, the order system in

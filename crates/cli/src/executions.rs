@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use durable_engine::api::handle;
-use durable_engine::model::{ExecutionSummary, Timestamp};
+use durable_engine::model::ExecutionSummary;
 use durable_engine::store::{ListFilter, SqliteStore};
 use durable_engine::{Engine, EngineOptions};
 use serde_json::Value;
@@ -210,7 +210,9 @@ fn time(value: &Value) -> String {
             reason = "epoch milliseconds fit an i64"
         )]
         let millis = (seconds * 1000.0).round() as i64;
-        Timestamp::from_millis(millis).to_rfc3339()
+        u64::try_from(millis)
+            .map(|millis| order_domain::Moment::from_epoch_ms(millis).to_rfc3339())
+            .unwrap_or_default()
     })
 }
 

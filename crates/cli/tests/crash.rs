@@ -1,11 +1,5 @@
 //! Crash recovery: `orders invoke` killed with SIGKILL and run again.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test helpers")]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;

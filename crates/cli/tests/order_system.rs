@@ -1,11 +1,5 @@
 //! The order system end to end on the engine, in process.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
+#![allow(clippy::unwrap_used, reason = "test helpers")]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

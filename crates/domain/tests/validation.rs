@@ -15,7 +15,49 @@ fn rejects(text: &str, message: &str, field: &str) {
     assert_eq!(error.field(), field, "{text}");
 }
 
+/// Checks that every order `order_with` builds from one of `fragments` is
+/// rejected with `message` on `field`.
+fn rejects_each(
+    fragments: &[&str],
+    order_with: impl Fn(&str) -> String,
+    message: &str,
+    field: &str,
+) {
+    for fragment in fragments {
+        rejects(&order_with(fragment), message, field);
+    }
+}
+
 const CUSTOMER: &str = r#""customer": {"id": "C-1", "address": {"state": "CA"}}"#;
+
+/// An order of one item with `fields`, for a valid customer.
+fn one_item(fields: &str) -> String {
+    format!(r#"{{"orderId": "O-1", "items": [{{{fields}}}], {CUSTOMER}}}"#)
+}
+
+/// Checks values of one field of the only item, which `fields_with` puts
+/// among the item's fields: each `rejected` value is refused with `message`
+/// on `field`, and each `accepted` one is valid.
+fn checks_item_values(
+    fields_with: impl Fn(&str) -> String,
+    rejected: &[&str],
+    accepted: &[&str],
+    message: &str,
+    field: &str,
+) {
+    rejects_each(
+        rejected,
+        |value| one_item(&fields_with(value)),
+        message,
+        field,
+    );
+    for value in accepted {
+        assert!(
+            validate(&one_item(&fields_with(value))).is_ok(),
+            "{field} {value} is valid"
+        );
+    }
+}
 
 #[test]
 fn rule_1_the_event_must_be_an_object() {
@@ -24,72 +66,77 @@ fn rule_1_the_event_must_be_an_object() {
         (error.message().as_str(), error.field().as_str()),
         ("Event object is null or undefined", "event")
     );
-    for text in ["null", "[]", "\"order\"", "42", "true"] {
-        rejects(text, "Event object is null or undefined", "event");
-    }
+    rejects_each(
+        &["null", "[]", "\"order\"", "42", "true"],
+        str::to_owned,
+        "Event object is null or undefined",
+        "event",
+    );
 }
 
 #[test]
 fn rule_2_the_order_id_must_be_a_non_empty_string() {
-    for order_id in [
-        "",
-        r#""orderId": null,"#,
-        r#""orderId": "","#,
-        r#""orderId": 12345,"#,
-    ] {
-        let text = format!(r#"{{{order_id} "items": [], {CUSTOMER}}}"#);
-        rejects(&text, "orderId is required", "orderId");
-    }
+    rejects_each(
+        &[
+            "",
+            r#""orderId": null,"#,
+            r#""orderId": "","#,
+            r#""orderId": 12345,"#,
+        ],
+        |order_id| format!(r#"{{{order_id} "items": [], {CUSTOMER}}}"#),
+        "orderId is required",
+        "orderId",
+    );
 }
 
 #[test]
 fn rule_3_items_must_be_a_non_empty_array() {
-    for items in [
-        "",
-        r#""items": null,"#,
-        r#""items": [],"#,
-        r#""items": {"a": 1},"#,
-        r#""items": "PROD-001","#,
-    ] {
-        let text = format!(r#"{{"orderId": "O-1", {items} {CUSTOMER}}}"#);
-        rejects(
-            &text,
-            "items array is required and must not be empty",
-            "items",
-        );
-    }
+    rejects_each(
+        &[
+            "",
+            r#""items": null,"#,
+            r#""items": [],"#,
+            r#""items": {"a": 1},"#,
+            r#""items": "PROD-001","#,
+        ],
+        |items| format!(r#"{{"orderId": "O-1", {items} {CUSTOMER}}}"#),
+        "items array is required and must not be empty",
+        "items",
+    );
 }
 
 #[test]
 fn rule_4_the_customer_id_is_required() {
-    for customer in [
-        "",
-        r#", "customer": null"#,
-        r#", "customer": {"address": {"state": "CA"}}"#,
-        r#", "customer": {"id": "", "address": {"state": "CA"}}"#,
-    ] {
-        let text = format!(r#"{{"orderId": "O-1", "items": [{{}}]{customer}}}"#);
-        rejects(&text, "customer.id is required", "customer.id");
-    }
+    rejects_each(
+        &[
+            "",
+            r#", "customer": null"#,
+            r#", "customer": {"address": {"state": "CA"}}"#,
+            r#", "customer": {"id": "", "address": {"state": "CA"}}"#,
+        ],
+        |customer| format!(r#"{{"orderId": "O-1", "items": [{{}}]{customer}}}"#),
+        "customer.id is required",
+        "customer.id",
+    );
 }
 
 #[test]
 fn rule_5_the_state_is_required() {
-    for address in [
-        "",
-        r#", "address": {}"#,
-        r#", "address": {"state": ""}"#,
-        r#", "address": {"zipCode": "94102"}"#,
-    ] {
-        let text = format!(
-            r#"{{"orderId": "O-1", "items": [{{}}], "customer": {{"id": "C-1"{address}}}}}"#
-        );
-        rejects(
-            &text,
-            "customer.address.state is required for tax calculation",
-            "customer.address.state",
-        );
-    }
+    rejects_each(
+        &[
+            "",
+            r#", "address": {}"#,
+            r#", "address": {"state": ""}"#,
+            r#", "address": {"zipCode": "94102"}"#,
+        ],
+        |address| {
+            format!(
+                r#"{{"orderId": "O-1", "items": [{{}}], "customer": {{"id": "C-1"{address}}}}}"#
+            )
+        },
+        "customer.address.state is required for tax calculation",
+        "customer.address.state",
+    );
 }
 
 #[test]
@@ -112,42 +159,24 @@ fn rule_6_every_item_needs_a_product_id() {
 
 #[test]
 fn rule_7_quantities_are_integers_from_1_to_10000() {
-    for quantity in ["0", "-1", "1.5", "10001", "\"2\"", "null", "1e5"] {
-        let text = format!(
-            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": {quantity}, "price": 1}}], {CUSTOMER}}}"#
-        );
-        rejects(
-            &text,
-            "items[0].quantity must be an integer from 1 to 10000",
-            "items[0].quantity",
-        );
-    }
-    for quantity in ["1", "10000", "2.0", "1e3"] {
-        let text = format!(
-            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": {quantity}, "price": 1}}], {CUSTOMER}}}"#
-        );
-        assert!(validate(&text).is_ok(), "quantity {quantity} is valid");
-    }
+    checks_item_values(
+        |quantity| format!(r#""productId": "P", "quantity": {quantity}, "price": 1"#),
+        &["0", "-1", "1.5", "10001", "\"2\"", "null", "1e5"],
+        &["1", "10000", "2.0", "1e3"],
+        "items[0].quantity must be an integer from 1 to 10000",
+        "items[0].quantity",
+    );
 }
 
 #[test]
 fn rule_8_prices_are_amounts_from_0_to_1000000_with_two_decimals() {
-    for price in ["-0.01", "1.999", "1000000.01", "\"29.99\"", "null", "1e7"] {
-        let text = format!(
-            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": 1, "price": {price}}}], {CUSTOMER}}}"#
-        );
-        rejects(
-            &text,
-            "items[0].price must be a non-negative amount with at most 2 decimals",
-            "items[0].price",
-        );
-    }
-    for price in ["0", "29.99", "29.990", "1000000", "1e2"] {
-        let text = format!(
-            r#"{{"orderId": "O-1", "items": [{{"productId": "P", "quantity": 1, "price": {price}}}], {CUSTOMER}}}"#
-        );
-        assert!(validate(&text).is_ok(), "price {price} is valid");
-    }
+    checks_item_values(
+        |price| format!(r#""productId": "P", "quantity": 1, "price": {price}"#),
+        &["-0.01", "1.999", "1000000.01", "\"29.99\"", "null", "1e7"],
+        &["0", "29.99", "29.990", "1000000", "1e2"],
+        "items[0].price must be a non-negative amount with at most 2 decimals",
+        "items[0].price",
+    );
 }
 
 #[test]

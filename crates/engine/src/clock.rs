@@ -60,6 +60,14 @@ impl Clock {
     }
 }
 
+/// The delay before retry `attempt` (from 1) of something that keeps
+/// failing: `first`, doubling with each attempt, never more than `max`.
+#[must_use]
+pub fn backoff(first: Duration, attempt: u32, max: Duration) -> Duration {
+    let factor = 2_u32.saturating_pow(attempt.saturating_sub(1).min(20));
+    first.saturating_mul(factor).min(max)
+}
+
 impl Default for Clock {
     fn default() -> Self {
         Self::system()
@@ -87,6 +95,17 @@ mod tests {
             clock.now(),
             Timestamp::from_millis(1_000_000 + 2_500 + 3_600_000)
         );
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let first = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        let delays: Vec<u128> = (1..=6)
+            .map(|attempt| backoff(first, attempt, max).as_millis())
+            .collect();
+        assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(backoff(first, u32::MAX, max), max);
     }
 
     #[tokio::test(start_paused = true)]

@@ -227,27 +227,9 @@ where
     F: Fn(lambda_runtime::LambdaEvent<A>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = std::result::Result<R, E>> + Send + 'static,
 {
-    Arc::new(InProcess {
-        handler: Arc::new(handler),
-        marker: std::marker::PhantomData,
-    })
-}
-
-struct InProcess<A, F> {
-    handler: Arc<F>,
-    marker: std::marker::PhantomData<fn(A)>,
-}
-
-impl<A, R, E, F, Fut> FunctionHandler for InProcess<A, F>
-where
-    A: DeserializeOwned + Send + 'static,
-    R: Serialize + Send + 'static,
-    E: std::fmt::Display + Send + 'static,
-    F: Fn(lambda_runtime::LambdaEvent<A>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = std::result::Result<R, E>> + Send + 'static,
-{
-    fn invoke(&self, invocation: Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>> {
-        let handler = Arc::clone(&self.handler);
+    let handler = Arc::new(handler);
+    Arc::new(InProcess(Box::new(move |invocation: Invocation| {
+        let handler = Arc::clone(&handler);
         Box::pin(async move {
             let event: A = serde_json::from_slice(&invocation.payload).map_err(|error| {
                 FunctionFault::Failed {
@@ -285,6 +267,19 @@ where
                 }),
             }
         })
+    })))
+}
+
+/// A function run in the engine's process.
+struct InProcess(Box<RunInvocation>);
+
+/// Runs one invocation of an in-process function: its answer, or its fault.
+type RunInvocation =
+    dyn Fn(Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>> + Send + Sync;
+
+impl FunctionHandler for InProcess {
+    fn invoke(&self, invocation: Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>> {
+        (self.0)(invocation)
     }
 }
 

@@ -23,7 +23,9 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::clock::backoff;
 use crate::functions::{FunctionFault, FunctionHandler, Invocation};
+use crate::limits::MAX_REQUEST_BODY_BYTES;
 use crate::store::BoxFuture;
 
 /// How to run a function's process.
@@ -53,8 +55,10 @@ struct Job {
 /// starts, or runs an earlier invocation).
 const QUEUE_TIMEOUT: Duration = Duration::from_mins(1);
 
-/// The largest response or error a function may post (Lambda's 6 MB, and some).
-const MAX_RESPONSE_BYTES: usize = 7 * 1024 * 1024;
+/// The delay before a process that exited is started again, doubling
+/// while it keeps exiting soon after it starts, up to the most.
+const RESTART_FIRST_DELAY: Duration = Duration::from_millis(100);
+const RESTART_MAX_DELAY: Duration = Duration::from_secs(10);
 
 struct Shared {
     name: String,
@@ -103,7 +107,7 @@ pub async fn external(
         )
         .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
         .route("/2018-06-01/runtime/init/error", post(init_error))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_RESPONSE_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
         .with_state(Arc::clone(&shared));
     let tasks = TaskTracker::new();
     let stop = CancellationToken::new();
@@ -195,7 +199,8 @@ async fn supervise(
     mut kills: mpsc::UnboundedReceiver<String>,
     stop: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(100);
+    // Exits in a row that came soon after a start.
+    let mut quick_exits = 0;
     loop {
         let Some((program, arguments)) = config.command.split_first() else {
             tracing::error!(function = %shared.name, "no command to run");
@@ -253,14 +258,15 @@ async fn supervise(
             ))));
         }
         shared.died.notify_waiters();
-        backoff = if started.elapsed() > Duration::from_secs(10) {
-            Duration::from_millis(100)
+        quick_exits = if started.elapsed() > RESTART_MAX_DELAY {
+            1
         } else {
-            (backoff * 2).min(Duration::from_secs(10))
+            quick_exits + 1
         };
+        let delay = backoff(RESTART_FIRST_DELAY, quick_exits, RESTART_MAX_DELAY);
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
+            () = tokio::time::sleep(delay) => {}
         }
     }
 }

@@ -1,21 +1,14 @@
 //! The Lambda API, through the real `aws-sdk-lambda` client (in process).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
+#![allow(clippy::panic, reason = "test helpers")]
 
 mod common;
 
 use std::time::Duration;
 
-use aws_durable_execution_sdk::DurableContext;
 use aws_sdk_lambda::error::ProvideErrorMetadata as _;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{ExecutionStatus, InvocationType};
-use common::{config, durable, engine};
+use common::{config, engine};
 use durable_engine::functions::{Function, FunctionConfig, in_process};
 
 fn client(engine: &durable_engine::Engine) -> aws_sdk_lambda::Client {
@@ -24,15 +17,23 @@ fn client(engine: &durable_engine::Engine) -> aws_sdk_lambda::Client {
 
 /// A function that waits 50 s (0.5 s at the tests' time scale).
 fn sleeper(engine: &durable_engine::Engine) {
-    durable(
-        engine,
-        "Sleeper",
-        config(),
-        |input: serde_json::Value, ctx: DurableContext| async move {
-            ctx.wait(Duration::from_secs(50)).name("nap").await?;
-            Ok(input)
-        },
-    );
+    common::sleeper(engine, "Sleeper", config(), Duration::from_secs(50));
+}
+
+/// Starts `function` (qualified) with an asynchronous invoke and returns the
+/// execution's ARN.
+async fn start_by_event(lambda: &aws_sdk_lambda::Client, function: &str) -> String {
+    let started = lambda
+        .invoke()
+        .function_name(function)
+        .invocation_type(InvocationType::Event)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{function} starts: {error:?}"));
+    started
+        .durable_execution_arn()
+        .unwrap_or_else(|| panic!("{function} is durable"))
+        .to_owned()
 }
 
 #[tokio::test(start_paused = true)]
@@ -152,17 +153,10 @@ async fn a_stale_checkpoint_token_is_refused_as_the_sdks_expect() {
     let engine = engine();
     sleeper(&engine);
     let lambda = client(&engine);
-    let started = lambda
-        .invoke()
-        .function_name("Sleeper:$LATEST")
-        .invocation_type(InvocationType::Event)
-        .send()
-        .await
-        .unwrap();
-    let arn = started.durable_execution_arn().unwrap();
+    let arn = start_by_event(&lambda, "Sleeper:$LATEST").await;
     let error = lambda
         .checkpoint_durable_execution()
-        .durable_execution_arn(arn)
+        .durable_execution_arn(&arn)
         .checkpoint_token("bm90LWEtdG9rZW4=")
         .send()
         .await
@@ -188,27 +182,12 @@ async fn a_stale_checkpoint_token_is_refused_as_the_sdks_expect() {
 #[tokio::test(start_paused = true)]
 async fn stop_through_the_api_stops_a_waiting_execution() {
     let engine = engine();
-    durable(
-        &engine,
-        "Patient",
-        config(),
-        |_: serde_json::Value, ctx: DurableContext| async move {
-            ctx.wait(Duration::from_secs(100_000)).name("ages").await?;
-            Ok(())
-        },
-    );
+    common::sleeper(&engine, "Patient", config(), Duration::from_secs(100_000));
     let lambda = client(&engine);
-    let started = lambda
-        .invoke()
-        .function_name("Patient:live")
-        .invocation_type(InvocationType::Event)
-        .send()
-        .await
-        .unwrap();
-    let arn = started.durable_execution_arn().unwrap();
+    let arn = start_by_event(&lambda, "Patient:live").await;
     let stopped = lambda
         .stop_durable_execution()
-        .durable_execution_arn(arn)
+        .durable_execution_arn(&arn)
         .error(
             aws_sdk_lambda::types::ErrorObject::builder()
                 .error_message("enough")
@@ -218,7 +197,7 @@ async fn stop_through_the_api_stops_a_waiting_execution() {
         .await
         .unwrap();
     assert!(stopped.stop_timestamp().secs() > 0);
-    let record = engine.wait(arn).await.unwrap();
+    let record = engine.wait(&arn).await.unwrap();
     assert_eq!(
         record.status,
         durable_engine::model::ExecutionStatus::Stopped

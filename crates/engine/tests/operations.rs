@@ -1,27 +1,34 @@
 //! Each operation type, run by small SDK handlers on the engine.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
 
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use aws_durable_execution_sdk::builders::wait_for_condition::WaitDecision;
 use aws_durable_execution_sdk::{self as durable, Branch, DurableContext, RetryDecision};
 use common::{
-    callback_function, callback_id, config, count, durable, engine, event_types, finished, run,
-    start,
+    config, count, counting, durable, engine, event_json, event_types, finished, operation,
+    parent_and_child, run, sleeper, start_callback,
 };
 use durable_engine::functions::DurableConfig;
 use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType};
 use durable_engine::{Error, Progress};
+
+/// Retries a failed attempt after `delay`, and stops at attempt `last`.
+fn retry_until(
+    last: u32,
+    delay: Duration,
+) -> impl Fn(&durable::StepError, u32) -> RetryDecision + Send + Sync + 'static {
+    move |_, attempt| {
+        if attempt >= last {
+            RetryDecision::Stop
+        } else {
+            RetryDecision::Retry { delay }
+        }
+    }
+}
 
 #[tokio::test(start_paused = true)]
 async fn a_step_result_is_the_execution_result() {
@@ -57,38 +64,20 @@ async fn a_step_result_is_the_execution_result() {
 #[tokio::test(start_paused = true)]
 async fn a_failing_step_is_retried_at_its_next_attempt_time() {
     let engine = engine();
-    let calls = Arc::new(AtomicU32::new(0));
-    let counter = Arc::clone(&calls);
-    durable(
-        &engine,
-        "Flaky",
-        config(),
-        move |_: serde_json::Value, ctx: DurableContext| {
-            let counter = Arc::clone(&counter);
-            async move {
-                let value = ctx
-                    .step(move |step| async move {
-                        counter.fetch_add(1, Ordering::SeqCst);
-                        if step.attempt() < 3 {
-                            return Err(format!("transient failure {}", step.attempt()).into());
-                        }
-                        Ok(step.attempt())
-                    })
-                    .name("flaky")
-                    .retry_strategy(|_, attempt| {
-                        if attempt >= 5 {
-                            RetryDecision::Stop
-                        } else {
-                            RetryDecision::Retry {
-                                delay: Duration::from_secs(2),
-                            }
-                        }
-                    })
-                    .await?;
-                Ok(value)
-            }
-        },
-    );
+    let calls = counting(&engine, "Flaky", |counter, _, ctx| async move {
+        let value = ctx
+            .step(move |step| async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if step.attempt() < 3 {
+                    return Err(format!("transient failure {}", step.attempt()).into());
+                }
+                Ok(step.attempt())
+            })
+            .name("flaky")
+            .retry_strategy(retry_until(5, Duration::from_secs(2)))
+            .await?;
+        Ok(value)
+    });
     let record = run(&engine, "Flaky", "{}").await;
     assert_eq!(record.status, ExecutionStatus::Succeeded);
     assert_eq!(record.result.as_deref(), Some("3"));
@@ -100,16 +89,7 @@ async fn a_failing_step_is_retried_at_its_next_attempt_time() {
         "each retry is a new invocation: {}",
         record.invocations
     );
-    let history = engine
-        .history(&record.arn, None, None, false, true)
-        .await
-        .unwrap();
-    let first_retry = history
-        .events
-        .iter()
-        .find(|e| e.event_type == "StepFailed")
-        .unwrap();
-    let json = serde_json::to_value(first_retry).unwrap();
+    let json = event_json(&engine, &record.arn, "StepFailed").await;
     assert_eq!(
         json["StepFailedDetails"]["RetryDetails"]["CurrentAttempt"],
         1
@@ -118,13 +98,7 @@ async fn a_failing_step_is_retried_at_its_next_attempt_time() {
         json["StepFailedDetails"]["RetryDetails"]["NextAttemptDelaySeconds"],
         2
     );
-    let step = engine
-        .operations(&record.arn)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|op| op.kind == OperationType::Step)
-        .unwrap();
+    let step = operation(&engine, &record.arn, OperationType::Step).await;
     assert_eq!(
         step.step_details.unwrap().attempt,
         2,
@@ -142,15 +116,7 @@ async fn a_step_that_keeps_failing_fails_the_execution() {
         |_: serde_json::Value, ctx: DurableContext| async move {
             ctx.step(|_| async { Err::<u32, durable::BoxError>("always".into()) })
                 .name("doomed")
-                .retry_strategy(|_, attempt| {
-                    if attempt >= 2 {
-                        RetryDecision::Stop
-                    } else {
-                        RetryDecision::Retry {
-                            delay: Duration::from_secs(1),
-                        }
-                    }
-                })
+                .retry_strategy(retry_until(2, Duration::from_secs(1)))
                 .await?;
             Ok(())
         },
@@ -165,17 +131,9 @@ async fn a_step_that_keeps_failing_fails_the_execution() {
 #[tokio::test(start_paused = true)]
 async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
     let engine = engine();
-    durable(
-        &engine,
-        "Sleeper",
-        config(),
-        |_: serde_json::Value, ctx: DurableContext| async move {
-            ctx.wait(Duration::from_secs(3)).name("nap").await?;
-            Ok("awake")
-        },
-    );
+    sleeper(&engine, "Sleeper", config(), Duration::from_secs(3));
     let started = tokio::time::Instant::now();
-    let record = run(&engine, "Sleeper", "{}").await;
+    let record = run(&engine, "Sleeper", "\"awake\"").await;
     assert_eq!(record.status, ExecutionStatus::Succeeded);
     assert_eq!(record.result.as_deref(), Some("\"awake\""));
     assert_eq!(record.invocations, 2);
@@ -183,13 +141,7 @@ async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
         started.elapsed() >= Duration::from_secs(3),
         "the second invocation comes once the 3 s wait is over"
     );
-    let wait = engine
-        .operations(&record.arn)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|op| op.kind == OperationType::Wait)
-        .unwrap();
+    let wait = operation(&engine, &record.arn, OperationType::Wait).await;
     assert_eq!(wait.status, OperationStatus::Succeeded);
     assert_eq!(count(&engine, &record.arn, "WaitSucceeded").await, 1);
 }
@@ -197,9 +149,7 @@ async fn a_wait_suspends_and_the_engine_invokes_again_when_it_ends() {
 #[tokio::test(start_paused = true)]
 async fn a_callback_completed_from_outside_resumes_the_execution() {
     let engine = engine();
-    let ids = callback_function(&engine, "Approval", None, None);
-    let arn = start(&engine, "Approval", "{}").await;
-    let id = callback_id(ids).await;
+    let (arn, id) = start_callback(&engine, "Approval", None, None).await;
     engine
         .callback_succeed(&id, Some("\"alice\"".to_owned()))
         .await
@@ -221,9 +171,7 @@ async fn a_callback_completed_from_outside_resumes_the_execution() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_callback_fails_the_waiting_operation() {
     let engine = engine();
-    let ids = callback_function(&engine, "Rejection", None, None);
-    let arn = start(&engine, "Rejection", "{}").await;
-    let id = callback_id(ids).await;
+    let (arn, id) = start_callback(&engine, "Rejection", None, None).await;
     let error = durable_engine::model::ErrorObject::new("Rejected", "not today");
     engine.callback_fail(&id, error).await.unwrap();
     let record = finished(&engine, &arn).await;
@@ -242,9 +190,7 @@ async fn a_failed_callback_fails_the_waiting_operation() {
 #[tokio::test(start_paused = true)]
 async fn a_callback_not_completed_in_time_times_out() {
     let engine = engine();
-    let ids = callback_function(&engine, "Impatient", Some(Duration::from_secs(1)), None);
-    let arn = start(&engine, "Impatient", "{}").await;
-    let id = callback_id(ids).await;
+    let (arn, id) = start_callback(&engine, "Impatient", Some(Duration::from_secs(1)), None).await;
     let record = finished(&engine, &arn).await;
     assert_eq!(record.status, ExecutionStatus::Failed);
     assert_eq!(count(&engine, &arn, "CallbackTimedOut").await, 1);
@@ -255,9 +201,7 @@ async fn a_callback_not_completed_in_time_times_out() {
 #[tokio::test(start_paused = true)]
 async fn heartbeats_keep_a_callback_open_and_their_absence_times_it_out() {
     let engine = engine();
-    let ids = callback_function(&engine, "Heartbeat", None, Some(Duration::from_secs(1)));
-    let arn = start(&engine, "Heartbeat", "{}").await;
-    let id = callback_id(ids).await;
+    let (arn, id) = start_callback(&engine, "Heartbeat", None, Some(Duration::from_secs(1))).await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(500)).await;
         engine.callback_heartbeat(&id).await.unwrap();
@@ -268,17 +212,12 @@ async fn heartbeats_keep_a_callback_open_and_their_absence_times_it_out() {
         ExecutionStatus::Failed,
         "no heartbeat after the last one"
     );
-    let history = engine.history(&arn, None, None, false, true).await.unwrap();
-    let timed_out = history
-        .events
-        .iter()
-        .find(|e| e.event_type == "CallbackTimedOut")
-        .unwrap();
-    let json = serde_json::to_value(timed_out).unwrap();
+    let json = event_json(&engine, &arn, "CallbackTimedOut").await;
     assert_eq!(
         json["CallbackTimedOutDetails"]["Error"]["Payload"]["ErrorType"],
         "Callback.Heartbeat"
     );
+    let history = engine.history(&arn, None, None, false, true).await.unwrap();
     let elapsed = history.events.last().unwrap().event_timestamp.millis()
         - history.events[0].event_timestamp.millis();
     assert!(
@@ -290,31 +229,7 @@ async fn heartbeats_keep_a_callback_open_and_their_absence_times_it_out() {
 #[tokio::test(start_paused = true)]
 async fn a_chained_invoke_runs_another_durable_function_and_returns_its_result() {
     let engine = engine();
-    durable(
-        &engine,
-        "Child",
-        config(),
-        |n: u32, ctx: DurableContext| async move {
-            ctx.wait(Duration::from_secs(1)).name("think").await?;
-            let squared = ctx
-                .step(move |_| async move { Ok(n * n) })
-                .name("square")
-                .await?;
-            Ok(squared)
-        },
-    );
-    durable(
-        &engine,
-        "Parent",
-        config(),
-        |n: u32, ctx: DurableContext| async move {
-            let squared: u32 = ctx
-                .invoke::<u32, u32>("Child:$LATEST", n)
-                .name("delegate")
-                .await?;
-            Ok(squared + 1)
-        },
-    );
+    parent_and_child(&engine, Duration::from_secs(1), |n| n * n);
     let record = run(&engine, "Parent", "7").await;
     assert_eq!(record.status, ExecutionStatus::Succeeded);
     assert_eq!(record.result.as_deref(), Some("50"));
@@ -395,45 +310,35 @@ async fn map_runs_each_item_in_its_own_child_context() {
 #[tokio::test(start_paused = true)]
 async fn parallel_branches_and_nested_child_contexts_replay_after_a_wait() {
     let engine = engine();
-    let runs = Arc::new(AtomicU32::new(0));
-    let counter = Arc::clone(&runs);
-    durable(
-        &engine,
-        "Nested",
-        config(),
-        move |_: serde_json::Value, ctx: DurableContext| {
-            let counter = Arc::clone(&counter);
-            async move {
-                let branches: Vec<Branch<u32>> = (1..=3_u32)
-                    .map(|n| {
-                        let counter = Arc::clone(&counter);
-                        Branch::new(
-                            format!("branch-{n}"),
-                            move |child: DurableContext| async move {
-                                let inner = child
-                                    .run_in_child_context(move |grandchild| async move {
-                                        let value = grandchild
-                                            .step(move |_| async move {
-                                                counter.fetch_add(1, Ordering::SeqCst);
-                                                Ok(n * 10)
-                                            })
-                                            .name("deep")
-                                            .await?;
-                                        Ok(value)
+    let runs = counting(&engine, "Nested", |counter, _, ctx| async move {
+        let branches: Vec<Branch<u32>> = (1..=3_u32)
+            .map(|n| {
+                let counter = Arc::clone(&counter);
+                Branch::new(
+                    format!("branch-{n}"),
+                    move |child: DurableContext| async move {
+                        let inner = child
+                            .run_in_child_context(move |grandchild| async move {
+                                let value = grandchild
+                                    .step(move |_| async move {
+                                        counter.fetch_add(1, Ordering::SeqCst);
+                                        Ok(n * 10)
                                     })
-                                    .name("inner")
+                                    .name("deep")
                                     .await?;
-                                Ok(inner + n)
-                            },
-                        )
-                    })
-                    .collect();
-                let values = ctx.parallel(branches).name("fan-out").await?;
-                ctx.wait(Duration::from_secs(1)).name("pause").await?;
-                Ok(values.iter().sum::<u32>())
-            }
-        },
-    );
+                                Ok(value)
+                            })
+                            .name("inner")
+                            .await?;
+                        Ok(inner + n)
+                    },
+                )
+            })
+            .collect();
+        let values = ctx.parallel(branches).name("fan-out").await?;
+        ctx.wait(Duration::from_secs(1)).name("pause").await?;
+        Ok(values.iter().sum::<u32>())
+    });
     let record = run(&engine, "Nested", "{}").await;
     assert_eq!(record.status, ExecutionStatus::Succeeded);
     assert_eq!(record.result.as_deref(), Some("66"));
@@ -476,9 +381,7 @@ async fn wait_for_condition_polls_until_the_condition_holds() {
 #[tokio::test(start_paused = true)]
 async fn stop_ends_a_running_execution_and_its_token() {
     let engine = engine();
-    let ids = callback_function(&engine, "Forever", None, None);
-    let arn = start(&engine, "Forever", "{}").await;
-    let id = callback_id(ids).await;
+    let (arn, id) = start_callback(&engine, "Forever", None, None).await;
     let error = durable_engine::model::ErrorObject::message("operator stop");
     engine.stop(&arn, Some(error)).await.unwrap();
     let record = finished(&engine, &arn).await;
@@ -501,18 +404,11 @@ async fn stop_ends_a_running_execution_and_its_token() {
 #[tokio::test(start_paused = true)]
 async fn an_execution_past_its_timeout_times_out() {
     let engine = engine();
-    durable(
-        &engine,
-        "Slow",
-        DurableConfig {
-            execution_timeout: 1,
-            retention_days: 1,
-        },
-        |_: serde_json::Value, ctx: DurableContext| async move {
-            ctx.wait(Duration::from_secs(30)).name("long").await?;
-            Ok(())
-        },
-    );
+    let timeout = DurableConfig {
+        execution_timeout: 1,
+        retention_days: 1,
+    };
+    sleeper(&engine, "Slow", timeout, Duration::from_secs(30));
     let started = tokio::time::Instant::now();
     let record = run(&engine, "Slow", "{}").await;
     assert_eq!(record.status, ExecutionStatus::TimedOut);
@@ -531,24 +427,14 @@ async fn an_execution_past_its_timeout_times_out() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_invocation_is_retried_and_the_execution_carries_on() {
     let engine = engine();
-    let attempts = Arc::new(AtomicU32::new(0));
-    let counter = Arc::clone(&attempts);
-    durable(
-        &engine,
-        "Crashy",
-        config(),
-        move |_: serde_json::Value, ctx: DurableContext| {
-            let counter = Arc::clone(&counter);
-            async move {
-                let value = ctx.step(|_| async { Ok(5_u32) }).name("before").await?;
-                assert!(
-                    counter.fetch_add(1, Ordering::SeqCst) >= 1,
-                    "the first invocation crashes"
-                );
-                Ok(value)
-            }
-        },
-    );
+    counting(&engine, "Crashy", |counter, _, ctx| async move {
+        let value = ctx.step(|_| async { Ok(5_u32) }).name("before").await?;
+        assert!(
+            counter.fetch_add(1, Ordering::SeqCst) >= 1,
+            "the first invocation crashes"
+        );
+        Ok(value)
+    });
     let record = run(&engine, "Crashy", "{}").await;
     assert_eq!(record.status, ExecutionStatus::Succeeded);
     assert_eq!(record.result.as_deref(), Some("5"));

@@ -1,5 +1,4 @@
 //! Pausing and resuming executions, with SDK handlers on the engine.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod common;
 
@@ -9,8 +8,8 @@ use std::time::Duration;
 
 use aws_durable_execution_sdk::DurableContext;
 use common::{
-    callback_function, callback_id, config, count, durable, engine, finished, start,
-    until_invocations_ended, until_status,
+    config, count, durable, engine, finished, start, start_callback, until_invocations_ended,
+    until_status,
 };
 use durable_engine::execution::{PauseRequest, ResumeRequest};
 use durable_engine::model::{EventDetails, ExecutionStatus};
@@ -127,9 +126,7 @@ async fn a_pause_waits_for_the_next_checkpoint_and_resume_replays_from_it() {
 #[tokio::test(start_paused = true)]
 async fn a_callback_completed_while_paused_is_delivered_after_resume() {
     let engine = engine();
-    let ids = callback_function(&engine, "Approval", None, None);
-    let arn = start(&engine, "Approval", "{}").await;
-    let id = callback_id(ids).await;
+    let (arn, id) = start_callback(&engine, "Approval", None, None).await;
     until_invocations_ended(&engine, &arn, 1).await;
 
     // Suspended on the callback: the pause is immediate.

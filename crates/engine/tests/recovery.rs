@@ -1,19 +1,12 @@
 //! An engine that stops and one that starts again on the same store file.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
+#![allow(clippy::unwrap_used, reason = "test helpers")]
 
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_durable_execution_sdk::DurableContext;
-use common::{config, durable};
+use common::parent_and_child;
 use durable_engine::execution::ExecutionRecord;
 use durable_engine::model::{ExecutionStatus, Timestamp};
 use durable_engine::store::{SqliteStore, Store as _, WriteBatch};
@@ -27,27 +20,7 @@ fn engine_on(path: &std::path::Path) -> Engine {
         },
         Arc::new(SqliteStore::open(path).unwrap()),
     );
-    durable(
-        &engine,
-        "Child",
-        config(),
-        |n: u32, ctx: DurableContext| async move {
-            ctx.wait(Duration::from_secs(150)).name("think").await?;
-            Ok(n * 2)
-        },
-    );
-    durable(
-        &engine,
-        "Parent",
-        config(),
-        |n: u32, ctx: DurableContext| async move {
-            let doubled: u32 = ctx
-                .invoke::<u32, u32>("Child:$LATEST", n)
-                .name("delegate")
-                .await?;
-            Ok(doubled + 1)
-        },
-    );
+    parent_and_child(&engine, Duration::from_secs(150), |n| n * 2);
     engine
 }
 

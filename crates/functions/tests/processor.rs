@@ -1,12 +1,6 @@
 //! `ParallelProcessor` end to end on the SDK's in-memory `LocalRunner`,
 //! the workers answering in process.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "tests"
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test helpers")]
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -26,29 +20,11 @@ use order_functions::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-const SEED_1: &str = r#"{
-  "orderId": "ORD-12345",
-  "items": [
-    {"productId": "PROD-001", "quantity": 2, "price": 29.99},
-    {"productId": "PROD-002", "quantity": 1, "price": 49.99}
-  ],
-  "customer": {"id": "CUST-789", "address": {"state": "CA", "zipCode": "94102"}, "paymentMethod": "credit_card"}
-}"#;
-const SEED_2: &str = r#"{
-  "orderId": "ORD-NY-001",
-  "items": [{"productId": "PROD-001", "quantity": 1, "price": 100.00}],
-  "customer": {"id": "CUST-NY-123", "address": {"state": "NY", "zipCode": "10001"}, "paymentMethod": "credit_card"}
-}"#;
-const SEED_3: &str = r#"{
-  "orderId": "ORD-BULK-001",
-  "items": [
-    {"productId": "PROD-001", "quantity": 5, "price": 29.99},
-    {"productId": "PROD-002", "quantity": 3, "price": 49.99},
-    {"productId": "PROD-003", "quantity": 2, "price": 19.99}
-  ],
-  "customer": {"id": "CUST-456", "address": {"state": "TX", "zipCode": "75001"}, "paymentMethod": "credit_card"}
-}"#;
-const SEED_4: &str = r#"{"orderId": "ORD-INVALID", "items": [], "customer": {"id": "CUST-999"}}"#;
+/// The seed's four test orders, as `examples/` holds them.
+const SEED_1: &str = include_str!("../../../examples/seed-order.json");
+const SEED_2: &str = include_str!("../../../examples/test-ny.json");
+const SEED_3: &str = include_str!("../../../examples/test-bulk.json");
+const SEED_4: &str = include_str!("../../../examples/test-invalid.json");
 
 /// How a worker misbehaves in a test.
 #[derive(Debug, Clone, Copy)]
@@ -376,14 +352,10 @@ async fn rejection(payload: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn an_unknown_product_is_rejected_by_inventory() {
-    let failures = rejection(&order(
-        r#"{"productId": "PROD-404", "quantity": 1, "price": 5}"#,
-        "CA",
-        "credit_card",
-    ))
-    .await;
+/// Checks that a Californian credit-card order of `items` is rejected by
+/// inventory alone.
+async fn rejected_by_inventory(items: &str) {
+    let failures = rejection(&order(items, "CA", "credit_card")).await;
     assert_eq!(
         failures,
         vec![("inventory".to_owned(), "Some items unavailable".to_owned())]
@@ -391,17 +363,13 @@ async fn an_unknown_product_is_rejected_by_inventory() {
 }
 
 #[tokio::test]
+async fn an_unknown_product_is_rejected_by_inventory() {
+    rejected_by_inventory(r#"{"productId": "PROD-404", "quantity": 1, "price": 5}"#).await;
+}
+
+#[tokio::test]
 async fn too_little_stock_is_rejected_by_inventory() {
-    let failures = rejection(&order(
-        r#"{"productId": "PROD-001", "quantity": 501, "price": 5}"#,
-        "CA",
-        "credit_card",
-    ))
-    .await;
-    assert_eq!(
-        failures,
-        vec![("inventory".to_owned(), "Some items unavailable".to_owned())]
-    );
+    rejected_by_inventory(r#"{"productId": "PROD-001", "quantity": 501, "price": 5}"#).await;
 }
 
 #[tokio::test]

@@ -95,8 +95,7 @@ impl EngineOptions {
     /// each attempt, at most `max_retry_delay`.
     #[must_use]
     pub fn backoff(&self, first: Duration, attempt: u32) -> Duration {
-        let factor = 2_u32.saturating_pow(attempt.saturating_sub(1).min(20));
-        first.saturating_mul(factor).min(self.max_retry_delay)
+        crate::clock::backoff(first, attempt, self.max_retry_delay)
     }
 
     /// `delay` on the engine's time scale.

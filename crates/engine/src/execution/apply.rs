@@ -172,34 +172,32 @@ impl ExecutionState {
                 self.event(op, now, EventDetails::StepStarted {});
             }
             OperationAction::Succeed => {
-                op.status = OperationStatus::Succeeded;
-                op.end_timestamp = Some(now);
-                details.outcome.result.clone_from(&update.payload);
-                details.outcome.error = None;
-                details.next_attempt_timestamp = None;
-                let event = EventDetails::StepSucceeded {
-                    result: EventPayload::of(update.payload.clone()),
-                    retry_details: RetryDetails {
-                        current_attempt: completed_attempt,
-                        next_attempt_delay_seconds: 0,
-                    },
+                let outcome = Outcome {
+                    result: update.payload.clone(),
+                    error: None,
                 };
-                self.event(op, now, event);
+                self.end_step(
+                    op,
+                    OperationStatus::Succeeded,
+                    outcome,
+                    now,
+                    |retry_details| EventDetails::StepSucceeded {
+                        result: EventPayload::of(update.payload.clone()),
+                        retry_details,
+                    },
+                );
             }
             OperationAction::Fail => {
-                op.status = OperationStatus::Failed;
-                op.end_timestamp = Some(now);
-                details.outcome.result = None;
-                details.outcome.error.clone_from(&update.error);
-                details.next_attempt_timestamp = None;
-                let event = EventDetails::StepFailed {
-                    error: EventError::of(update.error.clone()),
-                    retry_details: RetryDetails {
-                        current_attempt: completed_attempt,
-                        next_attempt_delay_seconds: 0,
-                    },
+                let outcome = Outcome {
+                    result: None,
+                    error: update.error.clone(),
                 };
-                self.event(op, now, event);
+                self.end_step(op, OperationStatus::Failed, outcome, now, |retry_details| {
+                    EventDetails::StepFailed {
+                        error: EventError::of(update.error.clone()),
+                        retry_details,
+                    }
+                });
             }
             OperationAction::Retry => {
                 let delay = update
@@ -232,6 +230,29 @@ impl ExecutionState {
             }
             OperationAction::Cancel => {}
         }
+    }
+
+    /// Ends the step `op` with `status` and `outcome` after its last
+    /// attempt, and records the event `ended` makes of that attempt's retry
+    /// details (no further attempt).
+    fn end_step(
+        &mut self,
+        op: &mut Operation,
+        status: OperationStatus,
+        outcome: Outcome,
+        now: Timestamp,
+        ended: impl FnOnce(RetryDetails) -> EventDetails,
+    ) {
+        op.status = status;
+        op.end_timestamp = Some(now);
+        let details = op.step_details.get_or_insert_with(StepDetails::default);
+        let retry_details = RetryDetails {
+            current_attempt: details.attempt + 1,
+            next_attempt_delay_seconds: 0,
+        };
+        details.outcome = outcome;
+        details.next_attempt_timestamp = None;
+        self.event(op, now, ended(retry_details));
     }
 
     fn apply_context(

@@ -56,19 +56,6 @@ impl Timestamp {
         Self(self.0.saturating_add(millis))
     }
 
-    /// RFC 3339, for people.
-    #[must_use]
-    pub fn to_rfc3339(self) -> String {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
-            .ok()
-            .and_then(|moment| {
-                moment
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default()
-    }
-
     /// Parses RFC 3339 / ISO 8601 (as query strings carry timestamps).
     #[must_use]
     pub fn parse_rfc3339(text: &str) -> Option<Self> {

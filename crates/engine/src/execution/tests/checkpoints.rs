@@ -51,21 +51,14 @@ fn a_start_and_its_outcome_may_share_a_batch() {
     let (mut state, token) = invoking();
     let mut succeed = update("s", "STEP", "SUCCEED");
     succeed.payload = Some("42".to_owned());
-    let output = state
-        .checkpoint(
-            &token,
-            None,
-            &[update("s", "STEP", "START"), succeed],
-            Timestamp::from_millis(1_000_002),
-            &no_function,
-        )
-        .unwrap();
-    let step = output
-        .new_execution_state
-        .operations
-        .iter()
-        .find(|op| op.id == "s")
-        .unwrap();
+    let output = checkpoint(
+        &mut state,
+        &token,
+        &[update("s", "STEP", "START"), succeed],
+        1_000_002,
+    )
+    .unwrap();
+    let step = answered(&output, "s");
     assert_eq!(step.status, OperationStatus::Succeeded);
     assert_eq!(
         step.step_details
@@ -84,54 +77,30 @@ fn later_updates_are_checked_against_what_is_stored() {
     let (mut state, token) = invoking();
     let mut start = update("s", "STEP", "START");
     start.name = Some("first".to_owned());
-    let output = state
-        .checkpoint(
-            &token,
-            None,
-            &[start],
-            Timestamp::from_millis(1_000_002),
-            &no_function,
-        )
-        .unwrap();
+    let output = checkpoint(&mut state, &token, &[start], 1_000_002).unwrap();
     let token = output.checkpoint_token;
     let mut renamed = update("s", "STEP", "SUCCEED");
     renamed.name = Some("second".to_owned());
-    let error = state
-        .checkpoint(
-            &token,
-            None,
-            &[renamed],
-            Timestamp::from_millis(1_000_003),
-            &no_function,
-        )
-        .unwrap_err();
+    let error = checkpoint(&mut state, &token, &[renamed], 1_000_003).unwrap_err();
     assert_eq!(error, Error::invalid("Inconsistent operation name."));
-    let again = state.checkpoint(
+    let again = checkpoint(
+        &mut state,
         &token,
-        None,
         &[update("s", "STEP", "START")],
-        Timestamp::from_millis(1_000_003),
-        &no_function,
+        1_000_003,
     );
     assert_eq!(
         again.unwrap_err(),
         Error::invalid("Invalid current STEP state to start.")
     );
-    let unnamed_outcome = state
-        .checkpoint(
-            &token,
-            None,
-            &[update("s", "STEP", "SUCCEED")],
-            Timestamp::from_millis(1_000_004),
-            &no_function,
-        )
-        .unwrap();
-    let step = unnamed_outcome
-        .new_execution_state
-        .operations
-        .iter()
-        .find(|op| op.id == "s")
-        .unwrap();
+    let unnamed_outcome = checkpoint(
+        &mut state,
+        &token,
+        &[update("s", "STEP", "SUCCEED")],
+        1_000_004,
+    )
+    .unwrap();
+    let step = answered(&unnamed_outcome, "s");
     assert_eq!(
         step.name.as_deref(),
         Some("first"),
@@ -142,59 +111,28 @@ fn later_updates_are_checked_against_what_is_stored() {
 #[test]
 fn a_stale_token_is_refused_with_the_message_the_sdks_retry_on() {
     let (mut state, token) = invoking();
-    let output = state
-        .checkpoint(
-            &token,
-            None,
-            &[],
-            Timestamp::from_millis(1_000_002),
-            &no_function,
-        )
-        .unwrap();
-    let error = state
-        .checkpoint(
-            &token,
-            None,
-            &[],
-            Timestamp::from_millis(1_000_003),
-            &no_function,
-        )
-        .unwrap_err();
+    let output = checkpoint(&mut state, &token, &[], 1_000_002).unwrap();
+    let error = checkpoint(&mut state, &token, &[], 1_000_003).unwrap_err();
     assert!(error.to_string().starts_with(INVALID_TOKEN), "{error}");
-    assert!(
-        state
-            .checkpoint(
-                &output.checkpoint_token,
-                None,
-                &[],
-                Timestamp::from_millis(1_000_004),
-                &no_function
-            )
-            .is_ok()
-    );
+    assert!(checkpoint(&mut state, &output.checkpoint_token, &[], 1_000_004).is_ok());
 }
 
 #[test]
 fn a_repeated_client_token_returns_the_first_answer() {
     let (mut state, token) = invoking();
-    let first = state
-        .checkpoint(
-            &token,
-            Some("c-1"),
-            &[update("w", "WAIT", "START")],
-            Timestamp::from_millis(1_000_002),
-            &no_function,
-        )
-        .unwrap();
-    let repeat = state
-        .checkpoint(
-            &token,
-            Some("c-1"),
-            &[update("w", "WAIT", "START")],
-            Timestamp::from_millis(1_000_003),
-            &no_function,
-        )
-        .unwrap();
+    let mut start_the_wait = |millis| {
+        state
+            .checkpoint(
+                &token,
+                Some("c-1"),
+                &[update("w", "WAIT", "START")],
+                Timestamp::from_millis(millis),
+                &no_function,
+            )
+            .unwrap()
+    };
+    let first = start_the_wait(1_000_002);
+    let repeat = start_the_wait(1_000_003);
     assert_eq!(first, repeat);
 }
 
@@ -206,15 +144,13 @@ fn a_retry_makes_the_step_pending_then_ready_at_its_time() {
         next_attempt_delay_seconds: Some(5),
     });
     retry.error = Some(ErrorObject::new("Boom", "boom"));
-    state
-        .checkpoint(
-            &token,
-            None,
-            &[update("s", "STEP", "START"), retry],
-            Timestamp::from_millis(1_000_000),
-            &no_function,
-        )
-        .unwrap();
+    checkpoint(
+        &mut state,
+        &token,
+        &[update("s", "STEP", "START"), retry],
+        1_000_000,
+    )
+    .unwrap();
     let step = state.operations().find(|op| op.id == "s").unwrap().clone();
     assert_eq!(step.status, OperationStatus::Pending);
     assert_eq!(step.step_details.as_ref().unwrap().attempt, 1);
@@ -244,15 +180,7 @@ fn waits_are_scaled_by_the_time_scale() {
     wait.wait_options = Some(WaitOptions {
         wait_seconds: Some(10),
     });
-    state
-        .checkpoint(
-            &token,
-            None,
-            &[wait],
-            Timestamp::from_millis(1_000_000),
-            &no_function,
-        )
-        .unwrap();
+    checkpoint(&mut state, &token, &[wait], 1_000_000).unwrap();
     assert_eq!(
         state.next_deadline(),
         Some(Timestamp::from_millis(1_000_100))
@@ -267,21 +195,8 @@ fn an_unknown_chained_target_fails_in_the_same_answer() {
         function_name: Some("Nowhere".to_owned()),
         tenant_id: None,
     });
-    let output = state
-        .checkpoint(
-            &token,
-            None,
-            &[invoke],
-            Timestamp::from_millis(1_000_002),
-            &no_function,
-        )
-        .unwrap();
-    let op = output
-        .new_execution_state
-        .operations
-        .iter()
-        .find(|op| op.id == "i")
-        .unwrap();
+    let output = checkpoint(&mut state, &token, &[invoke], 1_000_002).unwrap();
+    let op = answered(&output, "i");
     assert_eq!(op.status, OperationStatus::Failed);
     assert_eq!(
         op.chained_invoke_details
@@ -299,13 +214,8 @@ fn an_unknown_chained_target_fails_in_the_same_answer() {
 #[test]
 fn a_pending_answer_with_nothing_pending_is_an_invocation_failure() {
     let (mut state, _) = invoking();
-    let (id, _, _) = state.current_invocation().unwrap();
     state.take_changes();
-    let after = state.end_invocation(
-        id,
-        InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
-        Timestamp::from_millis(1_000_002),
-    );
+    let after = answer(&mut state, PENDING, 1_000_002);
     assert_eq!(after, AfterInvocation::Retry);
 }
 
@@ -318,50 +228,30 @@ fn a_completion_seen_by_a_suspending_invocation_still_gets_another() {
     retry.step_options = Some(StepOptions {
         next_attempt_delay_seconds: Some(1),
     });
-    let output = state
-        .checkpoint(
-            &token,
-            None,
-            &[update("s", "STEP", "START"), retry],
-            Timestamp::from_millis(1_000_000),
-            &no_function,
-        )
-        .unwrap();
+    let output = checkpoint(
+        &mut state,
+        &token,
+        &[update("s", "STEP", "START"), retry],
+        1_000_000,
+    )
+    .unwrap();
     let mut wait = update("w", "WAIT", "START");
     wait.wait_options = Some(WaitOptions {
         wait_seconds: Some(1),
     });
-    state
-        .checkpoint(
-            &output.checkpoint_token,
-            None,
-            &[wait],
-            Timestamp::from_millis(1_002_000),
-            &no_function,
-        )
-        .unwrap();
+    checkpoint(&mut state, &output.checkpoint_token, &[wait], 1_002_000).unwrap();
     assert!(
         !state.has_news(),
         "the handler has been shown the READY step"
     );
-    let (id, _, _) = state.current_invocation().unwrap();
-    let after = state.end_invocation(
-        id,
-        InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
-        Timestamp::from_millis(1_002_001),
-    );
+    let after = answer(&mut state, PENDING, 1_002_001);
     assert_eq!(after, AfterInvocation::InvokeNow);
 }
 
 #[test]
 fn an_answer_that_is_not_an_envelope_fails_the_execution_at_once() {
     let (mut state, _) = invoking();
-    let (id, _, _) = state.current_invocation().unwrap();
-    let after = state.end_invocation(
-        id,
-        InvocationEnd::Answered(br#"{"Status":"DONE"}"#.to_vec()),
-        Timestamp::from_millis(1_000_002),
-    );
+    let after = answer(&mut state, br#"{"Status":"DONE"}"#, 1_000_002);
     assert_eq!(after, AfterInvocation::Finished);
     assert_eq!(state.record().status, ExecutionStatus::Failed);
     assert!(
@@ -403,15 +293,7 @@ fn the_execution_times_out_at_its_deadline() {
     let (mut state, token) = invoking();
     state.fire_timers(Timestamp::from_millis(1_300_000));
     assert_eq!(state.record().status, ExecutionStatus::TimedOut);
-    let error = state
-        .checkpoint(
-            &token,
-            None,
-            &[],
-            Timestamp::from_millis(1_300_001),
-            &no_function,
-        )
-        .unwrap_err();
+    let error = checkpoint(&mut state, &token, &[], 1_300_001).unwrap_err();
     assert!(error.to_string().starts_with(INVALID_TOKEN));
 }
 
@@ -420,29 +302,20 @@ fn completed_contexts_hide_their_children_unless_they_replay_them() {
     let (mut state, token) = invoking();
     let mut child = update("k", "STEP", "START");
     child.parent_id = Some("c".to_owned());
-    let output = state
-        .checkpoint(
-            &token,
-            None,
-            &[
-                update("c", "CONTEXT", "START"),
-                child,
-                update("k", "STEP", "SUCCEED"),
-                update("c", "CONTEXT", "SUCCEED"),
-            ],
-            Timestamp::from_millis(1_000_002),
-            &no_function,
-        )
-        .unwrap();
-    let (_, envelope) = {
-        let (id, _, _) = state.current_invocation().unwrap();
-        state.end_invocation(
-            id,
-            InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
-            Timestamp::from_millis(1_000_003),
-        );
-        state.begin_invocation(2, Timestamp::from_millis(1_000_004), 1000)
-    };
+    let output = checkpoint(
+        &mut state,
+        &token,
+        &[
+            update("c", "CONTEXT", "START"),
+            child,
+            update("k", "STEP", "SUCCEED"),
+            update("c", "CONTEXT", "SUCCEED"),
+        ],
+        1_000_002,
+    )
+    .unwrap();
+    answer(&mut state, PENDING, 1_000_003);
+    let (_, envelope) = state.begin_invocation(2, Timestamp::from_millis(1_000_004), 1000);
     assert!(
         output
             .new_execution_state

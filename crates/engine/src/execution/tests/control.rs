@@ -9,6 +9,11 @@ fn pause_request(reason: &str, execution_timeout_paused: bool) -> PauseRequest {
     }
 }
 
+/// The invocation holding `token` starts the step `s` at `millis`.
+fn starts_a_step(state: &mut ExecutionState, token: &str, millis: i64) -> CheckpointOutput {
+    checkpoint(state, token, &[update("s", "STEP", "START")], millis).unwrap()
+}
+
 fn event_types(changes: &Changes) -> Vec<&str> {
     changes
         .events
@@ -29,36 +34,19 @@ fn a_pause_during_an_invocation_takes_effect_at_its_next_checkpoint() {
     assert!(state.take_changes().0.events.is_empty(), "not paused yet");
 
     // The checkpoint is applied and answered; then the invocation is cut off.
-    let output = state
-        .checkpoint(
-            &token,
-            None,
-            &[update("s", "STEP", "START")],
-            at(1_000_020),
-            &no_function,
-        )
-        .unwrap();
+    let output = starts_a_step(&mut state, &token, 1_000_020);
     assert_eq!(state.record().status, ExecutionStatus::Paused);
     assert_eq!(state.operations().count(), 2, "the step's start is kept");
     let (changes, _) = state.take_changes();
     assert_eq!(event_types(&changes), ["StepStarted", "ExecutionPaused"]);
-    let error = state
-        .checkpoint(
-            &output.checkpoint_token,
-            None,
-            &[],
-            at(1_000_030),
-            &no_function,
-        )
-        .unwrap_err();
+    let error = checkpoint(&mut state, &output.checkpoint_token, &[], 1_000_030).unwrap_err();
     assert!(error.to_string().contains(INVALID_TOKEN), "{error}");
 
     // Its answer changes nothing, and nothing is invoked while paused.
-    let (id, _, _) = state.current_invocation().unwrap();
-    let after = state.end_invocation(
-        id,
-        InvocationEnd::Answered(br#"{"Status":"SUCCEEDED","Result":"1"}"#.to_vec()),
-        at(1_000_040),
+    let after = answer(
+        &mut state,
+        br#"{"Status":"SUCCEEDED","Result":"1"}"#,
+        1_000_040,
     );
     assert_eq!(after, AfterInvocation::Sleep);
     assert_eq!(state.record().status, ExecutionStatus::Paused);
@@ -91,7 +79,7 @@ fn a_pause_during_an_invocation_takes_effect_at_its_next_checkpoint() {
 
 #[test]
 fn a_pause_without_an_invocation_is_immediate_and_keeps_the_timeout_if_asked() {
-    let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
+    let mut state = started();
     let at = Timestamp::from_millis;
     state
         .pause(pause_request("look", false), at(1_000_010))
@@ -121,15 +109,7 @@ fn a_second_pause_before_a_cut_short_invocation_ends_is_immediate() {
     state
         .pause(pause_request("one", true), at(1_000_010))
         .unwrap();
-    state
-        .checkpoint(
-            &token,
-            None,
-            &[update("s", "STEP", "START")],
-            at(1_000_020),
-            &no_function,
-        )
-        .unwrap();
+    starts_a_step(&mut state, &token, 1_000_020);
     // Resumed while the cut-short invocation still runs, then paused again.
     assert!(
         state
@@ -140,12 +120,7 @@ fn a_second_pause_before_a_cut_short_invocation_ends_is_immediate() {
         .pause(pause_request("two", true), at(1_000_040))
         .unwrap();
     assert_eq!(state.record().status, ExecutionStatus::Paused);
-    let (id, _, _) = state.current_invocation().unwrap();
-    let after = state.end_invocation(
-        id,
-        InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
-        at(1_000_050),
-    );
+    let after = answer(&mut state, PENDING, 1_000_050);
     assert_eq!(after, AfterInvocation::Sleep);
     assert_eq!(state.record().status, ExecutionStatus::Paused);
     assert!(
@@ -168,15 +143,7 @@ fn resuming_a_pausing_execution_cancels_the_pause() {
         .unwrap();
     assert!(!invoke, "the invocation under way carries on");
     let _ = state.take_changes();
-    state
-        .checkpoint(
-            &token,
-            None,
-            &[update("s", "STEP", "START")],
-            at(1_000_020),
-            &no_function,
-        )
-        .unwrap();
+    starts_a_step(&mut state, &token, 1_000_020);
     assert_eq!(state.record().status, ExecutionStatus::Running);
     let (changes, _) = state.take_changes();
     assert_eq!(event_types(&changes), ["StepStarted"]);
@@ -190,18 +157,11 @@ fn an_invocation_that_suspends_while_pausing_leaves_the_execution_paused() {
     wait.wait_options = Some(WaitOptions {
         wait_seconds: Some(1),
     });
-    state
-        .checkpoint(&token, None, &[wait], at(1_000_005), &no_function)
-        .unwrap();
+    checkpoint(&mut state, &token, &[wait], 1_000_005).unwrap();
     state
         .pause(pause_request("hold", true), at(1_000_010))
         .unwrap();
-    let (id, _, _) = state.current_invocation().unwrap();
-    let after = state.end_invocation(
-        id,
-        InvocationEnd::Answered(br#"{"Status":"PENDING"}"#.to_vec()),
-        at(1_000_020),
-    );
+    let after = answer(&mut state, PENDING, 1_000_020);
     assert_eq!(after, AfterInvocation::Sleep);
     assert_eq!(state.record().status, ExecutionStatus::Paused);
 
@@ -217,7 +177,7 @@ fn an_invocation_that_suspends_while_pausing_leaves_the_execution_paused() {
 
 #[test]
 fn a_repeated_client_token_succeeds_without_acting_again() {
-    let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
+    let mut state = started();
     let at = Timestamp::from_millis;
     let request = PauseRequest {
         client_token: Some("t-1".to_owned()),
@@ -286,7 +246,7 @@ fn a_pausing_execution_restored_after_a_restart_is_paused() {
 
 #[test]
 fn stopping_a_paused_execution_ends_it() {
-    let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
+    let mut state = started();
     state
         .pause(pause_request("r", true), Timestamp::from_millis(1_000_010))
         .unwrap();

@@ -7,8 +7,8 @@ mod control;
 use super::*;
 pub(super) use crate::error::{Error, INVALID_TOKEN};
 pub(super) use crate::limits::MAX_PAUSED_LIFETIME_DAYS;
-pub(super) use crate::model::OperationUpdate;
 use crate::model::{ChainedInvokeOptions, StepOptions, WaitOptions};
+pub(super) use crate::model::{CheckpointOutput, OperationUpdate};
 
 pub(super) fn record() -> ExecutionRecord {
     ExecutionRecord {
@@ -34,9 +34,14 @@ pub(super) fn record() -> ExecutionRecord {
     }
 }
 
+/// A running execution before its first invocation.
+pub(super) fn started() -> ExecutionState {
+    ExecutionState::start(record(), "exec".to_owned(), 1.0)
+}
+
 /// A running execution and the token of its invocation.
 pub(super) fn invoking() -> (ExecutionState, String) {
-    let mut state = ExecutionState::start(record(), "exec".to_owned(), 1.0);
+    let mut state = started();
     let (_, envelope) = state.begin_invocation(1, Timestamp::from_millis(1_000_001), 1000);
     let token = envelope["CheckpointToken"].as_str().unwrap().to_owned();
     (state, token)
@@ -55,31 +60,57 @@ pub(super) fn no_function(_: &str) -> bool {
     false
 }
 
+/// The invocation holding `token` checkpoints `updates` at `millis`, with
+/// no client token and no function to chain-invoke.
+pub(super) fn checkpoint(
+    state: &mut ExecutionState,
+    token: &str,
+    updates: &[OperationUpdate],
+    millis: i64,
+) -> Result<CheckpointOutput, Error> {
+    state.checkpoint(
+        token,
+        None,
+        updates,
+        Timestamp::from_millis(millis),
+        &no_function,
+    )
+}
+
+/// The operation `id` as a checkpoint's answer shows it.
+pub(super) fn answered<'a>(output: &'a CheckpointOutput, id: &str) -> &'a Operation {
+    output
+        .new_execution_state
+        .operations
+        .iter()
+        .find(|op| op.id == id)
+        .unwrap()
+}
+
+/// The envelope of a handler that suspends.
+pub(super) const PENDING: &[u8] = br#"{"Status":"PENDING"}"#;
+
+/// The current invocation answers with `envelope` at `millis`.
+pub(super) fn answer(state: &mut ExecutionState, envelope: &[u8], millis: i64) -> AfterInvocation {
+    let (id, _, _) = state.current_invocation().unwrap();
+    state.end_invocation(
+        id,
+        InvocationEnd::Answered(envelope.to_vec()),
+        Timestamp::from_millis(millis),
+    )
+}
+
 pub(super) fn rejects(updates: &[OperationUpdate], message: &str) {
     let (mut state, token) = invoking();
     let before: Vec<Operation> = state.operations().cloned().collect();
-    let error = state
-        .checkpoint(
-            &token,
-            None,
-            updates,
-            Timestamp::from_millis(1_000_002),
-            &no_function,
-        )
-        .unwrap_err();
+    let error = checkpoint(&mut state, &token, updates, 1_000_002).unwrap_err();
     assert_eq!(error, Error::invalid(message), "{updates:?}");
     assert_eq!(
         state.operations().cloned().collect::<Vec<_>>(),
         before,
         "nothing is applied"
     );
-    let accepted = state.checkpoint(
-        &token,
-        None,
-        &[],
-        Timestamp::from_millis(1_000_003),
-        &no_function,
-    );
+    let accepted = checkpoint(&mut state, &token, &[], 1_000_003);
     assert!(
         accepted.is_ok(),
         "a rejected batch does not rotate the token"
