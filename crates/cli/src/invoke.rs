@@ -31,7 +31,8 @@ pub struct InvokeArgs {
     /// The engine.
     #[command(flatten)]
     engine: crate::EngineArgs,
-    /// Prints the functions' own JSON log lines on stderr.
+    /// Prints the functions' own JSON log lines on stderr (stdout carries
+    /// only the result).
     #[arg(long)]
     logs: bool,
     /// Prints no progress on stderr.
@@ -45,9 +46,7 @@ pub struct InvokeArgs {
 ///
 /// When the payload, the store or the engine fail.
 pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
-    if args.logs {
-        order_functions::telemetry::init();
-    }
+    crate::logging::init(args.logs);
     let input = if args.payload.as_os_str() == "-" {
         let mut text = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut text)

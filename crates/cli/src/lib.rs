@@ -8,6 +8,7 @@
 pub mod control;
 pub mod executions;
 pub mod invoke;
+pub mod logging;
 pub mod remote;
 pub mod serve;
 pub mod system;

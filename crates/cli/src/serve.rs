@@ -57,9 +57,7 @@ fn parse_command(text: &str) -> anyhow::Result<(String, Vec<String>)> {
 ///
 /// When the store, the template, a function or the address cannot be used.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    if args.logs {
-        order_functions::telemetry::init();
-    }
+    crate::logging::init(args.logs);
     let db = args.engine.db();
     let engine = args.engine.engine()?;
     let stack = Stack::local(&args.stack_name, &engine);

@@ -246,6 +246,13 @@ fn read_function(
     })
 }
 
+/// `value` as YAML text on one line, for error messages.
+fn yaml(value: &Value) -> String {
+    serde_yaml_ng::to_string(value)
+        .map(|text| text.trim().replace('\n', " "))
+        .unwrap_or_default()
+}
+
 /// Resolves the intrinsic functions a function's properties use.
 struct Resolver<'a> {
     stack: &'a Stack,
@@ -307,9 +314,9 @@ impl Resolver<'_> {
             }
             Value::Mapping(mapping) if mapping.len() == 1 => match mapping.iter().next() {
                 Some((Value::String(key), argument)) => self.long_form(key, argument),
-                _ => bail!("cannot resolve {value:?} locally"),
+                _ => bail!("cannot resolve {} locally", yaml(value)),
             },
-            other => bail!("cannot resolve {other:?} locally"),
+            other => bail!("cannot resolve {} locally", yaml(other)),
         }
     }
 
@@ -325,7 +332,10 @@ impl Resolver<'_> {
             },
             ("Fn::GetAtt", Value::Sequence(parts)) => match parts.as_slice() {
                 [Value::String(id), Value::String(attribute)] if attribute == "Arn" => self.arn(id),
-                _ => bail!("cannot resolve Fn::GetAtt {parts:?} locally (only [X, Arn])"),
+                _ => bail!(
+                    "cannot resolve Fn::GetAtt {} locally (only [X, Arn])",
+                    yaml(argument)
+                ),
             },
             ("Fn::Join", Value::Sequence(parts)) => match parts.as_slice() {
                 [Value::String(separator), Value::Sequence(items)] => Ok(items
@@ -333,7 +343,7 @@ impl Resolver<'_> {
                     .map(|item| self.resolve(item))
                     .collect::<anyhow::Result<Vec<_>>>()?
                     .join(separator)),
-                _ => bail!("cannot resolve Fn::Join {parts:?} locally"),
+                _ => bail!("cannot resolve Fn::Join {} locally", yaml(argument)),
             },
             (other, _) => bail!("cannot resolve {other} locally"),
         }
@@ -347,7 +357,7 @@ impl Resolver<'_> {
             let after = rest.get(start + 2..).unwrap_or_default();
             let end = after
                 .find('}')
-                .with_context(|| format!("unclosed ${{ in {text:?}"))?;
+                .with_context(|| format!("unclosed ${{ in '{text}'"))?;
             out.push_str(&self.variable(after.get(..end).unwrap_or_default())?);
             rest = after.get(end + 1..).unwrap_or_default();
         }

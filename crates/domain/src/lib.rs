@@ -17,9 +17,11 @@
 //!     "customer": {"id": "CUST-789", "address": {"state": "CA", "zipCode": "94102"}}
 //! }"#.to_owned()).unwrap();
 //! let order = Order::from_event(Some(&event)).unwrap();
-//! assert_eq!(order.subtotal().to_string(), "109.97");
+//! let subtotal = order.subtotal()?;
+//! assert_eq!(subtotal.to_string(), "109.97");
 //! let state = StateCode::new(&order.customer().address.state);
-//! assert_eq!(tax::assess(order.subtotal(), &state).amount.to_string(), "7.97");
+//! assert_eq!(tax::assess(subtotal, &state)?.amount.to_string(), "7.97");
+//! # Ok::<(), order_domain::money::OutOfRange>(())
 //! ```
 
 pub mod ids;
@@ -39,7 +41,8 @@ pub use self::ids::{AuthorizationCode, ReservationId};
 pub use self::moment::Moment;
 pub use self::money::{Money, Rate};
 pub use self::order::{
-    Address, Customer, LineItem, MAX_PRICE, MAX_QUANTITY, Order, Rule, ValidationError,
+    Address, Customer, LineItem, MAX_ITEMS, MAX_PRICE, MAX_QUANTITY, MAX_TEXT_CHARS, Order, Rule,
+    Text, ValidationError,
 };
 pub use self::outcome::{OrderResponse, Outcome, Worker};
 pub use self::state::StateCode;

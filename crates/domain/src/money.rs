@@ -5,7 +5,6 @@
 //! back as JSON numbers with exactly the digits they hold.
 
 use std::fmt;
-use std::ops::{Add, Mul};
 use std::str::FromStr;
 
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -14,12 +13,16 @@ use serde_json::value::RawValue;
 
 /// An amount of money in US dollars, exact to the cent once rounded.
 ///
+/// Arithmetic is checked: an amount too large for an exact decimal is an
+/// error naming the values, never a panic.
+///
 /// ```
 /// use order_domain::Money;
 ///
 /// let price: Money = "29.99".parse().unwrap();
-/// let total = price * 2 + "49.99".parse().unwrap();
+/// let total = price.times(2)?.plus("49.99".parse().unwrap())?;
 /// assert_eq!(total.to_string(), "109.97");
+/// # Ok::<(), order_domain::money::OutOfRange>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(Decimal);
@@ -45,7 +48,48 @@ impl Money {
     pub fn round_to_cents(self) -> Self {
         Self(round_to_cents(self.0))
     }
+
+    /// `self + other`.
+    ///
+    /// # Errors
+    ///
+    /// When the sum does not fit an exact decimal.
+    pub fn plus(self, other: Self) -> Result<Self, OutOfRange> {
+        self.0
+            .checked_add(other.0)
+            .map(Self)
+            .ok_or_else(|| OutOfRange(format!("{self} + {other}")))
+    }
+
+    /// `self × quantity`.
+    ///
+    /// # Errors
+    ///
+    /// When the product does not fit an exact decimal.
+    pub fn times(self, quantity: u32) -> Result<Self, OutOfRange> {
+        self.0
+            .checked_mul(Decimal::from(quantity))
+            .map(Self)
+            .ok_or_else(|| OutOfRange(format!("{self} × {quantity}")))
+    }
+
+    /// The sum of `amounts`.
+    ///
+    /// # Errors
+    ///
+    /// When a partial sum does not fit an exact decimal.
+    pub fn sum(amounts: impl IntoIterator<Item = Self>) -> Result<Self, OutOfRange> {
+        amounts
+            .into_iter()
+            .try_fold(Self::ZERO, Self::plus)
+    }
 }
+
+/// An amount too large for an exact decimal (about 7.9 × 10²⁸), with the
+/// operation that produced it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("amount out of range: {0} does not fit an exact decimal")]
+pub struct OutOfRange(String);
 
 /// Rounds an exact decimal to two places, half away from zero.
 pub(crate) fn round_to_cents(value: Decimal) -> Decimal {
@@ -63,28 +107,6 @@ impl FromStr for Money {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         parse_json_number(text).map(Self).ok_or(NotANumber)
-    }
-}
-
-impl Add for Money {
-    type Output = Self;
-
-    fn add(self, other: Self) -> Self {
-        Self(self.0 + other.0)
-    }
-}
-
-impl Mul<u32> for Money {
-    type Output = Self;
-
-    fn mul(self, quantity: u32) -> Self {
-        Self(self.0 * Decimal::from(quantity))
-    }
-}
-
-impl std::iter::Sum for Money {
-    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-        iter.fold(Self::ZERO, Add::add)
     }
 }
 
@@ -118,9 +140,16 @@ impl Rate {
     }
 
     /// `amount × rate`, rounded to cents half away from zero.
-    #[must_use]
-    pub fn apply(self, amount: Money) -> Money {
-        Money(round_to_cents(amount.0 * self.0))
+    ///
+    /// # Errors
+    ///
+    /// When the product does not fit an exact decimal.
+    pub fn apply(self, amount: Money) -> Result<Money, OutOfRange> {
+        amount
+            .0
+            .checked_mul(self.0)
+            .map(|tax| Money(round_to_cents(tax)))
+            .ok_or_else(|| OutOfRange(format!("{amount} × {self}")))
     }
 }
 
@@ -165,10 +194,24 @@ pub fn parse_json_number(text: &str) -> Option<Decimal> {
     {
         return None;
     }
-    let value = if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).ok()?
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    // Trailing zeros of the fraction change nothing but the scale, which an
+    // exact decimal holds to 28 places: `29.99000…0` is `29.99`.
+    if mantissa.ends_with('.') {
+        return None;
+    }
+    let mantissa = if mantissa.contains('.') {
+        mantissa.trim_end_matches('0').trim_end_matches('.')
     } else {
-        Decimal::from_str_exact(text).ok()?
+        mantissa
+    };
+    let value = if exponent.is_empty() {
+        Decimal::from_str_exact(mantissa).ok()?
+    } else {
+        Decimal::from_scientific(&format!("{mantissa}{exponent}")).ok()?
     };
     Some(value.normalize())
 }
@@ -218,7 +261,38 @@ mod tests {
     #[test]
     fn a_float_sum_that_drifts_stays_exact() {
         // 0.1 + 0.2 is 0.30000000000000004 in binary floating point.
-        assert_eq!(money("0.1") + money("0.2"), money("0.3"));
+        assert_eq!(money("0.1").plus(money("0.2")), Ok(money("0.3")));
+    }
+
+    #[test]
+    fn trailing_zeros_past_the_exact_scale_are_dropped() {
+        let long = format!("29.99{}", "0".repeat(26));
+        assert_eq!(parse_json_number(&long), Some(Decimal::new(2999, 2)));
+        assert_eq!(
+            parse_json_number(&format!("{long}e1")),
+            Some(Decimal::new(2999, 1))
+        );
+        assert_eq!(parse_json_number("100."), None, "not a JSON number");
+        assert_eq!(
+            parse_json_number(&format!("0.{}1", "0".repeat(30))),
+            None,
+            "a digit past the 28th place is not exact"
+        );
+    }
+
+    #[test]
+    fn amounts_too_large_are_an_error_naming_them() {
+        let huge = money("79000000000000000000000000000");
+        let error = huge.plus(huge).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("79000000000000000000000000000 + "),
+            "{error}"
+        );
+        assert!(huge.times(10).is_err());
+        assert!(Rate::new(Decimal::from(2)).apply(huge).is_err());
+        assert!(Money::sum([huge, huge]).is_err());
     }
 
     #[test]
@@ -248,6 +322,6 @@ mod tests {
     #[test]
     fn applies_a_rate_rounding_to_cents() {
         let rate = Rate::new(Decimal::new(625, 4));
-        assert_eq!(rate.apply(money("339.90")), money("21.24"));
+        assert_eq!(rate.apply(money("339.90")), Ok(money("21.24")));
     }
 }

@@ -8,13 +8,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::json::{self, Json, Object};
-use crate::money::{Money, parse_json_number};
+use crate::money::{Money, OutOfRange, parse_json_number};
 
 /// The largest quantity one line item may ask for.
 pub const MAX_QUANTITY: u32 = 10_000;
 
 /// The largest unit price, in dollars.
 pub const MAX_PRICE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
+/// The most line items one order may hold: every operation's payload stays
+/// far below the service's 1 MiB limit.
+pub const MAX_ITEMS: usize = 1_000;
+
+/// The longest text an order carries in any field (`orderId`,
+/// `customer.id`, a `productId`, the state, the ZIP code, the payment
+/// method), in characters.
+pub const MAX_TEXT_CHARS: usize = 128;
 
 /// A validated order, as the orchestrator received it.
 ///
@@ -95,18 +104,24 @@ impl Order {
         let order_id = event
             .non_empty_string("orderId")
             .ok_or(ValidationError(Rule::OrderId))?;
+        short(&order_id, Text::OrderId)?;
         let items = match event.get("items") {
             Some(Json::Array(items)) if !items.is_empty() => items,
             _ => return Err(ValidationError(Rule::Items)),
         };
+        if items.len() > MAX_ITEMS {
+            return Err(ValidationError(Rule::TooManyItems));
+        }
         let customer = event.object_or_empty("customer");
         let customer_id = customer
             .non_empty_string("id")
             .ok_or(ValidationError(Rule::CustomerId))?;
+        short(&customer_id, Text::CustomerId)?;
         let address = customer.object_or_empty("address");
         let state = address
             .non_empty_string("state")
             .ok_or(ValidationError(Rule::State))?;
+        short(&state, Text::State)?;
 
         let items: Vec<Object<'_>> = items
             .iter()
@@ -119,10 +134,13 @@ impl Order {
             .iter()
             .enumerate()
             .map(|(index, item)| {
-                item.non_empty_string("productId")
-                    .ok_or(ValidationError(Rule::ProductId(index)))
+                let product_id = item
+                    .non_empty_string("productId")
+                    .ok_or(ValidationError(Rule::ProductId(index)))?;
+                short(&product_id, Text::ProductId(index))?;
+                Ok(product_id)
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, ValidationError>>()?;
         let quantities = items
             .iter()
             .enumerate()
@@ -144,16 +162,21 @@ impl Order {
                 price,
             })
             .collect();
+        let zip_code = address.display_text("zipCode");
+        if let Some(zip_code) = &zip_code {
+            short(zip_code, Text::ZipCode)?;
+        }
+        let payment_method = customer.display_text("paymentMethod");
+        if let Some(payment_method) = &payment_method {
+            short(payment_method, Text::PaymentMethod)?;
+        }
         Ok(Self {
             order_id,
             items,
             customer: Customer {
                 id: customer_id,
-                address: Address {
-                    state,
-                    zip_code: address.display_text("zipCode"),
-                },
-                payment_method: customer.display_text("paymentMethod"),
+                address: Address { state, zip_code },
+                payment_method,
             },
         })
     }
@@ -178,12 +201,27 @@ impl Order {
 
     /// Σ price × quantity over the lines, exact (not rounded: prices have at
     /// most two decimals, so the sum has too).
-    #[must_use]
-    pub fn subtotal(&self) -> Money {
-        self.items
+    ///
+    /// # Errors
+    ///
+    /// Never for a validated order, whose limits keep it far in range.
+    pub fn subtotal(&self) -> Result<Money, OutOfRange> {
+        let lines = self
+            .items
             .iter()
-            .map(|item| item.price * item.quantity)
-            .sum()
+            .map(|item| item.price.times(item.quantity))
+            .collect::<Result<Vec<_>, _>>()?;
+        Money::sum(lines)
+    }
+}
+
+/// Checks that `text`, the value of the field `which`, is at most
+/// [`MAX_TEXT_CHARS`] characters.
+fn short(text: &str, which: Text) -> Result<(), ValidationError> {
+    if text.chars().count() > MAX_TEXT_CHARS {
+        Err(ValidationError(Rule::TooLong(which)))
+    } else {
+        Ok(())
     }
 }
 
@@ -271,6 +309,43 @@ pub enum Rule {
     Quantity(usize),
     /// 8: the item at this index has a price that is not an amount from 0 to 1000000 with at most 2 decimals.
     Price(usize),
+    /// Beyond SPEC's table, checked right after the rule of the same field:
+    /// a text longer than [`MAX_TEXT_CHARS`].
+    TooLong(Text),
+    /// Beyond SPEC's table, checked right after rule 3: more than
+    /// [`MAX_ITEMS`] line items.
+    TooManyItems,
+}
+
+/// A text field of the order, for [`Rule::TooLong`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// `orderId`.
+    OrderId,
+    /// `customer.id`.
+    CustomerId,
+    /// `customer.address.state`.
+    State,
+    /// The item at this index's `productId`.
+    ProductId(usize),
+    /// `customer.address.zipCode`.
+    ZipCode,
+    /// `customer.paymentMethod`.
+    PaymentMethod,
+}
+
+impl Text {
+    /// The field's path.
+    fn field(self) -> String {
+        match self {
+            Self::OrderId => "orderId".to_owned(),
+            Self::CustomerId => "customer.id".to_owned(),
+            Self::State => "customer.address.state".to_owned(),
+            Self::ProductId(index) => format!("items[{index}].productId"),
+            Self::ZipCode => "customer.address.zipCode".to_owned(),
+            Self::PaymentMethod => "customer.paymentMethod".to_owned(),
+        }
+    }
 }
 
 impl Rule {
@@ -294,6 +369,11 @@ impl Rule {
                 "{} must be a non-negative amount with at most 2 decimals",
                 self.field()
             ),
+            Self::TooLong(_) => format!(
+                "{} must be at most {MAX_TEXT_CHARS} characters",
+                self.field()
+            ),
+            Self::TooManyItems => format!("items must hold at most {MAX_ITEMS} items"),
         }
     }
 
@@ -303,12 +383,13 @@ impl Rule {
         match self {
             Self::Event => "event".to_owned(),
             Self::OrderId => "orderId".to_owned(),
-            Self::Items => "items".to_owned(),
+            Self::Items | Self::TooManyItems => "items".to_owned(),
             Self::CustomerId => "customer.id".to_owned(),
             Self::State => "customer.address.state".to_owned(),
             Self::ProductId(index) => format!("items[{index}].productId"),
             Self::Quantity(index) => format!("items[{index}].quantity"),
             Self::Price(index) => format!("items[{index}].price"),
+            Self::TooLong(text) => text.field(),
         }
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::ids::{AuthorizationCode, ReservationId};
 use crate::inventory::InventoryAnswer;
 use crate::moment::Moment;
-use crate::money::{Money, Rate};
+use crate::money::{Money, OutOfRange, Rate};
 use crate::order::ValidationError;
 use crate::payment::PaymentAnswer;
 use crate::shipping::{ShippingAnswer, ShippingQuote};
@@ -185,15 +185,19 @@ pub struct Totals {
 
 impl Totals {
     /// `total = subtotal + shipping + tax`, in US dollars.
-    #[must_use]
-    pub fn new(subtotal: Money, shipping: Money, tax: Money) -> Self {
-        Self {
+    ///
+    /// # Errors
+    ///
+    /// When the total does not fit an exact decimal (a worker answered with
+    /// an absurd amount).
+    pub fn new(subtotal: Money, shipping: Money, tax: Money) -> Result<Self, OutOfRange> {
+        Ok(Self {
             subtotal,
             shipping,
             tax,
-            total: (subtotal + shipping + tax).round_to_cents(),
+            total: Money::sum([subtotal, shipping, tax])?.round_to_cents(),
             currency: CURRENCY.to_owned(),
-        }
+        })
     }
 }
 

@@ -46,6 +46,12 @@ pub struct BadRequestAnswer {
     pub message: String,
 }
 
+impl From<crate::money::OutOfRange> for MalformedRequest {
+    fn from(error: crate::money::OutOfRange) -> Self {
+        Self::new(error.to_string())
+    }
+}
+
 impl From<MalformedRequest> for BadRequestAnswer {
     fn from(error: MalformedRequest) -> Self {
         Self {

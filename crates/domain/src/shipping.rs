@@ -36,8 +36,11 @@ pub struct ShippingQuote {
 /// Quotes the shipment of `items` to `state`.
 #[must_use]
 pub fn quote(items: &[StockRequest], state: &StateCode) -> ShippingQuote {
-    let units: u64 = items.iter().map(|item| u64::from(item.quantity)).sum();
-    let weight = units * POUNDS_PER_UNIT;
+    let units = items
+        .iter()
+        .map(|item| u64::from(item.quantity))
+        .fold(0, u64::saturating_add);
+    let weight = units.saturating_mul(POUNDS_PER_UNIT);
     let cost = Money::new(BASE_COST.amount() + COST_PER_POUND.amount() * Decimal::from(weight));
     ShippingQuote {
         cost: cost.round_to_cents(),

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::money::{Money, Rate};
+use crate::money::{Money, OutOfRange, Rate};
 use crate::state::StateCode;
 
 /// State tax rates in ten-thousandths (`725` is 7.25 %).
@@ -61,20 +61,23 @@ pub fn rate_for(state: &StateCode) -> (Rate, bool) {
 }
 
 /// The tax on `subtotal` in `state`.
-#[must_use]
-pub fn assess(subtotal: Money, state: &StateCode) -> TaxAssessment {
+///
+/// # Errors
+///
+/// When the tax on `subtotal` does not fit an exact decimal.
+pub fn assess(subtotal: Money, state: &StateCode) -> Result<TaxAssessment, OutOfRange> {
     let (rate, default) = rate_for(state);
     let jurisdiction = if default {
         format!("{state} State Tax (Default Rate)")
     } else {
         format!("{state} State Tax")
     };
-    TaxAssessment {
-        amount: rate.apply(subtotal),
+    Ok(TaxAssessment {
+        amount: rate.apply(subtotal)?,
         rate,
         jurisdiction,
         state: state.to_string(),
-    }
+    })
 }
 
 /// `TaxCalculation`'s answer.
@@ -168,7 +171,7 @@ mod tests {
             ("MD", "0.06"),
             ("WI", "0.05"),
         ] {
-            let tax = assess(money("100"), &StateCode::new(code));
+            let tax = assess(money("100"), &StateCode::new(code)).unwrap();
             assert_eq!(tax.rate.to_string(), rate, "{code}");
             assert_eq!(tax.jurisdiction, format!("{code} State Tax"));
         }
@@ -176,7 +179,7 @@ mod tests {
 
     #[test]
     fn other_states_pay_the_default_rate() {
-        let tax = assess(money("100"), &StateCode::new("OK"));
+        let tax = assess(money("100"), &StateCode::new("OK")).unwrap();
         assert_eq!(tax.rate.to_string(), "0.05");
         assert_eq!(tax.amount, money("5.00"));
         assert_eq!(tax.jurisdiction, "OK State Tax (Default Rate)");
@@ -185,22 +188,28 @@ mod tests {
     #[test]
     fn the_seed_orders_are_taxed_as_spec_says() {
         assert_eq!(
-            assess(money("109.97"), &StateCode::new("CA")).amount,
+            assess(money("109.97"), &StateCode::new("CA"))
+                .unwrap()
+                .amount,
             money("7.97")
         );
         assert_eq!(
-            assess(money("100.00"), &StateCode::new("NY")).amount,
+            assess(money("100.00"), &StateCode::new("NY"))
+                .unwrap()
+                .amount,
             money("4.00")
         );
         assert_eq!(
-            assess(money("339.90"), &StateCode::new("TX")).amount,
+            assess(money("339.90"), &StateCode::new("TX"))
+                .unwrap()
+                .amount,
             money("21.24")
         );
     }
 
     #[test]
     fn the_state_is_matched_case_insensitively_and_reported_upper_case() {
-        let tax = assess(money("10"), &StateCode::new("ny"));
+        let tax = assess(money("10"), &StateCode::new("ny")).unwrap();
         assert_eq!(tax.state, "NY");
         assert_eq!(tax.jurisdiction, "NY State Tax");
         assert_eq!(tax.rate.to_string(), "0.04");
@@ -210,16 +219,16 @@ mod tests {
     fn the_amount_rounds_half_away_from_zero() {
         // 0.10 × 0.0625 = 0.00625 → 0.01; 0.30 × 0.0475 = 0.01425 → 0.01.
         assert_eq!(
-            assess(money("0.10"), &StateCode::new("TX")).amount,
+            assess(money("0.10"), &StateCode::new("TX")).unwrap().amount,
             money("0.01")
         );
         assert_eq!(
-            assess(money("0.30"), &StateCode::new("NC")).amount,
+            assess(money("0.30"), &StateCode::new("NC")).unwrap().amount,
             money("0.01")
         );
         // 2.00 × 0.0575 = 0.115 → 0.12 (half away from zero, not to even).
         assert_eq!(
-            assess(money("2.00"), &StateCode::new("OH")).amount,
+            assess(money("2.00"), &StateCode::new("OH")).unwrap().amount,
             money("0.12")
         );
     }

@@ -217,3 +217,72 @@ fn a_valid_order_keeps_what_the_workers_need() {
     let round_trip: Order = serde_json::from_str(&serde_json::to_string(&order).unwrap()).unwrap();
     assert_eq!(round_trip, order);
 }
+
+#[test]
+fn texts_longer_than_the_limit_are_refused_naming_the_field_and_the_limit() {
+    let long = "x".repeat(order_domain::MAX_TEXT_CHARS + 1);
+    let fits = "x".repeat(order_domain::MAX_TEXT_CHARS);
+    let order = |order_id: &str,
+                 product: &str,
+                 customer: &str,
+                 state: &str,
+                 zip: &str,
+                 method: &str| {
+        format!(
+            r#"{{"orderId": "{order_id}", "items": [{{"productId": "{product}", "quantity": 1, "price": 1}}],
+                "customer": {{"id": "{customer}", "address": {{"state": "{state}", "zipCode": "{zip}"}}, "paymentMethod": "{method}"}}}}"#
+        )
+    };
+    assert!(validate(&order(&fits, &fits, &fits, &fits, &fits, &fits)).is_ok());
+    for (text, field) in [
+        (order(&long, "P", "C", "CA", "1", "paypal"), "orderId"),
+        (
+            order("O", &long, "C", "CA", "1", "paypal"),
+            "items[0].productId",
+        ),
+        (order("O", "P", &long, "CA", "1", "paypal"), "customer.id"),
+        (
+            order("O", "P", "C", &long, "1", "paypal"),
+            "customer.address.state",
+        ),
+        (
+            order("O", "P", "C", "CA", &long, "paypal"),
+            "customer.address.zipCode",
+        ),
+        (
+            order("O", "P", "C", "CA", "1", &long),
+            "customer.paymentMethod",
+        ),
+    ] {
+        rejects(
+            &text,
+            &format!("{field} must be at most 128 characters"),
+            field,
+        );
+    }
+}
+
+#[test]
+fn more_items_than_the_limit_are_refused() {
+    let item = r#"{"productId": "P", "quantity": 1, "price": 1}"#;
+    let items = |count: usize| vec![item; count].join(",");
+    let order = |count: usize| {
+        format!(
+            r#"{{"orderId": "O", "items": [{}], {CUSTOMER}}}"#,
+            items(count)
+        )
+    };
+    assert!(validate(&order(order_domain::MAX_ITEMS)).is_ok());
+    rejects(
+        &order(order_domain::MAX_ITEMS + 1),
+        "items must hold at most 1000 items",
+        "items",
+    );
+    // A megabyte of orderId is refused before anything else is read.
+    let huge = format!(
+        r#"{{"orderId": "{}", "items": [{}], {CUSTOMER}}}"#,
+        "x".repeat(1 << 20),
+        items(50_000)
+    );
+    assert_eq!(validate(&huge).unwrap_err().field(), "orderId");
+}

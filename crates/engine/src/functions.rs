@@ -158,7 +158,7 @@ pub enum FunctionFault {
     #[error("the function crashed: {0}")]
     Crashed(String),
     /// The function ran past its timeout.
-    #[error("the function timed out after {0:?}")]
+    #[error("the function timed out after {} s", .0.as_secs_f64())]
     TimedOut(Duration),
 }
 

@@ -276,7 +276,7 @@ impl<C: WorkerClient> ParallelProcessor<C> {
             let order = Arc::clone(&order);
             ctx.step(move |_| async move {
                 debug!(operation = "calculate-subtotal", "running step");
-                Ok(order.subtotal())
+                Ok(order.subtotal()?)
             })
             .name("calculate-subtotal")
             .await?
@@ -328,7 +328,7 @@ impl<C: WorkerClient> ParallelProcessor<C> {
             let (shipping, tax) = (approval.shipping.cost, approval.tax.amount);
             ctx.step(move |_| async move {
                 debug!(operation = "calculate-final-totals", "running step");
-                Ok(Totals::new(subtotal, shipping, tax))
+                Ok(Totals::new(subtotal, shipping, tax)?)
             })
             .name("calculate-final-totals")
             .await?
@@ -421,7 +421,7 @@ impl<C: WorkerClient> ParallelProcessor<C> {
             let worker = Worker::ALL
                 .into_iter()
                 .find(|worker| worker.step_name() == item.name)
-                .ok_or_else(|| format!("parallel-workers has an unknown branch {:?}", item.name))?;
+                .ok_or_else(|| format!("parallel-workers has an unknown branch '{}'", item.name))?;
             match (item.status, item.result) {
                 (BatchItemStatus::Succeeded, Some(answer)) => match answer {
                     WorkerAnswer::Inventory(answer) => answers.0 = Some(answer),

@@ -36,7 +36,7 @@ pub enum SettingsError {
     #[error("environment variable {0} is required")]
     Missing(String),
     /// A variable's value is not what it should be.
-    #[error("environment variable {name}={value:?} is not {expected}")]
+    #[error("environment variable {name}='{value}' is not {expected}")]
     Invalid {
         /// The variable.
         name: String,

@@ -283,14 +283,14 @@ impl WorkerFunction for TaxCalculation {
     const WORKER: Worker = Worker::Tax;
 
     async fn handle(&self, request: &RawValue) -> Box<RawValue> {
-        let answer = TaxRequest::parse(request).map(|request| {
-            move || {
-                TaxAnswer::from(tax::assess(
+        let answer = TaxRequest::parse(request)
+            .and_then(|request| {
+                Ok(tax::assess(
                     request.subtotal,
                     &StateCode::new(&request.state),
-                ))
-            }
-        });
+                )?)
+            })
+            .map(|assessment| move || TaxAnswer::from(assessment));
         reply(self.latency, answer).await
     }
 }

@@ -33,6 +33,8 @@ enum Fault {
     FailTimes(u32),
     /// Never answers.
     Hang,
+    /// Answers with this body.
+    Answer(&'static str),
 }
 
 /// The four workers, answering in process, counting their calls.
@@ -82,6 +84,7 @@ impl WorkerClient for Client {
                 )));
             }
             Some(Fault::Hang) => std::future::pending::<()>().await,
+            Some(Fault::Answer(body)) => return Ok(body.as_bytes().to_vec()),
             _ => {}
         }
         let request = RawValue::from_string(String::from_utf8(payload).unwrap()).unwrap();
@@ -612,4 +615,25 @@ async fn each_step_body_runs_once_and_each_log_line_appears_once() {
         .unwrap();
     assert_eq!(invoking["operation"], "calculate-tax");
     assert!(invoking["span"]["executionArn"].is_string());
+}
+
+#[tokio::test]
+async fn an_absurd_amount_from_a_worker_fails_the_order_naming_it_without_a_panic() {
+    let workers = Workers::with_fault(
+        "TaxCalculation",
+        Fault::Answer(
+            r#"{"success":true,"amount":79228162514264337593543950335,"rate":0.0725,"jurisdiction":"CA State Tax"}"#,
+        ),
+    );
+    let result = run_with(workers, SEED_1).await;
+    assert!(
+        !result.is_success(),
+        "{:?}",
+        result.output().map(|r| r.get().to_owned())
+    );
+    let message = result.error_message().unwrap_or_default().to_owned();
+    assert!(
+        message.contains("79228162514264337593543950335") && message.contains("does not fit"),
+        "{message}"
+    );
 }

@@ -280,7 +280,7 @@ fn parse_invocation_output(bytes: &[u8]) -> Result<Output, ErrorObject> {
             Ok(Output::Failed(error))
         }
         Some("PENDING") => Ok(Output::Pending),
-        Some(other) => Err(invalid(format!("unknown Status {other:?}"))),
+        Some(other) => Err(invalid(format!("unknown Status '{other}'"))),
         None => Err(invalid("Status is required".to_owned())),
     }
 }
