@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use durable_engine::execution::ExecutionRecord;
 use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType};
-use durable_engine::{Progress, StartRequest};
+use durable_engine::{Engine, Progress, StartRequest};
 use order_domain::inventory::Catalog;
+use tokio::sync::broadcast;
 
-use crate::system;
+use crate::system::{self, OrderSystem};
 
 /// Arguments of `orders invoke`.
 #[derive(Debug, clap::Args)]
@@ -70,49 +72,14 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         args.catalog.as_ref(),
     )
     .await?;
-    let progress = engine.subscribe();
-    let resumed = engine
-        .recover()
-        .await
-        .context("cannot resume the store's running executions")?;
-    // Off the order's path: it reads every execution ended over a day ago.
-    let purging = {
-        let purger = engine.clone();
-        engine.spawn(async move { purger.purge_expired().await })
+    let order = Order {
+        input,
+        name: args.name.clone(),
+        quiet: args.quiet,
     };
-    let started = engine
-        .start(StartRequest {
-            name: args.name.clone(),
-            ..system.order(input)
-        })
-        .await?;
-    if !args.quiet {
-        eprintln!("execution {}", started.arn);
-        if started.existing {
-            eprintln!(
-                "  (already started under this name{})",
-                if resumed > 0 { "; resuming it" } else { "" }
-            );
-        }
-    }
-    // An execution that already ended publishes nothing more.
-    let running = !engine.execution(&started.arn).await?.status.is_terminal();
-    let printer = (!args.quiet && running).then(|| {
-        engine.spawn(print_progress(
-            engine.clone(),
-            progress,
-            started.arn.clone(),
-        ))
-    });
-    let record = engine.wait(&started.arn).await?;
-    purging
-        .await
-        .context("the retention purge stopped")?
-        .context("cannot delete the executions past their retention period")?;
-    if let Some(printer) = printer {
-        // It ends with the execution's end, having printed all before it.
-        printer.await.context("the progress printer stopped")?;
-    }
+    let outcome = run_order(&engine, &system, order).await;
+    engine.shutdown(SHUTDOWN_GRACE).await;
+    let record = outcome?;
     if !args.quiet {
         eprintln!(
             "{} after {} invocation(s)",
@@ -133,13 +100,104 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// How long `orders invoke` waits, once its order is over, for what else
+/// runs in its engine (other executions it resumed) to reach a checkpoint.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// One order to run.
+#[derive(Debug, Clone)]
+pub struct Order {
+    /// The order, as JSON bytes.
+    pub input: Vec<u8>,
+    /// The execution's name, which makes the start idempotent.
+    pub name: Option<String>,
+    /// Whether to print no progress.
+    pub quiet: bool,
+}
+
+/// Runs `order` on `engine`, which has `system` installed: resumes the
+/// store's running executions, purges expired ones beside it, and returns
+/// the order's execution once it ended.
+///
+/// # Errors
+///
+/// When the engine refuses the order, or the store refuses a write of its
+/// execution (a full disk): the execution then carries on the next time it
+/// is invoked under its name.
+pub async fn run_order(
+    engine: &Engine,
+    system: &OrderSystem,
+    order: Order,
+) -> anyhow::Result<ExecutionRecord> {
+    let progress = engine.subscribe();
+    let refusals = engine.subscribe();
+    let resumed = engine
+        .recover()
+        .await
+        .context("cannot resume the store's running executions")?;
+    // Off the order's path: it reads every execution ended over a day ago.
+    let purging = {
+        let purger = engine.clone();
+        engine.spawn(async move { purger.purge_expired().await })
+    };
+    let started = engine
+        .start(StartRequest {
+            name: order.name.clone(),
+            ..system.order(order.input)
+        })
+        .await?;
+    if !order.quiet {
+        eprintln!("execution {}", started.arn);
+        if started.existing {
+            eprintln!(
+                "  (already started under this name{})",
+                if resumed > 0 { "; resuming it" } else { "" }
+            );
+        }
+    }
+    // An execution that already ended publishes nothing more.
+    let running = !engine.execution(&started.arn).await?.status.is_terminal();
+    let printer = (!order.quiet && running).then(|| {
+        engine.spawn(print_progress(
+            engine.clone(),
+            progress,
+            started.arn.clone(),
+        ))
+    });
+    let record = tokio::select! {
+        record = engine.wait(&started.arn) => record?,
+        error = store_refused(refusals, &started.arn) => {
+            if let Some(printer) = printer {
+                printer.abort();
+            }
+            anyhow::bail!("{error} (the execution {} carries on when it is invoked again)", started.arn);
+        }
+    };
+    purging
+        .await
+        .context("the retention purge stopped")?
+        .context("cannot delete the executions past their retention period")?;
+    if let Some(printer) = printer {
+        // It ends with the execution's end, having printed all before it.
+        printer.await.context("the progress printer stopped")?;
+    }
+    Ok(record)
+}
+
+/// The store's error, once it refuses a write of the execution `arn`.
+async fn store_refused(mut progress: broadcast::Receiver<Progress>, arn: &str) -> String {
+    loop {
+        match progress.recv().await {
+            Ok(Progress::StoreRefused { arn: of, error }) if of == arn => return error,
+            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+            _ => {}
+        }
+    }
+}
+
 /// Prints each operation of `arn` as it completes, on stderr, with the
 /// milliseconds since it began; returns at the execution's end.
-async fn print_progress(
-    engine: durable_engine::Engine,
-    mut progress: tokio::sync::broadcast::Receiver<Progress>,
-    arn: String,
-) {
+async fn print_progress(engine: Engine, mut progress: broadcast::Receiver<Progress>, arn: String) {
     let start = engine.now();
     loop {
         match progress.recv().await {
@@ -173,7 +231,7 @@ async fn print_progress(
                 eprintln!("  invocation {number}");
             }
             Ok(Progress::Finished { arn: of, .. }) if of == arn => return,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+            Err(broadcast::error::RecvError::Lagged(_)) => {
                 // Its end may be among what was missed.
                 let ended = engine
                     .execution(&arn)
@@ -184,7 +242,7 @@ async fn print_progress(
                 }
             }
             Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            Err(broadcast::error::RecvError::Closed) => return,
         }
     }
 }

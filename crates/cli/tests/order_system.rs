@@ -125,3 +125,48 @@ async fn an_order_costs_at_most_one_checkpoint_per_operation_update() {
     // concurrent branches' do, the sequential steps' cannot.
     assert!((12..=29).contains(&stats.checkpoints), "{stats:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_order_the_store_refuses_ends_orders_invoke_with_the_stores_error_at_once() {
+    use durable_engine::store::{MemoryStore, Store};
+    use durable_engine::testing::FaultyStore;
+    use orders_cli::invoke::{Order, run_order};
+
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
+    let engine = TestEngine::new()
+        .store(Arc::clone(&store) as Arc<dyn Store>)
+        .build();
+    let system = system::install(&engine, &BTreeMap::new(), None)
+        .await
+        .unwrap();
+    let order = Order {
+        input: example("seed-order.json").into_bytes(),
+        name: Some("disk-full".to_owned()),
+        quiet: true,
+    };
+    // The start is committed; the disk is full by the first checkpoint.
+    store.refuse_after(1);
+    let refused = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        run_order(&engine, &system, order.clone()),
+    )
+    .await
+    .expect("orders invoke ends within seconds")
+    .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("store: database or disk is full"),
+        "{refused}"
+    );
+
+    // Space returns: invoked again under its name, the order completes.
+    store.heal();
+    let record = run_order(&engine, &system, order).await.unwrap();
+    assert_eq!(
+        record.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        record.error
+    );
+}

@@ -79,9 +79,7 @@ impl Money {
     ///
     /// When a partial sum does not fit an exact decimal.
     pub fn sum(amounts: impl IntoIterator<Item = Self>) -> Result<Self, OutOfRange> {
-        amounts
-            .into_iter()
-            .try_fold(Self::ZERO, Self::plus)
+        amounts.into_iter().try_fold(Self::ZERO, Self::plus)
     }
 }
 

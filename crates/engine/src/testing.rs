@@ -296,3 +296,140 @@ pub async fn ended(mut progress: tokio::sync::broadcast::Receiver<Progress>, arn
         }
     }
 }
+
+/// A store that refuses writes on command, as a full disk does, and
+/// otherwise writes through to the store it wraps.
+#[derive(Debug)]
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    /// Writes still accepted before refusing (`u64::MAX`: all of them).
+    accepted: std::sync::atomic::AtomicU64,
+    refused: std::sync::atomic::AtomicU64,
+}
+
+impl FaultyStore {
+    /// The message SQLite gives for a full disk.
+    pub const FULL: &'static str = "database or disk is full";
+
+    /// Wraps `inner`, accepting every write for now.
+    #[must_use]
+    pub fn new(inner: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            accepted: std::sync::atomic::AtomicU64::new(u64::MAX),
+            refused: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Accepts `count` more writes, then refuses every one.
+    pub fn refuse_after(&self, count: u64) {
+        self.accepted
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Accepts every write again.
+    pub fn heal(&self) {
+        self.refuse_after(u64::MAX);
+    }
+
+    /// How many writes were refused so far.
+    #[must_use]
+    pub fn refused(&self) -> u64 {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Store for FaultyStore {
+    fn write(
+        &self,
+        batch: crate::store::WriteBatch,
+    ) -> crate::store::BoxFuture<'static, Result<()>> {
+        use std::sync::atomic::Ordering;
+        let accepted = self
+            .accepted
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| match left {
+                u64::MAX => Some(u64::MAX),
+                0 => None,
+                left => Some(left - 1),
+            })
+            .is_ok();
+        if accepted {
+            self.inner.write(batch)
+        } else {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            Box::pin(std::future::ready(Err(crate::Error::store(Self::FULL))))
+        }
+    }
+
+    fn execution(&self, arn: &str) -> crate::store::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+        self.inner.execution(arn)
+    }
+
+    fn execution_by_name(
+        &self,
+        function_name: &str,
+        name: &str,
+    ) -> crate::store::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+        self.inner.execution_by_name(function_name, name)
+    }
+
+    fn list(
+        &self,
+        filter: crate::store::ListFilter,
+    ) -> crate::store::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+        self.inner.list(filter)
+    }
+
+    fn operations(
+        &self,
+        arn: &str,
+    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::model::Operation>>> {
+        self.inner.operations(arn)
+    }
+
+    fn events(
+        &self,
+        arn: &str,
+        from_event_id: u64,
+        limit: usize,
+        reverse: bool,
+    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::model::Event>>> {
+        self.inner.events(arn, from_event_id, limit, reverse)
+    }
+
+    fn callback(
+        &self,
+        callback_id: &str,
+    ) -> crate::store::BoxFuture<'_, Result<Option<crate::execution::CallbackRecord>>> {
+        self.inner.callback(callback_id)
+    }
+
+    fn running(&self) -> crate::store::BoxFuture<'_, Result<Vec<crate::store::StoredExecution>>> {
+        self.inner.running()
+    }
+
+    fn children(
+        &self,
+        parent_arn: &str,
+    ) -> crate::store::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+        self.inner.children(parent_arn)
+    }
+
+    fn stored(
+        &self,
+        arn: &str,
+    ) -> crate::store::BoxFuture<'_, Result<Option<crate::store::StoredExecution>>> {
+        self.inner.stored(arn)
+    }
+
+    fn invocations(
+        &self,
+        function_name: Option<&str>,
+    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::store::InvocationRecord>>> {
+        self.inner.invocations(function_name)
+    }
+
+    fn stats(&self) -> crate::store::StoreStats {
+        self.inner.stats()
+    }
+}

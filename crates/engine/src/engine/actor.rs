@@ -252,7 +252,12 @@ impl Actor {
                 continue;
             }
             let clock = self.engine.shared.options.clock;
-            let deadline = self.state.next_deadline().map(|at| clock.instant_at(at));
+            // While the store refuses writes, nothing is due before the next try.
+            let deadline = if self.store_failures > 0 && self.retry_at.is_some() {
+                None
+            } else {
+                self.state.next_deadline().map(|at| clock.instant_at(at))
+            };
             let retry_at = self.retry_at;
             tokio::select! {
                 command = self.commands.recv() => match command {
@@ -541,6 +546,10 @@ impl Actor {
             if self.store_failures == 1 || self.store_failures.is_power_of_two() {
                 tracing::error!(%arn, %error, refusals = self.store_failures, "the store refused an execution's change; it carries on from what is stored once the store accepts writes again");
             }
+            self.engine.publish(Progress::StoreRefused {
+                arn: arn.clone(),
+                error: error.to_string(),
+            });
             self.reload().await;
             return Err(error);
         }

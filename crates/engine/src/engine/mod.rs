@@ -157,6 +157,14 @@ pub enum Progress {
         /// Its status now.
         status: ExecutionStatus,
     },
+    /// The store refused a write of the execution's: it carries on from
+    /// what is stored once the store accepts writes again.
+    StoreRefused {
+        /// The execution.
+        arn: String,
+        /// The store's error (`store: database or disk is full`).
+        error: String,
+    },
     /// The execution ended.
     Finished {
         /// The execution.
@@ -176,6 +184,7 @@ impl Progress {
             | Self::Invoked { arn, .. }
             | Self::InvocationEnded { arn }
             | Self::Status { arn, .. }
+            | Self::StoreRefused { arn, .. }
             | Self::Finished { arn, .. } => arn,
         }
     }

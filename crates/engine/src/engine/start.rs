@@ -42,11 +42,20 @@ pub struct Started {
 /// wait for its first commit, then return it.
 #[derive(Debug, Clone)]
 pub(super) struct Named {
-    arn: String,
     version: String,
     input: Vec<u8>,
-    /// `None` while its first commit is under way; then whether it committed.
-    committed: watch::Receiver<Option<bool>>,
+    committed: watch::Receiver<Claimed>,
+}
+
+/// Where the start that claimed a name stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Claimed {
+    /// Its first commit is under way.
+    Pending,
+    /// It committed the execution with this ARN, and its actor runs.
+    Committed(String),
+    /// It gave the name up (it failed, or found the name stored).
+    Released,
 }
 
 /// Whether `input` is the input `existing` was started with (as JSON).
@@ -86,8 +95,8 @@ pub(crate) fn input_text(input: Vec<u8>) -> Result<String> {
 
 /// What a start found under its name.
 enum Claim {
-    /// The name is ours; this sends whether the execution committed.
-    Ours(watch::Sender<Option<bool>>),
+    /// The name is ours; this tells the others how the start went.
+    Ours(watch::Sender<Claimed>),
     /// Another start holds it.
     Taken(Named),
 }
@@ -153,11 +162,10 @@ impl Engine {
                 if let Some(named) = names.get(&key) {
                     Claim::Taken(named.clone())
                 } else {
-                    let (sender, committed) = watch::channel(None);
+                    let (sender, committed) = watch::channel(Claimed::Pending);
                     names.insert(
                         key.clone(),
                         Named {
-                            arn: String::new(),
                             version: target.version.clone(),
                             input: input_text.clone().into_bytes(),
                             committed,
@@ -176,15 +184,15 @@ impl Engine {
             };
             let outcome = named
                 .committed
-                .wait_for(Option::is_some)
+                .wait_for(|claimed| *claimed != Claimed::Pending)
                 .await
-                .map_or(Some(false), |outcome| *outcome);
-            if outcome == Some(true) {
+                .map_or(Claimed::Released, |claimed| claimed.clone());
+            if let Claimed::Committed(arn) = outcome {
                 if !same_input(&named.input, input_text.as_bytes()) {
-                    return Err(already_started(&name, &named.arn));
+                    return Err(already_started(&name, &arn));
                 }
                 return Ok(Started {
-                    arn: named.arn,
+                    arn,
                     version: named.version,
                     existing: true,
                 });
@@ -204,19 +212,19 @@ impl Engine {
         input_text: String,
         durable: crate::functions::DurableConfig,
         parent: Option<ParentLink>,
-        committed: watch::Sender<Option<bool>>,
+        committed: watch::Sender<Claimed>,
     ) -> Result<Started> {
         let (function, name) = key;
         let stored = match self.shared.store.execution_by_name(function, name).await {
             Ok(stored) => stored,
             Err(error) => {
-                self.release_name(key, &committed, false);
+                self.release_name(key, &committed);
                 return Err(error);
             }
         };
         if let Some(existing) = stored {
             // Ended and forgotten, or not yet recovered: the store answers.
-            self.release_name(key, &committed, false);
+            self.release_name(key, &committed);
             if !same_input(existing.input.as_bytes(), input_text.as_bytes()) {
                 return Err(already_started(name, &existing.arn));
             }
@@ -227,10 +235,7 @@ impl Engine {
             });
         }
         let announce = |arn: &str| {
-            if let Some(named) = lock(&self.shared.names).get_mut(key) {
-                arn.clone_into(&mut named.arn);
-            }
-            committed.send_replace(Some(true));
+            committed.send_replace(Claimed::Committed(arn.to_owned()));
         };
         match self
             .commit_start(target, name.clone(), input_text, durable, parent, announce)
@@ -238,21 +243,16 @@ impl Engine {
         {
             Ok(started) => Ok(started),
             Err(error) => {
-                self.release_name(key, &committed, false);
+                self.release_name(key, &committed);
                 Err(error)
             }
         }
     }
 
     /// Gives up the claim on `key`, telling those waiting on it.
-    fn release_name(
-        &self,
-        key: &(String, String),
-        committed: &watch::Sender<Option<bool>>,
-        outcome: bool,
-    ) {
+    fn release_name(&self, key: &(String, String), committed: &watch::Sender<Claimed>) {
         lock(&self.shared.names).remove(key);
-        committed.send_replace(Some(outcome));
+        committed.send_replace(Claimed::Released);
     }
 
     /// Commits a new execution, calls `committed` with its ARN, and starts
@@ -317,12 +317,11 @@ impl Engine {
     /// Records the name of the running execution `record`, so that a start
     /// under it returns it.
     pub(super) fn remember_name(&self, record: &ExecutionRecord) {
-        let (sender, committed) = watch::channel(Some(true));
+        let (sender, committed) = watch::channel(Claimed::Committed(record.arn.clone()));
         drop(sender);
         lock(&self.shared.names).insert(
             (record.function_name.clone(), record.name.clone()),
             Named {
-                arn: record.arn.clone(),
                 version: record.version.clone(),
                 input: record.input.clone().into_bytes(),
                 committed,
@@ -336,7 +335,7 @@ impl Engine {
         let key = (function.to_owned(), name.to_owned());
         if names
             .get(&key)
-            .is_some_and(|named| *named.committed.borrow() == Some(true))
+            .is_some_and(|named| matches!(*named.committed.borrow(), Claimed::Committed(_)))
         {
             names.remove(&key);
         }

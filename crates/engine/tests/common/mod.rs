@@ -44,9 +44,24 @@ where
     F: Fn(Arc<AtomicU32>, serde_json::Value, DurableContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O, BoxError>> + Send + 'static,
 {
+    counting_with(engine, function, config(), handler)
+}
+
+/// As [`counting`], with the durable configuration `durable_config`.
+pub(crate) fn counting_with<O, F, Fut>(
+    engine: &Engine,
+    function: &str,
+    durable_config: DurableConfig,
+    handler: F,
+) -> Arc<AtomicU32>
+where
+    O: serde::Serialize + Send + 'static,
+    F: Fn(Arc<AtomicU32>, serde_json::Value, DurableContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, BoxError>> + Send + 'static,
+{
     let count = Arc::new(AtomicU32::new(0));
     let counter = Arc::clone(&count);
-    durable(engine, function, config(), move |input, ctx| {
+    durable(engine, function, durable_config, move |input, ctx| {
         handler(Arc::clone(&counter), input, ctx)
     });
     count

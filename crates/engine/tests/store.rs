@@ -1,0 +1,210 @@
+//! The same behaviour from every store: what is written reads back, and
+//! listings page by their cursor.
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use std::sync::Arc;
+
+use durable_engine::execution::{CallbackRecord, ExecutionRecord};
+use durable_engine::model::{
+    Event, EventDetails, ExecutionStatus, Operation, OperationStatus, OperationType, Timestamp,
+};
+use durable_engine::store::{ListCursor, ListFilter, MemoryStore, SqliteStore, Store, WriteBatch};
+
+fn record(name: &str, start: i64, status: ExecutionStatus) -> ExecutionRecord {
+    let function_arn = "arn:aws:lambda:us-east-1:000000000000:function:F:1".to_owned();
+    ExecutionRecord {
+        arn: durable_engine::arn::execution_arn(&function_arn, name, "id"),
+        function_name: "F".to_owned(),
+        function_arn,
+        version: "1".to_owned(),
+        name: name.to_owned(),
+        status,
+        input: "{}".to_owned(),
+        result: None,
+        error: None,
+        start: Timestamp::from_millis(start),
+        end: None,
+        timeout_seconds: 60,
+        retention_days: 1,
+        parent: None,
+        invocations: 0,
+        pause: None,
+        paused_millis: 0,
+        control_tokens: Vec::new(),
+    }
+}
+
+fn event(id: u64) -> Event {
+    Event {
+        event_type: "StepStarted".to_owned(),
+        sub_type: None,
+        event_id: id,
+        id: "s".to_owned(),
+        name: None,
+        event_timestamp: Timestamp::from_millis(1),
+        parent_id: None,
+        details: EventDetails::StepStarted {},
+    }
+}
+
+/// Every store the engine runs on, fresh.
+fn stores() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    let directory = tempfile::tempdir().unwrap();
+    let file = SqliteStore::open(&directory.path().join("store.db")).unwrap();
+    vec![
+        ("memory", Arc::new(MemoryStore::new()), None),
+        ("sqlite", Arc::new(file), Some(directory)),
+    ]
+}
+
+#[tokio::test]
+async fn what_is_written_reads_back_from_every_store() {
+    for (kind, store, _directory) in stores() {
+        let running = record("a", 10, ExecutionStatus::Running);
+        let op = Operation::new(
+            "s".to_owned(),
+            OperationType::Step,
+            OperationStatus::Started,
+            Timestamp::from_millis(11),
+        );
+        let callback = CallbackRecord {
+            callback_id: "cb".to_owned(),
+            arn: running.arn.clone(),
+            operation_id: "c".to_owned(),
+            timeout_at: None,
+            heartbeat_seconds: 0,
+            heartbeat_at: None,
+        };
+        store
+            .write(WriteBatch {
+                executions: vec![running.clone()],
+                operations: vec![(running.arn.clone(), 0, op.clone())],
+                events: (1..=5).map(|id| (running.arn.clone(), event(id))).collect(),
+                callbacks: vec![callback.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store.execution(&running.arn).await.unwrap(),
+            Some(running.clone()),
+            "{kind}"
+        );
+        assert_eq!(
+            store
+                .execution_by_name("F", "a")
+                .await
+                .unwrap()
+                .map(|r| r.arn),
+            Some(running.arn.clone()),
+            "{kind}"
+        );
+        assert_eq!(
+            store.operations(&running.arn).await.unwrap(),
+            vec![op],
+            "{kind}"
+        );
+        let ids = |events: Vec<Event>| events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(store.events(&running.arn, 2, 2, false).await.unwrap()),
+            [2, 3],
+            "{kind}"
+        );
+        assert_eq!(
+            ids(store.events(&running.arn, 4, 3, true).await.unwrap()),
+            [4, 3, 2],
+            "{kind}"
+        );
+        assert_eq!(
+            store.callback("cb").await.unwrap(),
+            Some(callback),
+            "{kind}"
+        );
+        let stored = store.running().await.unwrap();
+        assert_eq!(stored.len(), 1, "{kind}");
+        assert_eq!(stored[0].next_event_id, 6, "{kind}");
+        assert_eq!(stored[0].callbacks.len(), 1, "{kind}");
+
+        store
+            .write(WriteBatch {
+                closed_callbacks: vec!["cb".to_owned()],
+                deleted: vec![running.arn.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.execution(&running.arn).await.unwrap(), None, "{kind}");
+        assert_eq!(store.callback("cb").await.unwrap(), None, "{kind}");
+        assert!(
+            store
+                .events(&running.arn, 1, 10, false)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{kind}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_store_lists_by_start_filters_and_pages_by_cursor() {
+    for (kind, store, _directory) in stores() {
+        let records: Vec<ExecutionRecord> = (0..9_i64)
+            .map(|n| {
+                let status = if n % 3 == 0 {
+                    ExecutionStatus::Succeeded
+                } else {
+                    ExecutionStatus::Running
+                };
+                // Two executions share each start: the ARN orders them.
+                record(&format!("e{n}"), 100 + n / 2, status)
+            })
+            .collect();
+        store
+            .write(WriteBatch {
+                executions: records.clone(),
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        for oldest_first in [false, true] {
+            let mut expected: Vec<&ExecutionRecord> = records.iter().collect();
+            expected.sort_by(|a, b| (a.start, &a.arn).cmp(&(b.start, &b.arn)));
+            if !oldest_first {
+                expected.reverse();
+            }
+            let mut listed = Vec::new();
+            let mut after: Option<ListCursor> = None;
+            loop {
+                let page = store
+                    .list(ListFilter {
+                        oldest_first,
+                        after: after.clone(),
+                        limit: 4,
+                        ..ListFilter::default()
+                    })
+                    .await
+                    .unwrap();
+                let Some(last) = page.last() else { break };
+                after = Some(ListCursor::parse(&ListCursor::of(last).to_string()).unwrap());
+                listed.extend(page.into_iter().map(|record| record.arn));
+            }
+            let expected: Vec<String> = expected.iter().map(|record| record.arn.clone()).collect();
+            assert_eq!(listed, expected, "{kind}, oldest first: {oldest_first}");
+        }
+        let succeeded = store
+            .list(ListFilter {
+                statuses: vec![ExecutionStatus::Succeeded],
+                started_after: Some(Timestamp::from_millis(100)),
+                limit: 10,
+                ..ListFilter::default()
+            })
+            .await
+            .unwrap();
+        let names: Vec<&str> = succeeded
+            .iter()
+            .map(|record| record.name.as_str())
+            .collect();
+        assert_eq!(names, ["e6", "e3"], "{kind}");
+    }
+}
