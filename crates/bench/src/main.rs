@@ -335,7 +335,8 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let served = engine.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let http_server = engine.spawn(async move {
-        let _ = durable_engine::api::serve(served, listener, async move {
+        let options = durable_engine::api::ServeOptions::default();
+        let _ = durable_engine::api::serve(served, listener, &options, async move {
             let _ = stopped.await;
         })
         .await;

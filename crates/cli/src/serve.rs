@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use durable_engine::api::ServeOptions;
 
 use crate::system::{self, Hosted};
 use crate::template::{self, Stack};
@@ -17,6 +18,14 @@ pub struct ServeArgs {
     /// authenticated (signatures are accepted with any credentials).
     #[arg(long, default_value = "127.0.0.1:9001")]
     addr: SocketAddr,
+    /// Also answer requests for this host name (repeatable; `*`: any).
+    /// Only loopback names and the listening address are answered
+    /// otherwise, so that web pages cannot reach the engine.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// The most connections open at once.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
     /// The SAM template describing the functions [default: ./template.yaml if
     /// present, else the order system built in].
     #[arg(long)]
@@ -90,7 +99,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     tracing::warn!(%error, "executions past their retention period could not be deleted");
                 }
             }
-            tokio::time::sleep(std::time::Duration::from_hours(1)).await;
+            tokio::select! {
+                () = purging.stopping() => return,
+                () = tokio::time::sleep(std::time::Duration::from_hours(1)) => {}
+            }
         }
     });
 
@@ -101,6 +113,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if !address.ip().is_loopback() {
         eprintln!(
             "warning: {address} is not loopback; requests are accepted without checking their signatures"
+        );
+    }
+    if !args.allow_hosts.is_empty() {
+        eprintln!(
+            "answering requests for {} too: whoever reaches those names can run, read and stop executions",
+            args.allow_hosts.join(", ")
         );
     }
     if let Some(path) = &template {
@@ -128,7 +146,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if resumed > 0 {
         eprintln!("resumed {resumed} running execution(s)");
     }
-    durable_engine::api::serve(engine.clone(), listener, shutdown())
+    let options = ServeOptions {
+        allowed_hosts: args.allow_hosts.clone(),
+        max_connections: args.max_connections,
+        ..ServeOptions::default()
+    };
+    durable_engine::api::serve(engine.clone(), listener, &options, shutdown())
         .await
         .context("the server stopped")?;
     eprintln!("stopping: letting invocations under way finish");

@@ -64,3 +64,71 @@ fn an_order_larger_than_a_synchronous_invocation_takes_is_refused() {
         "{stderr}"
     );
 }
+
+/// Reads `orders serve`'s stderr until it names its endpoint.
+fn endpoint_of(stderr: &mut impl std::io::BufRead) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "serve ended early"
+        );
+        if let Some(rest) = line.trim().strip_prefix("serving the Lambda API on ") {
+            return rest.split_whitespace().next().unwrap().to_owned();
+        }
+    }
+}
+
+#[test]
+fn serve_stops_in_order_on_sigterm_and_exits_0() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("orders.db");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_orders"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .current_dir(directory.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(serve.stderr.take().unwrap());
+    let endpoint = endpoint_of(&mut stderr);
+    let address = endpoint.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        format!(
+            "GET /2015-03-31/functions HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the server answers before it is stopped: {answer}"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let exit = serve.wait().unwrap();
+    assert!(exit.success(), "{exit:?}: {rest}");
+    assert!(rest.contains("stopping"), "{rest}");
+    // The store is whole: another engine opens it at once.
+    let listed = orders(&["executions", "list", "--db", db.to_str().unwrap(), "--json"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+}

@@ -31,6 +31,10 @@ pub enum Error {
     /// The engine failed (its store, most likely); nothing was applied.
     #[error("{0}")]
     Service(String),
+    /// The request came from where the server does not answer (another
+    /// host name, another web page).
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 /// Results of the engine.
@@ -49,6 +53,7 @@ impl Error {
             Self::RequestTooLarge(_) => "RequestTooLargeException",
             Self::InvalidRequestContent(_) => "InvalidRequestContentException",
             Self::Service(_) => "ServiceException",
+            Self::AccessDenied(_) => "AccessDeniedException",
         }
     }
 
@@ -62,6 +67,7 @@ impl Error {
             Self::ResourceNotFound(_) => 404,
             Self::ResourceConflict(_) | Self::DurableExecutionAlreadyStarted(_) => 409,
             Self::RequestTooLarge(_) => 413,
+            Self::AccessDenied(_) => 403,
             Self::Service(_) => 500,
         }
     }
@@ -83,7 +89,8 @@ impl Error {
             Self::InvalidParameterValue(_)
             | Self::ResourceConflict(_)
             | Self::RequestTooLarge(_)
-            | Self::InvalidRequestContent(_) => "message",
+            | Self::InvalidRequestContent(_)
+            | Self::AccessDenied(_) => "message",
             _ => "Message",
         }
     }

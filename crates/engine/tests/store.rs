@@ -208,3 +208,69 @@ async fn every_store_lists_by_start_filters_and_pages_by_cursor() {
         assert_eq!(names, ["e6", "e3"], "{kind}");
     }
 }
+
+#[tokio::test]
+async fn a_store_opened_to_inspect_it_writes_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let running = record("a", 10, ExecutionStatus::Running);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .write(WriteBatch {
+                executions: vec![running.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        store.fold_wal().await.unwrap();
+    }
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let inspected = SqliteStore::open_shared(&path).unwrap();
+    assert_eq!(
+        inspected.execution(&running.arn).await.unwrap(),
+        Some(running.clone())
+    );
+    let refused = inspected
+        .write(WriteBatch {
+            deleted: vec![running.arn.clone()],
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("read-only"), "{refused}");
+    drop(inspected);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        modified
+    );
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert!(reopened.execution(&running.arn).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_store_where_nothing_can_be_created_is_still_read() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let running = record("a", 10, ExecutionStatus::Running);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .write(WriteBatch {
+                executions: vec![running.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        store.fold_wal().await.unwrap();
+    }
+    // As on a read-only filesystem: the shared-memory file cannot be made.
+    let shm = directory.path().join("store.db-shm");
+    let _ = std::fs::remove_file(&shm);
+    std::fs::create_dir(&shm).unwrap();
+    let inspected = SqliteStore::open_shared(&path).unwrap();
+    assert_eq!(
+        inspected.execution(&running.arn).await.unwrap(),
+        Some(running)
+    );
+}

@@ -28,8 +28,7 @@ mod executions;
 mod extract;
 mod functions;
 mod invoke;
-
-use std::net::SocketAddr;
+mod server;
 
 use axum::Router;
 use axum::body::Body;
@@ -38,6 +37,7 @@ use axum::routing::{get, post};
 use tower::ServiceExt as _;
 
 pub use self::extract::error_response;
+pub use self::server::{ServeOptions, serve_app};
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
 use crate::limits::MAX_REQUEST_BODY_BYTES;
@@ -115,23 +115,19 @@ pub async fn handle(engine: &Engine, request: http::Request<Body>) -> http::Resp
     }
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener` until `shutdown` resolves, as `options`
+/// say: see [`serve_app`].
 ///
 /// # Errors
 ///
-/// When the server fails.
+/// When the listener's address cannot be read.
 pub async fn serve(
     engine: Engine,
     listener: tokio::net::TcpListener,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(&engine);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = serve_app(router(&engine), listener, options, shutdown).await;
     drop(engine);
     served
 }

@@ -248,6 +248,8 @@ struct Shared {
     tasks: TaskTracker,
     /// Set once shutdown begins: no invocation starts after it.
     stopping: AtomicBool,
+    /// Cancelled once shutdown begins, for the engine's own loops.
+    stopped: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for Shared {
@@ -296,6 +298,7 @@ impl Engine {
                 invocation_permits,
                 tasks: TaskTracker::new(),
                 stopping: AtomicBool::new(false),
+                stopped: tokio_util::sync::CancellationToken::new(),
             }),
         }
     }
@@ -405,6 +408,12 @@ impl Engine {
         self.shared.tasks.spawn(task)
     }
 
+    /// Resolves once shutdown has begun: what runs on the engine's tasks
+    /// until then (a periodic purge) stops there.
+    pub async fn stopping(&self) {
+        self.shared.stopped.cancelled().await;
+    }
+
     /// Whether shutdown has begun.
     #[must_use]
     pub fn is_stopping(&self) -> bool {
@@ -420,6 +429,7 @@ impl Engine {
     /// Returns whether every task ended within `grace`.
     pub async fn shutdown(&self, grace: Duration) -> bool {
         self.shared.stopping.store(true, Ordering::Release);
+        self.shared.stopped.cancel();
         let mailboxes: Vec<actor::Mailbox> = lock(&self.shared.running).values().cloned().collect();
         for mailbox in mailboxes {
             mailbox.stop_when_idle().await;
