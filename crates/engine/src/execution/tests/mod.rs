@@ -3,6 +3,7 @@
 
 mod checkpoints;
 mod control;
+mod model;
 
 use super::*;
 pub(super) use crate::error::{Error, INVALID_TOKEN};
