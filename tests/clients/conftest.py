@@ -32,7 +32,7 @@ def free_port() -> int:
 class Server:
     """`orders serve` on a free port, with its own store."""
 
-    def __init__(self, template: pathlib.Path, stack: str):
+    def __init__(self, template: pathlib.Path, stack: str, cwd: pathlib.Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stack = stack
@@ -42,18 +42,18 @@ class Server:
             [ORDERS, "serve", "--addr", f"127.0.0.1:{self.port}", "--db",
              str(pathlib.Path(self.directory.name) / "orders.db"), "--template", str(template),
              "--stack-name", stack],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS},
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS}, cwd=cwd,
         )
+        # Ready once it says where it serves: its functions are registered by then.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"orders serve exited: {self.output()}")
-            try:
+            if "serving the Lambda API on" in self.output():
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"orders serve did not listen within 60 s: {self.output()}")
+            time.sleep(0.05)
+        raise RuntimeError(f"orders serve did not start within 60 s: {self.output()}")
 
     def output(self) -> str:
         self.log.flush()

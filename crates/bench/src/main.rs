@@ -28,7 +28,6 @@ use tokio::sync::Semaphore;
 
 use clap::Parser as _;
 use orders_cli::system;
-use orders_cli::template::{Stack, TemplateFunction};
 
 /// The same allocator as `orders`, so the engine is measured as it ships.
 #[global_allocator]
@@ -87,10 +86,8 @@ async fn engine(
         .options(|options| options.max_concurrent_invocations = args.max_concurrency)
         .store(Arc::clone(&store) as Arc<dyn durable_engine::store::Store>)
         .build();
-    let stack = Stack::local(system::STACK_NAME, &engine);
-    let functions: Vec<TemplateFunction> = system::built_in(&stack, latency, None)?;
-    let (processor, alias) = system::processor(&functions)?;
-    system::register(&engine, &functions, &BTreeMap::new(), None).await?;
+    let system = system::install(&engine, latency, None).await?;
+    let (processor, alias) = (system.processor, system.alias);
     Ok(Bench {
         engine,
         store,

@@ -10,6 +10,7 @@ pub mod executions;
 pub mod invoke;
 pub mod logging;
 pub mod remote;
+pub mod runtimes;
 pub mod serve;
 pub mod system;
 pub mod template;

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use durable_engine::Engine;
 use durable_engine::api::ServeOptions;
 
-use crate::system::{self, Hosted};
-use crate::template::{self, Stack};
+use crate::runtimes::Runtimes;
+use crate::system::{self, Hosted, Hosting};
+use crate::template::{self, Stack, TemplateFunction};
 
 /// Arguments of `orders serve`.
 #[derive(Debug, clap::Args)]
@@ -40,9 +42,19 @@ pub struct ServeArgs {
     /// The engine.
     #[command(flatten)]
     engine: crate::EngineArgs,
-    /// Prints the in-process functions' JSON log lines on stderr.
+    /// Prints the functions' own log lines on stderr (the engine's own
+    /// warnings are printed in any case).
     #[arg(long)]
     logs: bool,
+    /// npm's `aws-lambda-ric` package directory, to run every Node.js
+    /// function under [default: the one in the function's node_modules,
+    /// else the Node runtime orders ships].
+    #[expect(
+        clippy::doc_markdown,
+        reason = "clap shows this comment as --help text"
+    )]
+    #[arg(long, value_name = "DIR")]
+    node_ric: Option<PathBuf>,
 }
 
 /// How long a shutdown waits for invocations under way.
@@ -83,33 +95,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let address = listener.local_addr()?;
     let endpoint = format!("http://{address}");
-    let commands: BTreeMap<String, Vec<String>> = args.functions.iter().cloned().collect();
-    let hosted = system::register(&engine, &functions, &commands, Some(&endpoint)).await?;
+    let runtime_directory = db
+        .parent()
+        .map_or_else(|| PathBuf::from("runtime"), |parent| parent.join("runtime"));
+    let hosting = Hosting {
+        commands: args.functions.iter().cloned().collect(),
+        endpoint: Some(endpoint.clone()),
+        runtimes: Runtimes {
+            node_ric: args.node_ric.clone(),
+            directory: std::path::absolute(&runtime_directory).unwrap_or(runtime_directory),
+        },
+        logs: args.logs.then(|| {
+            let print: durable_engine::process::LogSink =
+                std::sync::Arc::new(|_function: &str, _request: Option<&str>, line: &str| {
+                    eprintln!("{line}");
+                });
+            print
+        }),
+    };
+    let hosted = system::register(&engine, &functions, &hosting).await?;
     let resumed = engine.recover().await?;
-    // Executions past their retention period go, now and every hour.
-    let purging = engine.clone();
-    engine.spawn(async move {
-        loop {
-            match purging.purge_expired().await {
-                Ok(0) => {}
-                Ok(count) => {
-                    tracing::info!(count, "deleted executions past their retention period");
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "executions past their retention period could not be deleted");
-                }
-            }
-            tokio::select! {
-                () = purging.stopping() => return,
-                () = tokio::time::sleep(std::time::Duration::from_hours(1)) => {}
-            }
-        }
-    });
-
-    eprintln!(
-        "serving the Lambda API on {endpoint} (store {})",
-        db.display()
-    );
+    purge_hourly(&engine);
     if !address.ip().is_loopback() {
         eprintln!(
             "warning: {address} is not loopback; requests are accepted without checking their signatures"
@@ -128,24 +134,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.stack_name
         );
     }
-    for (name, how) in &hosted {
-        let function = functions.iter().find(|function| &function.name == name);
-        let kind = match function
-            .and_then(|function| function.durable.as_ref().map(|_| function.alias.clone()))
-        {
-            Some(Some(alias)) => format!("durable, alias {alias}"),
-            Some(None) => "durable".to_owned(),
-            None => "plain".to_owned(),
-        };
-        let how = match how {
-            Hosted::InProcess => "in process".to_owned(),
-            Hosted::Process(command) => format!("process: {}", command.join(" ")),
-        };
-        eprintln!("  {name:<32} {kind:<20} {how}");
-    }
+    print_functions(&functions, &hosted);
     if resumed > 0 {
         eprintln!("resumed {resumed} running execution(s)");
     }
+    // The last line of the start: what scripts wait for.
+    eprintln!(
+        "serving the Lambda API on {endpoint} (store {})",
+        db.display()
+    );
     let options = ServeOptions {
         allowed_hosts: args.allow_hosts.clone(),
         max_connections: args.max_connections,
@@ -162,6 +159,48 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes the executions past their retention period, now and every hour
+/// until the engine stops.
+fn purge_hourly(engine: &Engine) {
+    let purging = engine.clone();
+    engine.spawn(async move {
+        loop {
+            match purging.purge_expired().await {
+                Ok(0) => {}
+                Ok(count) => {
+                    tracing::info!(count, "deleted executions past their retention period");
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "executions past their retention period could not be deleted");
+                }
+            }
+            tokio::select! {
+                () = purging.stopping() => return,
+                () = tokio::time::sleep(std::time::Duration::from_hours(1)) => {}
+            }
+        }
+    });
+}
+
+/// Prints how each function of `functions` is hosted.
+fn print_functions(functions: &[TemplateFunction], hosted: &[(String, Hosted)]) {
+    for (name, how) in hosted {
+        let function = functions.iter().find(|function| &function.name == name);
+        let kind = match function
+            .and_then(|function| function.durable.as_ref().map(|_| function.alias.clone()))
+        {
+            Some(Some(alias)) => format!("durable, alias {alias}"),
+            Some(None) => "durable".to_owned(),
+            None => "plain".to_owned(),
+        };
+        let how = match how {
+            Hosted::InProcess => "in process".to_owned(),
+            Hosted::Process(command) => format!("process: {}", command.join(" ")),
+        };
+        eprintln!("  {name:<32} {kind:<20} {how}");
+    }
 }
 
 async fn shutdown() {

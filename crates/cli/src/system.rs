@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use durable_engine::Engine;
 use durable_engine::functions::{Function, FunctionConfig, FunctionHandler, in_process};
-use durable_engine::process::{ProcessConfig, external};
+use durable_engine::process::{LogSink, ProcessConfig, external};
 use order_domain::Worker;
 use order_functions::{
     CATALOG_VARIABLE, InventoryCheck, LATENCY_VARIABLE, LambdaWorkerClient, ParallelProcessor,
@@ -17,6 +17,7 @@ use order_functions::{
 };
 use serde_json::value::RawValue;
 
+use crate::runtimes::Runtimes;
 use crate::template::{self, Stack, TemplateFunction};
 
 /// The SAM template this repository deploys, built into `orders`: the
@@ -136,7 +137,7 @@ pub async fn install(
     let stack = Stack::local(STACK_NAME, engine);
     let functions = built_in(&stack, latency, catalog)?;
     let (processor, alias) = processor(&functions)?;
-    register(engine, &functions, &BTreeMap::new(), None).await?;
+    register(engine, &functions, &Hosting::default()).await?;
     let workers = Worker::ALL
         .into_iter()
         .filter_map(|worker| {
@@ -180,10 +181,34 @@ pub enum Hosted {
     Process(Vec<String>),
 }
 
-/// Registers `functions` in `engine`. A function named in `commands` runs as
-/// that command; one whose code directory holds a `bootstrap` runs it; a
-/// Python function runs under `awslambdaric`; the order system's binaries run
-/// in process. External processes reach the engine at `endpoint`.
+/// How functions that run as processes are started.
+#[derive(Clone, Default)]
+pub struct Hosting {
+    /// Commands given by name (`--function NAME=COMMAND`).
+    pub commands: BTreeMap<String, Vec<String>>,
+    /// The engine's endpoint, which processes reach it at; `None` when it
+    /// is not served (then every function must run in process).
+    pub endpoint: Option<String>,
+    /// Where runtimes come from.
+    pub runtimes: Runtimes,
+    /// Where the processes' output lines go.
+    pub logs: Option<LogSink>,
+}
+
+impl std::fmt::Debug for Hosting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hosting")
+            .field("commands", &self.commands)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Registers `functions` in `engine`. A function named in
+/// `hosting.commands` runs as that command; any other runs as its runtime
+/// does on Lambda (see [`crate::runtimes`]), except the order system's own
+/// binaries, which run in process when not built. Processes reach the
+/// engine at `hosting.endpoint`.
 ///
 /// # Errors
 ///
@@ -191,18 +216,19 @@ pub enum Hosted {
 pub async fn register(
     engine: &Engine,
     functions: &[TemplateFunction],
-    commands: &BTreeMap<String, Vec<String>>,
-    endpoint: Option<&str>,
+    hosting: &Hosting,
 ) -> anyhow::Result<Vec<(String, Hosted)>> {
     let mut hosted = Vec::new();
     for function in functions {
-        let command = commands
-            .get(&function.name)
-            .cloned()
-            .or_else(|| process_command(function));
+        let in_process = in_process_binary(function);
+        let command = match hosting.commands.get(&function.name) {
+            Some(command) => Some(command.clone()),
+            None if hosting.endpoint.is_none() && in_process => None,
+            None => hosting.runtimes.command(function, in_process)?,
+        };
         let (handler, how) = match command {
             Some(command) => {
-                let endpoint = endpoint.with_context(|| {
+                let endpoint = hosting.endpoint.as_deref().with_context(|| {
                     format!(
                         "function {} runs as a process, which needs the engine served over HTTP",
                         function.name
@@ -211,8 +237,9 @@ pub async fn register(
                 let config = ProcessConfig {
                     command: command.clone(),
                     directory: function.code.clone(),
-                    environment: process_environment(engine, function, endpoint),
+                    environment: hosting.runtimes.environment(engine, function, endpoint),
                     timeout: function.timeout,
+                    logs: hosting.logs.clone(),
                 };
                 let handler = external(&function.name, config).await.with_context(|| {
                     format!("function {}: cannot open its Runtime API", function.name)
@@ -239,53 +266,15 @@ pub async fn register(
     Ok(hosted)
 }
 
-/// The command that runs `function` as a process, if it has one.
-fn process_command(function: &TemplateFunction) -> Option<Vec<String>> {
-    if let Some(bootstrap) = function.bootstrap() {
-        return Some(vec![bootstrap.display().to_string()]);
-    }
-    let python = function
-        .runtime
-        .as_deref()
-        .is_some_and(|runtime| runtime.starts_with("python"));
-    match (&function.handler, python) {
-        (Some(handler), true) => Some(vec![
-            "python3".to_owned(),
-            "-m".to_owned(),
-            "awslambdaric".to_owned(),
-            handler.clone(),
-        ]),
-        _ => None,
-    }
-}
-
-fn process_environment(
-    engine: &Engine,
-    function: &TemplateFunction,
-    endpoint: &str,
-) -> BTreeMap<String, String> {
-    let region = engine.options().region.clone();
-    let mut environment = BTreeMap::from([
-        ("AWS_ENDPOINT_URL_LAMBDA".to_owned(), endpoint.to_owned()),
-        ("AWS_REGION".to_owned(), region.clone()),
-        ("AWS_DEFAULT_REGION".to_owned(), region),
-        ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
-        (
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
-            function.memory_mb.to_string(),
-        ),
-        ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
-        (
-            "_HANDLER".to_owned(),
-            function
-                .handler
-                .clone()
-                .unwrap_or_else(|| "bootstrap".to_owned()),
-        ),
-    ]);
-    environment.extend(function.environment.clone());
-    environment
+/// Whether `function` is one of the order system's binaries, which run in
+/// the engine's process.
+fn in_process_binary(function: &TemplateFunction) -> bool {
+    function.binary.as_deref().is_some_and(|binary| {
+        binary == PROCESSOR_BINARY
+            || Worker::ALL
+                .iter()
+                .any(|worker| worker_binary(*worker) == binary)
+    })
 }
 
 fn worker<W: WorkerFunction>(function: W) -> Arc<dyn FunctionHandler> {

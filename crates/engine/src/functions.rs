@@ -137,7 +137,12 @@ impl Invocation {
 /// The function's fault, or [`FunctionFault::TimedOut`] past its timeout.
 pub async fn call(function: &Function, invocation: Invocation) -> Result<Vec<u8>, FunctionFault> {
     let limit = function.config().timeout;
-    match tokio::time::timeout(limit, function.handler().invoke(invocation)).await {
+    let handler = function.handler();
+    if handler.enforces_timeout() {
+        // It counts from when the function receives the event.
+        return handler.invoke(invocation).await;
+    }
+    match tokio::time::timeout(limit, handler.invoke(invocation)).await {
         Ok(answer) => answer,
         Err(_) => Err(FunctionFault::TimedOut(limit)),
     }

@@ -10,9 +10,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+mod resolve;
+
+use anyhow::Context as _;
 use durable_engine::functions::DurableConfig;
 use serde_yaml_ng::Value;
+
+use self::resolve::Resolver;
 
 /// The local stack the template is resolved for.
 #[derive(Debug, Clone)]
@@ -62,6 +66,19 @@ pub struct TemplateFunction {
     pub memory_mb: u32,
     /// `Environment.Variables`, over `Globals`.
     pub environment: BTreeMap<String, String>,
+    /// `LoggingConfig`, over `Globals`.
+    pub logging: Logging,
+}
+
+/// A function's `LoggingConfig`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Logging {
+    /// `LogFormat`: `JSON` or `Text`.
+    pub format: Option<String>,
+    /// `ApplicationLogLevel`: `TRACE` … `FATAL`.
+    pub application_level: Option<String>,
+    /// `LogGroup`, when not `/aws/lambda/<FunctionName>`.
+    pub group: Option<String>,
 }
 
 impl TemplateFunction {
@@ -107,6 +124,7 @@ pub fn parse(
     let globals = document
         .get("Globals")
         .and_then(|globals| globals.get("Function"));
+    let others = Resolver::resources(resources, stack);
     let names: BTreeMap<String, String> = resources
         .iter()
         .filter(|(_, resource)| is_function(resource))
@@ -125,6 +143,8 @@ pub fn parse(
             let resolver = Resolver {
                 stack,
                 names: &BTreeMap::new(),
+                resources: &others,
+                text,
             };
             let name = resolver.resolve(&name).unwrap_or_else(|_| id.clone());
             (id, name)
@@ -133,6 +153,8 @@ pub fn parse(
     let resolver = Resolver {
         stack,
         names: &names,
+        resources: &others,
+        text,
     };
     let mut functions = Vec::new();
     for (id, resource) in resources {
@@ -145,6 +167,35 @@ pub fn parse(
         functions.push(function);
     }
     Ok(functions)
+}
+
+/// A function's `LoggingConfig`, each setting over `Globals`.
+fn read_logging(
+    properties: &Value,
+    globals: Option<&Value>,
+    resolver: &Resolver<'_>,
+) -> anyhow::Result<Logging> {
+    let setting = |key: &str| -> anyhow::Result<Option<String>> {
+        properties
+            .get("LoggingConfig")
+            .and_then(|config| config.get(key))
+            .or_else(|| {
+                globals
+                    .and_then(|globals| globals.get("LoggingConfig"))
+                    .and_then(|config| config.get(key))
+            })
+            .map(|value| {
+                resolver
+                    .resolve(value)
+                    .with_context(|| format!("property LoggingConfig.{key}"))
+            })
+            .transpose()
+    };
+    Ok(Logging {
+        format: setting("LogFormat")?,
+        application_level: setting("ApplicationLogLevel")?,
+        group: setting("LogGroup")?,
+    })
 }
 
 fn is_function(resource: &Value) -> bool {
@@ -222,6 +273,7 @@ fn read_function(
         None => durable_engine::functions::DEFAULT_MEMORY_MB,
     };
     let code = text("CodeUri")?.unwrap_or_else(|| ".".to_owned());
+    let logging = read_logging(properties, globals, resolver)?;
     Ok(TemplateFunction {
         logical_id: id.to_owned(),
         name: resolver
@@ -235,7 +287,7 @@ fn read_function(
             .and_then(|build| build.get("Binary"))
             .and_then(Value::as_str)
             .map(str::to_owned),
-        code: base.join(code),
+        code: std::path::absolute(base.join(&code)).unwrap_or_else(|_| base.join(&code)),
         runtime: text("Runtime")?,
         handler: text("Handler")?,
         durable,
@@ -243,127 +295,8 @@ fn read_function(
         timeout: Duration::from_secs(timeout),
         memory_mb,
         environment,
+        logging,
     })
-}
-
-/// `value` as YAML text on one line, for error messages.
-fn yaml(value: &Value) -> String {
-    serde_yaml_ng::to_string(value)
-        .map(|text| text.trim().replace('\n', " "))
-        .unwrap_or_default()
-}
-
-/// Resolves the intrinsic functions a function's properties use.
-struct Resolver<'a> {
-    stack: &'a Stack,
-    /// Function names by logical id.
-    names: &'a BTreeMap<String, String>,
-}
-
-impl Resolver<'_> {
-    fn arn(&self, id: &str) -> anyhow::Result<String> {
-        let name = self
-            .names
-            .get(id)
-            .with_context(|| format!("no function {id} in the template"))?;
-        Ok(durable_engine::arn::function_arn(
-            &self.stack.region,
-            &self.stack.account,
-            name,
-            None,
-        ))
-    }
-
-    fn variable(&self, name: &str) -> anyhow::Result<String> {
-        Ok(match name {
-            "AWS::StackName" => self.stack.name.clone(),
-            "AWS::Region" => self.stack.region.clone(),
-            "AWS::AccountId" => self.stack.account.clone(),
-            "AWS::Partition" => "aws".to_owned(),
-            "AWS::URLSuffix" => "amazonaws.com".to_owned(),
-            other => match other.split_once('.') {
-                Some((id, "Arn")) => self.arn(id)?,
-                Some((_, attribute)) => bail!(
-                    "cannot resolve ${{{other}}}: only the Arn attribute is known locally, not {attribute}"
-                ),
-                None => self
-                    .names
-                    .get(other)
-                    .cloned()
-                    .with_context(|| format!("cannot resolve ${{{other}}}"))?,
-            },
-        })
-    }
-
-    fn resolve(&self, value: &Value) -> anyhow::Result<String> {
-        match value {
-            Value::String(text) => Ok(text.clone()),
-            Value::Number(number) => Ok(number.to_string()),
-            Value::Bool(flag) => Ok(flag.to_string()),
-            Value::Tagged(tagged) => {
-                let tag = tagged.tag.to_string();
-                match (tag.trim_start_matches('!'), &tagged.value) {
-                    ("Sub", Value::String(text)) => self.substitute(text),
-                    ("GetAtt", Value::String(target)) => match target.split_once('.') {
-                        Some((id, "Arn")) => self.arn(id),
-                        _ => bail!("cannot resolve !GetAtt {target} locally (only X.Arn)"),
-                    },
-                    ("Ref", Value::String(id)) => self.variable(id),
-                    (other, _) => bail!("cannot resolve !{other} locally"),
-                }
-            }
-            Value::Mapping(mapping) if mapping.len() == 1 => match mapping.iter().next() {
-                Some((Value::String(key), argument)) => self.long_form(key, argument),
-                _ => bail!("cannot resolve {} locally", yaml(value)),
-            },
-            other => bail!("cannot resolve {} locally", yaml(other)),
-        }
-    }
-
-    /// `{"Fn::Sub": …}`, `{"Fn::GetAtt": [X, "Arn"]}`, `{"Ref": X}`,
-    /// `{"Fn::Join": [sep, [...]]}`: the long forms `sam build` writes.
-    fn long_form(&self, key: &str, argument: &Value) -> anyhow::Result<String> {
-        match (key, argument) {
-            ("Fn::Sub", Value::String(text)) => self.substitute(text),
-            ("Ref", Value::String(id)) => self.variable(id),
-            ("Fn::GetAtt", Value::String(target)) => match target.split_once('.') {
-                Some((id, "Arn")) => self.arn(id),
-                _ => bail!("cannot resolve Fn::GetAtt {target} locally (only X.Arn)"),
-            },
-            ("Fn::GetAtt", Value::Sequence(parts)) => match parts.as_slice() {
-                [Value::String(id), Value::String(attribute)] if attribute == "Arn" => self.arn(id),
-                _ => bail!(
-                    "cannot resolve Fn::GetAtt {} locally (only [X, Arn])",
-                    yaml(argument)
-                ),
-            },
-            ("Fn::Join", Value::Sequence(parts)) => match parts.as_slice() {
-                [Value::String(separator), Value::Sequence(items)] => Ok(items
-                    .iter()
-                    .map(|item| self.resolve(item))
-                    .collect::<anyhow::Result<Vec<_>>>()?
-                    .join(separator)),
-                _ => bail!("cannot resolve Fn::Join {} locally", yaml(argument)),
-            },
-            (other, _) => bail!("cannot resolve {other} locally"),
-        }
-    }
-
-    fn substitute(&self, text: &str) -> anyhow::Result<String> {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(rest.get(..start).unwrap_or_default());
-            let after = rest.get(start + 2..).unwrap_or_default();
-            let end = after
-                .find('}')
-                .with_context(|| format!("unclosed ${{ in '{text}'"))?;
-            out.push_str(&self.variable(after.get(..end).unwrap_or_default())?);
-            rest = after.get(end + 1..).unwrap_or_default();
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
@@ -470,5 +403,60 @@ mod tests {
         let error = format!("{:#}", load(&path, &stack()).unwrap_err());
         assert!(error.contains("function F"), "{error}");
         assert!(error.contains("environment variable X"), "{error}");
+    }
+
+    #[test]
+    fn other_resources_resolve_as_cloudformation_resolves_them() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("template.yaml");
+        std::fs::write(
+            &path,
+            "Resources:
+  Attempts:
+    Type: AWS::DynamoDB::Table
+  Named:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub ${AWS::StackName}-named
+  Jobs:
+    Type: AWS::SQS::Queue
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          TABLE: !Ref Attempts
+          TABLE_ARN: !GetAtt Attempts.Arn
+          NAMED: !Ref Named
+          QUEUE_URL: !Ref Jobs
+          QUEUE_ARN: !Sub ${Jobs.Arn}
+",
+        )
+        .unwrap();
+        let functions = load(&path, &stack()).unwrap();
+        let environment = &functions[0].environment;
+        assert!(environment["TABLE"].starts_with("orders-Attempts-"), "{environment:?}");
+        assert_eq!(
+            environment["TABLE_ARN"],
+            format!("arn:aws:dynamodb:us-east-1:000000000000:table/{}", environment["TABLE"])
+        );
+        assert_eq!(environment["NAMED"], "orders-named");
+        assert!(environment["QUEUE_URL"].starts_with("https://sqs.us-east-1.amazonaws.com/000000000000/orders-Jobs-"));
+        assert!(environment["QUEUE_ARN"].starts_with("arn:aws:sqs:us-east-1:000000000000:orders-Jobs-"));
+        let again = load(&path, &stack()).unwrap();
+        assert_eq!(again[0].environment["TABLE"], environment["TABLE"], "the same name on every start");
+    }
+
+    #[test]
+    fn a_reference_to_nothing_names_its_line() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("template.yaml");
+        std::fs::write(
+            &path,
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment:\n        Variables:\n          TABLE: !Ref AttemptsTable\n",
+        )
+        .unwrap();
+        let error = format!("{:#}", load(&path, &stack()).unwrap_err());
+        assert!(error.contains("line 7: AttemptsTable is not a resource of the template"), "{error}");
     }
 }
