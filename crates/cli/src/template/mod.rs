@@ -435,16 +435,30 @@ mod tests {
         .unwrap();
         let functions = load(&path, &stack()).unwrap();
         let environment = &functions[0].environment;
-        assert!(environment["TABLE"].starts_with("orders-Attempts-"), "{environment:?}");
+        assert!(
+            environment["TABLE"].starts_with("orders-Attempts-"),
+            "{environment:?}"
+        );
         assert_eq!(
             environment["TABLE_ARN"],
-            format!("arn:aws:dynamodb:us-east-1:000000000000:table/{}", environment["TABLE"])
+            format!(
+                "arn:aws:dynamodb:us-east-1:000000000000:table/{}",
+                environment["TABLE"]
+            )
         );
         assert_eq!(environment["NAMED"], "orders-named");
-        assert!(environment["QUEUE_URL"].starts_with("https://sqs.us-east-1.amazonaws.com/000000000000/orders-Jobs-"));
-        assert!(environment["QUEUE_ARN"].starts_with("arn:aws:sqs:us-east-1:000000000000:orders-Jobs-"));
+        assert!(
+            environment["QUEUE_URL"]
+                .starts_with("https://sqs.us-east-1.amazonaws.com/000000000000/orders-Jobs-")
+        );
+        assert!(
+            environment["QUEUE_ARN"].starts_with("arn:aws:sqs:us-east-1:000000000000:orders-Jobs-")
+        );
         let again = load(&path, &stack()).unwrap();
-        assert_eq!(again[0].environment["TABLE"], environment["TABLE"], "the same name on every start");
+        assert_eq!(
+            again[0].environment["TABLE"], environment["TABLE"],
+            "the same name on every start"
+        );
     }
 
     #[test]
@@ -457,6 +471,9 @@ mod tests {
         )
         .unwrap();
         let error = format!("{:#}", load(&path, &stack()).unwrap_err());
-        assert!(error.contains("line 7: AttemptsTable is not a resource of the template"), "{error}");
+        assert!(
+            error.contains("line 7: AttemptsTable is not a resource of the template"),
+            "{error}"
+        );
     }
 }
