@@ -32,7 +32,8 @@ def free_port() -> int:
 class Server:
     """`orders serve` on a free port, with its own store."""
 
-    def __init__(self, template: pathlib.Path, stack: str, cwd: pathlib.Path | None = None):
+    def __init__(self, template: pathlib.Path, stack: str, cwd: pathlib.Path | None = None,
+                 extra: list[str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stack = stack
@@ -41,7 +42,7 @@ class Server:
         self.process = subprocess.Popen(
             [ORDERS, "serve", "--addr", f"127.0.0.1:{self.port}", "--db",
              str(pathlib.Path(self.directory.name) / "orders.db"), "--template", str(template),
-             "--stack-name", stack],
+             "--stack-name", stack, *(extra or ["--no-explorer"])],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS}, cwd=cwd,
         )
         # Ready once it says where it serves: its functions are registered by then.

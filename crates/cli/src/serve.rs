@@ -28,6 +28,13 @@ pub struct ServeArgs {
     /// The most connections open at once.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
+    /// Where the execution explorer (a web page) listens [default: the
+    /// API's address, one port up; port 0 when the API's is 0].
+    #[arg(long, value_name = "ADDR")]
+    explorer_addr: Option<SocketAddr>,
+    /// Serves no explorer.
+    #[arg(long, conflicts_with = "explorer_addr")]
+    no_explorer: bool,
     /// The SAM template describing the functions [default: ./template.yaml if
     /// present, else the order system built in].
     #[arg(long)]
@@ -95,6 +102,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let address = listener.local_addr()?;
     let endpoint = format!("http://{address}");
+    let explorer = bind_explorer(&args).await?;
     let runtime_directory = db
         .parent()
         .map_or_else(|| PathBuf::from("runtime"), |parent| parent.join("runtime"));
@@ -138,6 +146,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if resumed > 0 {
         eprintln!("resumed {resumed} running execution(s)");
     }
+    if let Some(explorer) = &explorer {
+        eprintln!("explorer on http://{}/", explorer.local_addr()?);
+    }
     // The last line of the start: what scripts wait for.
     eprintln!(
         "serving the Lambda API on {endpoint} (store {})",
@@ -148,9 +159,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         ..ServeOptions::default()
     };
-    durable_engine::api::serve(engine.clone(), listener, &options, shutdown())
-        .await
-        .context("the server stopped")?;
+    serve_until_stopped(&engine, listener, explorer, &options).await?;
     eprintln!("stopping: letting invocations under way finish");
     if !engine.shutdown(SHUTDOWN_GRACE).await {
         eprintln!(
@@ -159,6 +168,66 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The explorer's listener, unless `--no-explorer`: on `--explorer-addr`,
+/// else the API's address one port up.
+async fn bind_explorer(args: &ServeArgs) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    if args.no_explorer {
+        return Ok(None);
+    }
+    let wanted = args.explorer_addr.unwrap_or_else(|| {
+        let port = match args.addr.port() {
+            0 => 0,
+            port => port.saturating_add(1),
+        };
+        SocketAddr::new(args.addr.ip(), port)
+    });
+    let listener = tokio::net::TcpListener::bind(wanted).await.with_context(|| {
+        format!("cannot listen on {wanted} for the explorer (--explorer-addr chooses another, --no-explorer serves none)")
+    })?;
+    Ok(Some(listener))
+}
+
+/// Serves the API on `listener` and the explorer on `explorer` until
+/// SIGTERM or Ctrl-C, then lets the requests under way finish.
+async fn serve_until_stopped(
+    engine: &Engine,
+    listener: tokio::net::TcpListener,
+    explorer: Option<tokio::net::TcpListener>,
+    options: &ServeOptions,
+) -> anyhow::Result<()> {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let signal = stop.clone();
+    engine.spawn(async move {
+        tokio::select! {
+            () = shutdown() => signal.cancel(),
+            () = signal.cancelled() => {}
+        }
+    });
+    let explorer = explorer.map(|listener| {
+        let served = engine.clone();
+        let options = options.clone();
+        let stopped = stop.clone().cancelled_owned();
+        engine.spawn(async move {
+            durable_engine::explorer::serve(served, listener, &options, stopped).await
+        })
+    });
+    let served = durable_engine::api::serve(
+        engine.clone(),
+        listener,
+        options,
+        stop.clone().cancelled_owned(),
+    )
+    .await;
+    stop.cancel();
+    if let Some(explorer) = explorer {
+        explorer
+            .await
+            .context("the explorer stopped")?
+            .context("the explorer stopped")?;
+    }
+    served.context("the server stopped")
 }
 
 /// Deletes the executions past their retention period, now and every hour

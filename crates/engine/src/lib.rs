@@ -15,6 +15,7 @@ pub mod clock;
 mod engine;
 mod error;
 pub mod execution;
+pub mod explorer;
 pub mod functions;
 pub mod limits;
 pub mod model;

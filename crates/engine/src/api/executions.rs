@@ -116,6 +116,7 @@ pub(super) async fn list(
         oldest_first: flag("ReverseOrder", query.reverse_order.as_deref(), false)?,
         after: None,
         limit: 0,
+        search: None,
     };
     let page = engine
         .list(

@@ -52,7 +52,7 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
 }
 
 /// A JSON request body; an empty body is the shape's default.
-pub(super) struct JsonBody<T>(pub(super) T);
+pub(crate) struct JsonBody<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<T> {
     type Rejection = Error;
@@ -69,7 +69,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBody<
 }
 
 /// The query string's parameters (a repeated key fills a list).
-pub(super) struct Params<T>(pub(super) T);
+pub(crate) struct Params<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     type Rejection = Error;
@@ -132,7 +132,7 @@ pub(super) fn json(status: http::StatusCode, body: &impl serde::Serialize) -> Re
 }
 
 /// `200` with `body`.
-pub(super) fn ok(body: &impl serde::Serialize) -> Response {
+pub(crate) fn ok(body: &impl serde::Serialize) -> Response {
     json(http::StatusCode::OK, body)
 }
 

@@ -25,7 +25,7 @@ mod callbacks;
 mod checkpoint;
 mod control;
 mod executions;
-mod extract;
+pub(crate) mod extract;
 mod functions;
 mod invoke;
 mod server;

@@ -61,6 +61,9 @@ fn matches(filter: &ListFilter, record: &ExecutionRecord) -> bool {
         .as_ref()
         .is_none_or(|name| *name == record.function_name)
         && filter.name.as_ref().is_none_or(|name| *name == record.name)
+        && filter.search.as_ref().is_none_or(|text| {
+            record.name.contains(text.as_str()) || record.arn.contains(text.as_str())
+        })
         && (filter.statuses.is_empty() || filter.statuses.contains(&record.status))
         && filter
             .started_after

@@ -124,6 +124,8 @@ pub struct ListFilter {
     pub function_name: Option<String>,
     /// Only executions of this name.
     pub name: Option<String>,
+    /// Only executions whose name or ARN contains this text.
+    pub search: Option<String>,
     /// Only executions in one of these statuses (all when empty).
     pub statuses: Vec<ExecutionStatus>,
     /// Only executions started after this moment.

@@ -479,6 +479,10 @@ impl Store for SqliteStore {
                 let mark = bind(name.clone().into(), &mut values);
                 conditions.push(format!("name = {mark}"));
             }
+            if let Some(text) = &filter.search {
+                let mark = bind(text.clone().into(), &mut values);
+                conditions.push(format!("(instr(name, {mark}) > 0 OR instr(arn, {mark}) > 0)"));
+            }
             if !filter.statuses.is_empty() {
                 let marks: Vec<String> = filter
                     .statuses
