@@ -66,6 +66,7 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{} is not a catalog", path.display()))?;
     }
     let engine = args.engine.engine()?;
+    crate::logging::keep_lines(&engine);
     let system = system::install(
         &engine,
         &args.latency.iter().copied().collect(),

@@ -88,6 +88,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     crate::logging::init(args.logs);
     let db = args.engine.db();
     let engine = args.engine.engine()?;
+    crate::logging::keep_lines(&engine);
     let stack = Stack::local(&args.stack_name, &engine);
     let template = args
         .template
@@ -113,13 +114,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             node_ric: args.node_ric.clone(),
             directory: std::path::absolute(&runtime_directory).unwrap_or(runtime_directory),
         },
-        logs: args.logs.then(|| {
-            let print: durable_engine::process::LogSink =
-                std::sync::Arc::new(|_function: &str, _request: Option<&str>, line: &str| {
-                    eprintln!("{line}");
-                });
-            print
-        }),
+        logs: Some(crate::logging::process_sink(&engine, args.logs)),
     };
     let hosted = system::register(&engine, &functions, &hosting).await?;
     let resumed = engine.recover().await?;

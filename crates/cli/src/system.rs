@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use durable_engine::Engine;
-use durable_engine::functions::{Function, FunctionConfig, FunctionHandler, in_process};
+use durable_engine::functions::{Function, FunctionConfig, FunctionHandler, Origin, in_process};
 use durable_engine::process::{LogSink, ProcessConfig, external};
 use order_domain::Worker;
 use order_functions::{
@@ -257,6 +257,11 @@ pub async fn register(
         config.runtime.clone_from(&function.runtime);
         config.handler.clone_from(&function.handler);
         config.memory_mb = function.memory_mb;
+        config.per_tenant = function.per_tenant;
+        config.origin = Some(Origin {
+            stack: function.stack.clone(),
+            logical_id: function.logical_id.clone(),
+        });
         if let Some(alias) = &function.alias {
             config = config.with_alias(alias.clone());
         }

@@ -23,6 +23,13 @@ pub fn execution_arn(function_arn: &str, name: &str, id: &str) -> String {
     format!("{function_arn}/durable-execution/{name}/{id}")
 }
 
+/// The function an execution's ARN belongs to (its bare name).
+#[must_use]
+pub fn function_of_execution(execution_arn: &str) -> Option<&str> {
+    let (function_arn, _) = execution_arn.split_once("/durable-execution/")?;
+    FunctionRef::parse(function_arn).map(|function| function.name)
+}
+
 /// A function as a request names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FunctionRef<'a> {
@@ -117,9 +124,12 @@ mod tests {
             function,
             "arn:aws:lambda:us-east-1:000000000000:function:F:1"
         );
+        let execution = execution_arn(&function, "n", "id");
         assert_eq!(
-            execution_arn(&function, "n", "id"),
+            execution,
             "arn:aws:lambda:us-east-1:000000000000:function:F:1/durable-execution/n/id"
         );
+        assert_eq!(function_of_execution(&execution), Some("F"));
+        assert_eq!(function_of_execution("F"), None);
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use crate::arn::FunctionRef;
 use crate::error::{Error, Result};
@@ -64,6 +65,21 @@ pub struct FunctionConfig {
     pub handler: Option<String>,
     /// Its memory, in MB.
     pub memory_mb: u32,
+    /// The stack and logical id it was declared with, when it comes from a
+    /// template.
+    pub origin: Option<Origin>,
+    /// Whether its invocations each name a tenant
+    /// (`TenancyConfig.TenantIsolationMode: PER_TENANT`).
+    pub per_tenant: bool,
+}
+
+/// Where a function was declared: its stack and logical id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The stack's name.
+    pub stack: String,
+    /// The function's logical id in the stack's template.
+    pub logical_id: String,
 }
 
 impl FunctionConfig {
@@ -79,6 +95,8 @@ impl FunctionConfig {
             runtime: None,
             handler: None,
             memory_mb: DEFAULT_MEMORY_MB,
+            origin: None,
+            per_tenant: false,
         }
     }
 
@@ -242,6 +260,14 @@ where
                     message: format!("the event could not be read: {error}"),
                 }
             })?;
+            // As the Lambda runtime's span, naming the function too: what the
+            // function logs inside it is kept in that function's log.
+            let span = tracing::info_span!(
+                "Lambda runtime invoke",
+                requestId = %invocation.request_id,
+                functionName = FunctionRef::parse(&invocation.function_arn)
+                    .map_or("", |function| function.name),
+            );
             let mut context = lambda_runtime::Context::default();
             context.request_id = invocation.request_id;
             context.invoked_function_arn = invocation.function_arn;
@@ -253,9 +279,10 @@ where
                 clippy::disallowed_methods,
                 reason = "owned by this invocation: awaited below, aborted if it is dropped"
             )]
-            let task = AbortOnDrop(tokio::spawn(async move {
-                handler(lambda_runtime::LambdaEvent::new(event, context)).await
-            }));
+            let task = AbortOnDrop(tokio::spawn(
+                async move { handler(lambda_runtime::LambdaEvent::new(event, context)).await }
+                    .instrument(span),
+            ));
             let answer = task.join().await.map_err(|error| {
                 FunctionFault::Crashed(format!("the handler panicked: {error}"))
             })?;

@@ -18,6 +18,7 @@ pub mod execution;
 pub mod explorer;
 pub mod functions;
 pub mod limits;
+pub mod logs;
 pub mod model;
 pub mod process;
 pub mod store;
@@ -27,7 +28,7 @@ pub mod transport;
 
 pub use self::clock::Clock;
 pub use self::engine::{
-    Engine, EngineOptions, EngineStats, ExecutionPage, HistoryPage, Progress, StartRequest,
-    Started, WeakEngine,
+    Engine, EngineOptions, EngineStats, ExecutionPage, HistoryPage, LogPage, Progress,
+    StartRequest, Started, WeakEngine,
 };
 pub use self::error::{Error, INVALID_TOKEN, Result};

@@ -429,6 +429,20 @@ impl Store for FaultyStore {
         self.inner.invocations(function_name)
     }
 
+    fn logs(
+        &self,
+        query: crate::logs::LogQuery,
+    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::logs::LogRecord>>> {
+        self.inner.logs(query)
+    }
+
+    fn log_streams(
+        &self,
+        group: &str,
+    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::logs::StreamSummary>>> {
+        self.inner.log_streams(group)
+    }
+
     fn stats(&self) -> crate::store::StoreStats {
         self.inner.stats()
     }

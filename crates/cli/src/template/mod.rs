@@ -44,6 +44,8 @@ impl Stack {
 /// One function of the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateFunction {
+    /// Its stack's name.
+    pub stack: String,
     /// Its logical id (`ParallelProcessorFunction`).
     pub logical_id: String,
     /// Its name (`FunctionName`, resolved; the logical id when absent).
@@ -68,6 +70,8 @@ pub struct TemplateFunction {
     pub environment: BTreeMap<String, String>,
     /// `LoggingConfig`, over `Globals`.
     pub logging: Logging,
+    /// Whether `TenancyConfig.TenantIsolationMode` is `PER_TENANT`.
+    pub per_tenant: bool,
 }
 
 /// A function's `LoggingConfig`.
@@ -198,6 +202,23 @@ fn read_logging(
     })
 }
 
+/// Whether `TenancyConfig` (if any) keeps each tenant apart.
+fn read_tenancy(config: Option<&Value>, resolver: &Resolver<'_>) -> anyhow::Result<bool> {
+    let Some(mode) = config.and_then(|config| config.get("TenantIsolationMode")) else {
+        return Ok(false);
+    };
+    match resolver
+        .resolve(mode)
+        .context("property TenancyConfig.TenantIsolationMode")?
+        .as_str()
+    {
+        "PER_TENANT" => Ok(true),
+        other => {
+            anyhow::bail!("TenancyConfig.TenantIsolationMode must be PER_TENANT, not {other}")
+        }
+    }
+}
+
 fn is_function(resource: &Value) -> bool {
     resource.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function")
 }
@@ -242,8 +263,7 @@ fn read_function(
             }
         }
     }
-    let durable = properties
-        .get("DurableConfig")
+    let durable = property("DurableConfig")
         .map(|config| -> anyhow::Result<DurableConfig> {
             let number = |key: &str, default: i64| -> anyhow::Result<i64> {
                 config.get(key).map_or(Ok(default), |value| {
@@ -274,7 +294,9 @@ fn read_function(
     };
     let code = text("CodeUri")?.unwrap_or_else(|| ".".to_owned());
     let logging = read_logging(properties, globals, resolver)?;
+    let per_tenant = read_tenancy(property("TenancyConfig"), resolver)?;
     Ok(TemplateFunction {
+        stack: resolver.stack.name.clone(),
         logical_id: id.to_owned(),
         name: resolver
             .names
@@ -296,6 +318,7 @@ fn read_function(
         memory_mb,
         environment,
         logging,
+        per_tenant,
     })
 }
 

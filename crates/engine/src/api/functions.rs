@@ -37,6 +37,12 @@ fn configuration_of(engine: &Engine, target: &Target) -> serde_json::Value {
         };
         members.insert("DurableConfig".to_owned(), json!(shape));
     }
+    if let (true, Some(members)) = (config.per_tenant, configuration.as_object_mut()) {
+        members.insert(
+            "TenancyConfig".to_owned(),
+            json!({ "TenantIsolationMode": "PER_TENANT" }),
+        );
+    }
     configuration
 }
 
@@ -46,9 +52,20 @@ pub(super) async fn get(
     Params(query): Params<Qualified>,
 ) -> Answer {
     let target = engine.resolve(&function, query.qualifier.as_deref())?;
-    Ok(ok(
-        &json!({ "Configuration": configuration_of(&engine, &target) }),
-    ))
+    let mut answer = json!({ "Configuration": configuration_of(&engine, &target) });
+    // As CloudFormation tags what it creates.
+    if let Some(origin) = &target.function.config().origin
+        && let Some(members) = answer.as_object_mut()
+    {
+        members.insert(
+            "Tags".to_owned(),
+            json!({
+                "aws:cloudformation:stack-name": origin.stack,
+                "aws:cloudformation:logical-id": origin.logical_id,
+            }),
+        );
+    }
+    Ok(ok(&answer))
 }
 
 pub(super) async fn configuration(

@@ -103,6 +103,7 @@ pub(super) async fn invoke(
     Payload(body): Payload,
 ) -> Answer {
     let target = engine.resolve(&function, query.qualifier.as_deref())?;
+    crate::engine::check_tenant(&target, header(&headers, "x-amz-tenant-id"))?;
     let invocation_type = InvocationType::of(&headers)?;
     let (limit, what) = invocation_type.limit();
     if body.len() > limit {

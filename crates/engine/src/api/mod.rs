@@ -20,14 +20,20 @@
 //!   `…Heartbeat`;
 //! - `extract`: what every handler reads (the engine, the body, the query)
 //!   and how it answers.
+//!
+//! `POST /` also answers two other services' reads, for the functions the
+//! engine runs: CloudWatch Logs (`logs`: their log lines) and
+//! CloudFormation (`cloudformation`: the stack a template was served as).
 
 mod callbacks;
 mod checkpoint;
+mod cloudformation;
 mod control;
 mod executions;
 pub(crate) mod extract;
 mod functions;
 mod invoke;
+mod logs;
 mod server;
 
 use axum::Router;
@@ -52,6 +58,7 @@ pub fn router(engine: &Engine) -> Router {
             "/2015-03-31/functions/{function}/configuration",
             get(functions::configuration),
         )
+        .route("/", post(other_service))
         .route(
             "/2015-03-31/functions/{function}/invocations",
             post(invoke::invoke),
@@ -130,6 +137,34 @@ pub async fn serve(
     let served = serve_app(router(&engine), listener, options, shutdown).await;
     drop(engine);
     served
+}
+
+/// `POST /`: a CloudWatch Logs request (named by `X-Amz-Target`) or a
+/// CloudFormation one (a form naming its `Action`).
+async fn other_service(
+    extract::Api(engine): extract::Api,
+    headers: http::HeaderMap,
+    extract::Payload(body): extract::Payload,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if let Some(target) = extract::header(&headers, "x-amz-target") {
+        return match target.strip_prefix("Logs_20140328.") {
+            Some(operation) => logs::dispatch(&engine, operation, &body).await,
+            None => Error::not_found(format!(
+                "No such operation: {target} (this endpoint serves Lambda, and CloudWatch Logs' Logs_20140328 reads)"
+            ))
+            .into_response(),
+        };
+    }
+    let form = extract::header(&headers, "content-type")
+        .is_some_and(|kind| kind.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        return cloudformation::dispatch(&engine, &body);
+    }
+    Error::not_found(
+        "No such operation: POST / (this endpoint serves Lambda, CloudWatch Logs' reads with X-Amz-Target, and CloudFormation's stack resources)",
+    )
+    .into_response()
 }
 
 /// The engine a weak router state refers to, while it lives.

@@ -329,10 +329,9 @@ impl Actor {
                 reply,
             } => {
                 let output = {
-                    let registry = self.engine.registry();
-                    let known = |name: &str| registry.knows(name);
+                    let targets = |name: &str| self.engine.chained_target(name);
                     self.state
-                        .checkpoint(&token, client_token.as_deref(), &updates, now, &known)
+                        .checkpoint(&token, client_token.as_deref(), &updates, now, &targets)
                 };
                 let output = match output {
                     Ok(output) => self.persist(Vec::new()).await.map(|()| output),
@@ -435,6 +434,8 @@ impl Actor {
                 .begin_invocation(id, now, shared.options.envelope_page_items);
         self.outstanding += 1;
         let arn = self.state.record().arn.clone();
+        self.engine
+            .invocation_began(&request_id, &function.config().name, Some(&arn));
         self.engine.publish(Progress::Invoked {
             arn,
             number: self.state.record().invocations,

@@ -5,8 +5,11 @@ use std::sync::atomic::Ordering;
 
 use super::Engine;
 use super::actor::Command;
+use crate::arn;
 use crate::error::Result;
-use crate::execution::{ChainedInvokeRequest, ChainedOutcome, ExecutionRecord, ParentLink};
+use crate::execution::{
+    ChainedInvokeRequest, ChainedOutcome, ChainedTarget, ExecutionRecord, ParentLink,
+};
 use crate::functions::{FunctionFault, Invocation, Target, call};
 use crate::model::{ErrorObject, ExecutionStatus};
 use crate::store::{InvocationRecord, WriteBatch};
@@ -33,7 +36,46 @@ fn failed(error: &crate::Error) -> ChainedOutcome {
     ChainedOutcome::Failed(ErrorObject::new(error.code(), error.to_string()))
 }
 
+/// Checks that `tenant` is given exactly when `target` keeps tenants apart.
+///
+/// # Errors
+///
+/// `InvalidParameterValue`, naming what is missing or not allowed.
+pub(crate) fn check_tenant(target: &Target, tenant: Option<&str>) -> Result<()> {
+    let config = target.function.config();
+    match (config.per_tenant, tenant) {
+        (true, None | Some("")) => Err(crate::Error::invalid(format!(
+            "The function {} uses tenant isolation mode PER_TENANT: every invocation must give a tenant id.",
+            config.name
+        ))),
+        (false, Some(_)) => Err(crate::Error::invalid(format!(
+            "A tenant id was given, but the function {} does not use a tenant isolation mode.",
+            config.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl Engine {
+    /// A chained invoke's target `name`, as it starts: the version that
+    /// runs and, for a durable function, the ARN its execution takes.
+    /// `None` when no such function is registered.
+    pub(super) fn chained_target(&self, name: &str) -> Option<ChainedTarget> {
+        let target = self.resolve(name, None).ok()?;
+        let config = target.function.config();
+        let execution_arn = config.durable.map(|_| {
+            arn::execution_arn(
+                &self.function_arn(&config.name, Some(&target.version)),
+                &uuid::Uuid::new_v4().to_string(),
+                &uuid::Uuid::new_v4().to_string(),
+            )
+        });
+        Some(ChainedTarget {
+            version: target.version,
+            execution_arn,
+        })
+    }
+
     /// Invokes a function synchronously with `payload` and returns its answer.
     /// For a plain function this is one call; the invocation is recorded.
     ///
@@ -48,6 +90,7 @@ impl Engine {
     ) -> Result<std::result::Result<Vec<u8>, FunctionFault>> {
         let config = target.function.config();
         let request_id = uuid::Uuid::new_v4().to_string();
+        self.invocation_began(&request_id, &config.name, None);
         let start = self.now();
         let answer = call(
             &target.function,
@@ -111,6 +154,9 @@ impl Engine {
             Ok(target) => target,
             Err(error) => return Some(failed(&error)),
         };
+        if let Err(error) = check_tenant(&target, request.tenant_id.as_deref()) {
+            return Some(failed(&error));
+        }
         if target.function.config().durable.is_some() {
             let link = ParentLink {
                 arn: parent.to_owned(),
@@ -121,7 +167,15 @@ impl Engine {
                 ..target
             };
             let payload = request.payload.clone().into_bytes();
-            return match self.start_target(&target, None, payload, Some(link)).await {
+            let started = match &request.execution_arn {
+                Some(execution_arn) => {
+                    self.start_child(&target, payload, link, execution_arn)
+                        .await
+                }
+                // Its ARN was not recorded (a store from before they were).
+                None => self.start_target(&target, None, payload, Some(link)).await,
+            };
+            return match started {
                 Ok(_) => None,
                 Err(error) => Some(failed(&error)),
             };

@@ -18,10 +18,12 @@
 //!   pages, callbacks, stop, pause, resume);
 //! - `queries`: reading executions and their history from the store;
 //! - `chained`: invocations of other functions, plain or durable;
+//! - `logs`: the lines functions write, kept and read back;
 //! - `recovery`: carrying on after a restart, and the retention purge.
 
 mod actor;
 mod chained;
+mod logs;
 mod queries;
 mod recovery;
 mod requests;
@@ -35,6 +37,8 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::task::TaskTracker;
 
+pub(crate) use self::chained::check_tenant;
+pub use self::logs::LogPage;
 pub use self::queries::{ExecutionPage, HistoryPage};
 pub use self::start::{StartRequest, Started};
 use crate::clock::Clock;
@@ -238,6 +242,8 @@ struct Shared {
     running: Mutex<HashMap<String, actor::Mailbox>>,
     names: Mutex<HashMap<(String, String), start::Named>>,
     callbacks: Mutex<HashMap<String, (String, String)>>,
+    /// What attributes function log lines to invocations.
+    logbook: Mutex<crate::logs::Logbook>,
     counters: Counters,
     progress: broadcast::Sender<Progress>,
     /// Invocation ids, unique across executions and restarts of an actor.
@@ -292,6 +298,7 @@ impl Engine {
                 running: Mutex::new(HashMap::new()),
                 names: Mutex::new(HashMap::new()),
                 callbacks: Mutex::new(HashMap::new()),
+                logbook: Mutex::new(crate::logs::Logbook::default()),
                 counters: Counters::default(),
                 progress,
                 next_invocation: AtomicU64::new(1),

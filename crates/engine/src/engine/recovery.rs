@@ -10,6 +10,10 @@ use crate::store::{ListCursor, ListFilter, WriteBatch};
 /// A day, in milliseconds.
 const DAY_MILLIS: i64 = 86_400_000;
 
+/// How long the log lines of plain functions' invocations are kept, in
+/// days: as long as an execution is by default.
+const PLAIN_LOG_DAYS: i64 = 14;
+
 impl Engine {
     /// Carries on with every execution the store holds as running: after a
     /// restart, each is invoked again and replays from its checkpoints.
@@ -77,19 +81,22 @@ impl Engine {
                             EventDetails::ChainedInvokeStarted {
                                 function_name,
                                 input,
+                                tenant_id,
+                                durable_execution_arn,
                                 ..
-                            } if event.id == operation_id => Some((
-                                function_name.clone(),
-                                input.as_ref().and_then(|input| input.payload.clone()),
-                            )),
+                            } if event.id == operation_id => Some(ChainedInvokeRequest {
+                                operation_id: operation_id.clone(),
+                                function_name: function_name.clone(),
+                                payload: input
+                                    .as_ref()
+                                    .and_then(|input| input.payload.clone())
+                                    .unwrap_or_else(|| "{}".to_owned()),
+                                execution_arn: durable_execution_arn.clone(),
+                                tenant_id: tenant_id.clone(),
+                            }),
                             _ => None,
                         });
-                    if let Some((function_name, payload)) = started {
-                        let request = ChainedInvokeRequest {
-                            operation_id,
-                            function_name,
-                            payload: payload.unwrap_or_else(|| "{}".to_owned()),
-                        };
+                    if let Some(request) = started {
                         self.dispatch_chained(arn, request);
                     }
                 }
@@ -99,7 +106,8 @@ impl Engine {
     }
 
     /// Deletes the executions whose retention period has passed since they
-    /// ended, with their history. Returns how many.
+    /// ended, with their history and log lines, and the log lines of plain
+    /// invocations older than 14 days. Returns how many executions.
     ///
     /// # Errors
     ///
@@ -141,6 +149,15 @@ impl Engine {
             );
         }
         let count = expired.len();
+        // Lines of no execution (plain functions') are kept as long as an
+        // execution is by default.
+        self.shared
+            .store
+            .write(WriteBatch {
+                logs_before: Some(now.plus_millis(-PLAIN_LOG_DAYS * DAY_MILLIS)),
+                ..WriteBatch::default()
+            })
+            .await?;
         for chunk in expired.chunks(500) {
             self.shared
                 .store

@@ -121,6 +121,44 @@ impl Engine {
             .await
     }
 
+    /// Starts the child execution of a chained invoke under the ARN its
+    /// parent's history already gives it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::start_target`], and `InvalidParameterValue` for an ARN
+    /// that is not an execution's.
+    pub(super) async fn start_child(
+        &self,
+        target: &Target,
+        input: Vec<u8>,
+        parent: ParentLink,
+        execution_arn: &str,
+    ) -> Result<Started> {
+        let config = target.function.config();
+        let durable = config.durable.ok_or_else(|| {
+            Error::invalid(format!(
+                "Function {} is not a durable function.",
+                config.name
+            ))
+        })?;
+        let identity = execution_arn
+            .rsplit_once("/durable-execution/")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(name, id)| (name.to_owned(), id.to_owned()))
+            .ok_or_else(|| {
+                Error::invalid(format!("{execution_arn} is not a durable execution's ARN"))
+            })?;
+        if self.is_stopping() {
+            return Err(Error::Service(
+                "the engine is shutting down; retry the request".to_owned(),
+            ));
+        }
+        let input_text = input_text(input)?;
+        self.commit_start(target, identity, input_text, durable, Some(parent), |_| {})
+            .await
+    }
+
     pub(super) async fn start_target(
         &self,
         target: &Target,
@@ -146,8 +184,9 @@ impl Engine {
         let input_text = input_text(input)?;
         let Some(name) = name else {
             let name = uuid::Uuid::new_v4().to_string();
+            let id = uuid::Uuid::new_v4().to_string();
             return self
-                .commit_start(target, name, input_text, durable, parent, |_| {})
+                .commit_start(target, (name, id), input_text, durable, parent, |_| {})
                 .await;
         };
         if !is_valid_name(&name) {
@@ -238,7 +277,14 @@ impl Engine {
             committed.send_replace(Claimed::Committed(arn.to_owned()));
         };
         match self
-            .commit_start(target, name.clone(), input_text, durable, parent, announce)
+            .commit_start(
+                target,
+                (name.clone(), uuid::Uuid::new_v4().to_string()),
+                input_text,
+                durable,
+                parent,
+                announce,
+            )
             .await
         {
             Ok(started) => Ok(started),
@@ -260,7 +306,7 @@ impl Engine {
     async fn commit_start(
         &self,
         target: &Target,
-        name: String,
+        (name, execution_id): (String, String),
         input_text: String,
         durable: crate::functions::DurableConfig,
         parent: Option<ParentLink>,
@@ -269,7 +315,6 @@ impl Engine {
         let config = target.function.config();
         // The EXECUTION operation's id is the ARN's last segment, as on AWS
         // (the Python SDK finds the input by it).
-        let execution_id = uuid::Uuid::new_v4().to_string();
         let function_arn = self.function_arn(&config.name, Some(&target.version));
         let execution_arn = arn::execution_arn(&function_arn, &name, &execution_id);
         let record = ExecutionRecord {

@@ -1,7 +1,7 @@
 //! Checkpoints: the token check, then each valid update applied in order,
 //! with the history events it makes.
 
-use super::record::{CallbackRecord, ChainedInvokeRequest};
+use super::record::{CallbackRecord, ChainedInvokeRequest, TargetResolver};
 use super::validate::{ValidUpdate, validate_batch};
 use super::{ActiveInvocation, ExecutionState, IdempotentCheckpoint, random_text, scaled_millis};
 use crate::error::{Error, Result};
@@ -37,7 +37,7 @@ impl ExecutionState {
     /// the service does, applies it in order, rotates the token, and answers
     /// with every operation the caller has not seen yet.
     ///
-    /// `known_function` tells whether a chained invoke's target exists.
+    /// `targets` resolves a chained invoke's target.
     ///
     /// # Errors
     ///
@@ -49,7 +49,7 @@ impl ExecutionState {
         client_token: Option<&str>,
         updates: &[OperationUpdate],
         now: Timestamp,
-        known_function: &dyn Fn(&str) -> bool,
+        targets: TargetResolver<'_>,
     ) -> Result<CheckpointOutput> {
         if let (Some(client), Some(last)) = (client_token, &self.last_checkpoint)
             && !client.is_empty()
@@ -61,7 +61,7 @@ impl ExecutionState {
         self.check_token(token)?;
         let valid = validate_batch(&self.operations, updates)?;
         for update in valid {
-            self.apply(update, now, known_function);
+            self.apply(update, now, targets);
         }
         self.fire_timers(now);
         if self.record.status == ExecutionStatus::Pausing {
@@ -103,12 +103,7 @@ impl ExecutionState {
     }
 
     /// Applies one valid update.
-    fn apply(
-        &mut self,
-        valid: ValidUpdate<'_>,
-        now: Timestamp,
-        known_function: &dyn Fn(&str) -> bool,
-    ) {
+    fn apply(&mut self, valid: ValidUpdate<'_>, now: Timestamp, targets: TargetResolver<'_>) {
         let ValidUpdate {
             update,
             kind,
@@ -147,7 +142,7 @@ impl ExecutionState {
             OperationType::Wait => self.apply_wait(&mut op, update, action, now),
             OperationType::Callback => self.apply_callback(&mut op, update, now),
             OperationType::ChainedInvoke => {
-                self.apply_chained_invoke(&mut op, update, now, known_function);
+                self.apply_chained_invoke(&mut op, update, now, targets);
             }
             OperationType::Execution => {}
         }
@@ -375,27 +370,34 @@ impl ExecutionState {
         op: &mut Operation,
         update: &OperationUpdate,
         now: Timestamp,
-        known_function: &dyn Fn(&str) -> bool,
+        targets: TargetResolver<'_>,
     ) {
-        let function_name = update
-            .chained_invoke_options
-            .as_ref()
+        let options = update.chained_invoke_options.as_ref();
+        let function_name = options
             .and_then(|options| options.function_name.clone())
             .unwrap_or_default();
+        let tenant_id = options.and_then(|options| options.tenant_id.clone());
         let payload = update.payload.clone().unwrap_or_else(|| "{}".to_owned());
+        let target = targets(&function_name);
         op.status = OperationStatus::Started;
         op.chained_invoke_details = Some(ChainedInvokeDetails::default());
         let event = EventDetails::ChainedInvokeStarted {
             function_name: function_name.clone(),
+            tenant_id: tenant_id.clone(),
             input: Some(EventPayload::of(Some(payload.clone()))),
-            durable_execution_arn: None,
+            executed_version: target.as_ref().map(|target| target.version.clone()),
+            durable_execution_arn: target
+                .as_ref()
+                .and_then(|target| target.execution_arn.clone()),
         };
         self.event(op, now, event);
-        if known_function(&function_name) {
+        if let Some(target) = target {
             self.changes.chained_invokes.push(ChainedInvokeRequest {
                 operation_id: op.id.clone(),
                 function_name,
                 payload,
+                execution_arn: target.execution_arn,
+                tenant_id,
             });
         } else {
             let error = ErrorObject::new(

@@ -35,8 +35,9 @@ use rand::RngCore as _;
 
 pub use self::invocation::{AfterInvocation, InvocationEnd};
 pub use self::record::{
-    CallbackOutcome, CallbackRecord, ChainedInvokeRequest, ChainedOutcome, ControlToken,
-    ExecutionRecord, ParentLink, PauseRecord, PauseRequest, ResumeRequest,
+    CallbackOutcome, CallbackRecord, ChainedInvokeRequest, ChainedOutcome, ChainedTarget,
+    ControlToken, ExecutionRecord, ParentLink, PauseRecord, PauseRequest, ResumeRequest,
+    TargetResolver,
 };
 use crate::model::{
     CheckpointOutput, ErrorObject, Event, EventDetails, EventError, EventPayload, ExecutionDetails,

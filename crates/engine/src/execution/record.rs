@@ -166,7 +166,25 @@ pub struct ChainedInvokeRequest {
     pub function_name: String,
     /// Its input, as JSON text.
     pub payload: String,
+    /// The ARN its execution takes, for a durable function (known, and in
+    /// the history, before the execution starts).
+    pub execution_arn: Option<String>,
+    /// The tenant it runs for.
+    pub tenant_id: Option<String>,
 }
+
+/// A chained invoke's target, as the engine resolves it when the invoke
+/// starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainedTarget {
+    /// The version that runs (`$LATEST`, `1`).
+    pub version: String,
+    /// The ARN its execution takes, for a durable function.
+    pub execution_arn: Option<String>,
+}
+
+/// Resolves a chained invoke's target by name: `None` for no such function.
+pub type TargetResolver<'a> = &'a dyn Fn(&str) -> Option<ChainedTarget>;
 
 /// How a chained invoke ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

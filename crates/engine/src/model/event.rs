@@ -127,7 +127,11 @@ pub enum EventDetails {
     ChainedInvokeStarted {
         function_name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        tenant_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         input: Option<EventPayload>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        executed_version: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         durable_execution_arn: Option<String>,
     },

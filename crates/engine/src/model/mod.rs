@@ -56,6 +56,26 @@ impl Timestamp {
         Self(self.0.saturating_add(millis))
     }
 
+    /// The moment in RFC 3339, to the millisecond, in UTC
+    /// (`2026-11-30T15:00:00.000Z`).
+    #[must_use]
+    pub fn to_rfc3339(self) -> String {
+        let moment =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let date = moment.date();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            date.year(),
+            u8::from(date.month()),
+            date.day(),
+            moment.hour(),
+            moment.minute(),
+            moment.second(),
+            moment.millisecond()
+        )
+    }
+
     /// Parses RFC 3339 / ISO 8601 (as query strings carry timestamps).
     #[must_use]
     pub fn parse_rfc3339(text: &str) -> Option<Self> {

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::execution::{CallbackRecord, ExecutionRecord};
+use crate::logs::{LogQuery, LogRecord, StreamSummary};
 use crate::model::{Event, Operation};
 
 #[derive(Debug, Default)]
@@ -27,6 +28,8 @@ struct Data {
     executions: HashMap<String, Stored>,
     callbacks: HashMap<String, CallbackRecord>,
     invocations: Vec<InvocationRecord>,
+    logs: BTreeMap<u64, LogRecord>,
+    next_log: u64,
 }
 
 /// A store that keeps everything in memory.
@@ -120,6 +123,17 @@ impl Store for MemoryStore {
             for arn in &batch.deleted {
                 data.executions.remove(arn);
                 data.callbacks.retain(|_, callback| callback.arn != *arn);
+                data.logs
+                    .retain(|_, line| line.execution_arn.as_ref() != Some(arn));
+            }
+            for mut line in batch.logs {
+                data.next_log += 1;
+                line.id = data.next_log;
+                data.logs.insert(line.id, line);
+            }
+            if let Some(before) = batch.logs_before {
+                data.logs
+                    .retain(|_, line| line.execution_arn.is_some() || line.timestamp >= before);
             }
             self.batches.fetch_add(1, Ordering::Relaxed);
         }
@@ -276,6 +290,52 @@ impl Store for MemoryStore {
                 .collect();
             invocations.sort_by_key(|invocation| invocation.start);
             invocations
+        })
+    }
+
+    fn logs(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogRecord>>> {
+        self.answer(|data| {
+            let upper = query.before.unwrap_or(u64::MAX);
+            let range = data.logs.range(query.after.saturating_add(1)..upper);
+            let matching = |(_, line): &(&u64, &LogRecord)| query.matches(line);
+            let lines: Vec<LogRecord> = if query.newest_first {
+                range
+                    .rev()
+                    .filter(matching)
+                    .take(query.limit)
+                    .map(|(_, line)| line.clone())
+                    .collect()
+            } else {
+                range
+                    .filter(matching)
+                    .take(query.limit)
+                    .map(|(_, line)| line.clone())
+                    .collect()
+            };
+            lines
+        })
+    }
+
+    fn log_streams(&self, group: &str) -> BoxFuture<'_, Result<Vec<StreamSummary>>> {
+        self.answer(|data| {
+            let mut streams: BTreeMap<&str, StreamSummary> = BTreeMap::new();
+            for line in data.logs.values().filter(|line| line.group == group) {
+                let bytes = u64::try_from(line.message.len()).unwrap_or(u64::MAX);
+                streams
+                    .entry(line.stream.as_str())
+                    .and_modify(|summary| {
+                        summary.first = summary.first.min(line.timestamp);
+                        summary.last = summary.last.max(line.timestamp);
+                        summary.bytes = summary.bytes.saturating_add(bytes);
+                    })
+                    .or_insert_with(|| StreamSummary {
+                        name: line.stream.clone(),
+                        first: line.timestamp,
+                        last: line.timestamp,
+                        bytes,
+                    });
+            }
+            streams.into_values().collect()
         })
     }
 

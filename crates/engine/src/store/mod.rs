@@ -15,6 +15,7 @@ pub use self::memory::MemoryStore;
 pub use self::sqlite::{Durability, SqliteStore};
 use crate::error::Result;
 use crate::execution::{CallbackRecord, Changes, ExecutionRecord};
+use crate::logs::{LogQuery, LogRecord, StreamSummary};
 use crate::model::{Event, ExecutionStatus, Operation, Timestamp};
 
 /// A boxed future, for trait objects.
@@ -35,8 +36,12 @@ pub struct WriteBatch {
     pub closed_callbacks: Vec<String>,
     /// Invocations completed.
     pub invocations: Vec<InvocationRecord>,
-    /// Executions deleted, with everything they own.
+    /// Executions deleted, with everything they own (their log lines too).
     pub deleted: Vec<String>,
+    /// Function log lines kept.
+    pub logs: Vec<LogRecord>,
+    /// Deletes the log lines of no execution written before this moment.
+    pub logs_before: Option<Timestamp>,
 }
 
 impl WriteBatch {
@@ -70,7 +75,7 @@ impl WriteBatch {
             callbacks: changes.callbacks,
             closed_callbacks: changes.closed_callbacks,
             invocations,
-            deleted: Vec::new(),
+            ..Self::default()
         }
     }
 
@@ -84,6 +89,8 @@ impl WriteBatch {
             && self.closed_callbacks.is_empty()
             && self.invocations.is_empty()
             && self.deleted.is_empty()
+            && self.logs.is_empty()
+            && self.logs_before.is_none()
     }
 }
 
@@ -247,6 +254,13 @@ pub trait Store: Send + Sync + 'static {
         &self,
         function_name: Option<&str>,
     ) -> BoxFuture<'_, Result<Vec<InvocationRecord>>>;
+
+    /// Log lines matching `query` (but its pattern, which the engine
+    /// applies), by id.
+    fn logs(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogRecord>>>;
+
+    /// The streams of the log group `group`, by name.
+    fn log_streams(&self, group: &str) -> BoxFuture<'_, Result<Vec<StreamSummary>>>;
 
     /// Counters of the store's work so far.
     fn stats(&self) -> StoreStats;

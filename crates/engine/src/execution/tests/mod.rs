@@ -57,8 +57,8 @@ pub(super) fn update(id: &str, kind: &str, action: &str) -> OperationUpdate {
     }
 }
 
-pub(super) fn no_function(_: &str) -> bool {
-    false
+pub(super) fn no_function(_: &str) -> Option<ChainedTarget> {
+    None
 }
 
 /// The invocation holding `token` checkpoints `updates` at `millis`, with

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::execution::{CallbackRecord, ExecutionRecord};
+use crate::logs::{LogQuery, LogRecord, StreamSummary};
 use crate::model::{Event, Operation, Timestamp};
 
 /// The schema, one migration per entry; `PRAGMA user_version` counts those applied.
@@ -77,6 +78,19 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX executions_live;
     CREATE INDEX executions_live ON executions (status)
         WHERE status IN ('RUNNING', 'PAUSING', 'PAUSED');
+",
+    r"
+    CREATE TABLE logs (
+        id INTEGER PRIMARY KEY,
+        log_group TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        arn TEXT,
+        request_id TEXT,
+        at_ms INTEGER NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX logs_by_group ON logs (log_group, id);
+    CREATE INDEX logs_by_execution ON logs (arn, id) WHERE arn IS NOT NULL;
 ",
 ];
 
@@ -616,6 +630,85 @@ impl Store for SqliteStore {
                         start: Timestamp::from_millis(row.get(3)?),
                         end: Timestamp::from_millis(row.get(4)?),
                         error: row.get(5)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    fn logs(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogRecord>>> {
+        self.read(move |connection| {
+            let mut values: Vec<rusqlite::types::Value> = Vec::new();
+            let mut bind = |value: rusqlite::types::Value| {
+                values.push(value);
+                format!("?{}", values.len())
+            };
+            let mut conditions = vec![
+                format!("log_group = {}", bind(query.group.clone().into())),
+                format!("id > {}", bind(index(query.after).into())),
+            ];
+            if let Some(before) = query.before {
+                conditions.push(format!("id < {}", bind(index(before).into())));
+            }
+            if let Some(arn) = &query.execution_arn {
+                conditions.push(format!("arn = {}", bind(arn.clone().into())));
+            }
+            if !query.streams.is_empty() {
+                let marks: Vec<String> = query
+                    .streams
+                    .iter()
+                    .map(|stream| bind(stream.clone().into()))
+                    .collect();
+                conditions.push(format!("stream IN ({})", marks.join(", ")));
+            }
+            if let Some(prefix) = &query.stream_prefix {
+                let mark = bind(prefix.clone().into());
+                conditions.push(format!("substr(stream, 1, length({mark})) = {mark}"));
+            }
+            if let Some(start) = query.start {
+                conditions.push(format!("at_ms >= {}", bind(start.millis().into())));
+            }
+            if let Some(end) = query.end {
+                conditions.push(format!("at_ms <= {}", bind(end.millis().into())));
+            }
+            let order = if query.newest_first { "DESC" } else { "ASC" };
+            let limit = bind(index(query.limit).into());
+            let sql = format!(
+                "SELECT id, log_group, stream, arn, request_id, at_ms, message FROM logs
+                 WHERE {} ORDER BY id {order} LIMIT {limit}",
+                conditions.join(" AND ")
+            );
+            connection
+                .prepare(&sql)?
+                .query_map(rusqlite::params_from_iter(values), |row| {
+                    Ok(LogRecord {
+                        id: u64::try_from(row.get::<_, i64>(0)?).unwrap_or_default(),
+                        group: row.get(1)?,
+                        stream: row.get(2)?,
+                        execution_arn: row.get(3)?,
+                        request_id: row.get(4)?,
+                        timestamp: Timestamp::from_millis(row.get(5)?),
+                        message: row.get(6)?,
+                    })
+                })?
+                .collect()
+        })
+    }
+
+    fn log_streams(&self, group: &str) -> BoxFuture<'_, Result<Vec<StreamSummary>>> {
+        let group = group.to_owned();
+        self.read(move |connection| {
+            connection
+                .prepare_cached(
+                    "SELECT stream, MIN(at_ms), MAX(at_ms), SUM(length(CAST(message AS BLOB)))
+                     FROM logs WHERE log_group = ?1 GROUP BY stream ORDER BY stream",
+                )?
+                .query_map(params![group], |row| {
+                    Ok(StreamSummary {
+                        name: row.get(0)?,
+                        first: Timestamp::from_millis(row.get(1)?),
+                        last: Timestamp::from_millis(row.get(2)?),
+                        bytes: u64::try_from(row.get::<_, i64>(3)?).unwrap_or_default(),
                     })
                 })?
                 .collect()

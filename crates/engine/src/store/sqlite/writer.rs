@@ -11,6 +11,8 @@ use tokio::sync::oneshot;
 
 use super::{Counters, index, storage};
 use crate::error::Result;
+use crate::logs::LogRecord;
+use crate::model::Timestamp;
 use crate::store::{InvocationRecord, WriteBatch};
 
 /// How many batches one transaction takes at most.
@@ -29,6 +31,8 @@ pub(super) struct Prepared {
     closed_callbacks: Vec<String>,
     invocations: Vec<InvocationRecord>,
     deleted: Vec<String>,
+    logs: Vec<LogRecord>,
+    logs_before: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -86,6 +90,8 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
         closed_callbacks: batch.closed_callbacks,
         invocations: batch.invocations,
         deleted: batch.deleted,
+        logs: batch.logs,
+        logs_before: batch.logs_before.map(Timestamp::millis),
     })
 }
 
@@ -251,7 +257,11 @@ fn apply(
                 invocation.error
             ])?;
     }
+    apply_logs(transaction, batch)?;
     for arn in &batch.deleted {
+        transaction
+            .prepare_cached("DELETE FROM logs WHERE arn = ?1")?
+            .execute(params![arn])?;
         let Ok(execution) = execution_id(transaction, ids, arn) else {
             continue;
         };
@@ -263,6 +273,31 @@ fn apply(
         }
         transaction.execute("DELETE FROM executions WHERE id = ?1", params![execution])?;
         ids.remove(arn);
+    }
+    Ok(())
+}
+
+/// The batch's log lines, and the purge of old lines of no execution.
+fn apply_logs(transaction: &rusqlite::Transaction<'_>, batch: &Prepared) -> rusqlite::Result<()> {
+    for line in &batch.logs {
+        transaction
+            .prepare_cached(
+                "INSERT INTO logs (log_group, stream, arn, request_id, at_ms, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                line.group,
+                line.stream,
+                line.execution_arn,
+                line.request_id,
+                line.timestamp.millis(),
+                line.message
+            ])?;
+    }
+    if let Some(before) = batch.logs_before {
+        transaction
+            .prepare_cached("DELETE FROM logs WHERE arn IS NULL AND at_ms < ?1")?
+            .execute(params![before])?;
     }
     Ok(())
 }
