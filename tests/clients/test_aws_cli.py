@@ -99,6 +99,36 @@ def test_the_seed_orders_are_confirmed(server, payload, total, tax):
     assert arn in [execution["DurableExecutionArn"] for execution in listed["DurableExecutions"]]
 
 
+def logs(server, *arguments):
+    """Runs `aws logs ARGUMENTS` against the server; returns its JSON output."""
+    completed = subprocess.run(
+        [AWS_CLI, "--endpoint-url", server.url, "--output", "json", "logs", *arguments],
+        capture_output=True, text=True, env={**os.environ, **CREDENTIALS},
+    )
+    if completed.returncode != 0:
+        raise AssertionError(f"aws logs {' '.join(arguments)} failed: {completed.stderr}")
+    return json.loads(completed.stdout)
+
+
+def test_the_orchestrators_json_lines_are_in_its_log_group(server):
+    metadata, _ = invoke(server, f"{server.name('ParallelProcessor')}:prod", EXAMPLES / "seed-order.json")
+    arn = metadata["DurableExecutionArn"]
+    group = f"/aws/lambda/{server.name('ParallelProcessor')}"
+    found = logs(server, "filter-log-events", "--log-group-name", group)
+    records = [json.loads(event["message"]) for event in found["events"]]
+    mine = [record for record in records if record.get("span", {}).get("executionArn") == arn]
+    messages = [record["message"] for record in mine]
+    assert messages[0] == "Starting parallel worker execution" and messages[-1] == "Order confirmed", messages
+    assert all(record["orderId"] == "ORD-12345" and record["level"] == "INFO" for record in mine)
+    # CloudWatch's JSON filter patterns select among them.
+    confirmed = logs(server, "filter-log-events", "--log-group-name", group,
+                     "--filter-pattern", '{ $.operation = "finalize-order" }')
+    assert any(json.loads(event["message"])["span"]["executionArn"] == arn for event in confirmed["events"])
+    assert all(json.loads(event["message"])["message"] == "Order confirmed" for event in confirmed["events"])
+    groups = logs(server, "describe-log-groups", "--log-group-name-prefix", "/aws/lambda/")
+    assert group in [entry["logGroupName"] for entry in groups["logGroups"]]
+
+
 def test_the_invalid_seed_order_is_a_validation_error(server):
     _, response = invoke(server, f"{server.name('ParallelProcessor')}:prod", EXAMPLES / "test-invalid.json")
     assert response["success"] is False

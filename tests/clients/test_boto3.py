@@ -147,6 +147,31 @@ def test_the_python_function_ran_its_step_wait_and_callback_in_its_own_process(b
     assert "process: python3 -m awslambdaric app.handler" in server.output()
     result = json.loads(boto_lambda.get_durable_execution(DurableExecutionArn=arn)["Result"])
     assert result["greeting"] == "hello python"
+    # What the process wrote is in its log group, found by CloudWatch's filter patterns.
+    logs = client(server, "logs")
+    lines = logs.filter_log_events(logGroupName=f"/aws/lambda/{server.name('Approval')}",
+                                   filterPattern='"waiting for an approval for python"')["events"]
+    assert lines and all("waiting for an approval for python" in line["message"] for line in lines)
+
+
+def client(server, service):
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
+                                    region_name="us-east-1")
+    return session.client(service, endpoint_url=server.url)
+
+
+def test_the_served_stack_lists_its_functions_by_logical_id(server):
+    cloudformation = client(server, "cloudformation")
+    resources = cloudformation.list_stack_resources(StackName=server.stack)["StackResourceSummaries"]
+    functions = {resource["LogicalResourceId"]: resource["PhysicalResourceId"] for resource in resources}
+    assert functions["ApprovalFunction"] == server.name("Approval")
+    assert functions["ParallelProcessorFunction"] == server.name("ParallelProcessor")
+    detail = cloudformation.describe_stack_resource(StackName=server.stack, LogicalResourceId="ApprovalFunction")
+    assert detail["StackResourceDetail"]["PhysicalResourceId"] == server.name("Approval")
+    with pytest.raises(cloudformation.exceptions.ClientError, match="does not exist"):
+        cloudformation.list_stack_resources(StackName="no-such-stack")
 
 
 def test_the_order_system_as_five_bootstraps_answers_the_same():

@@ -47,7 +47,7 @@ pub enum ExecutionsCommand {
     },
 }
 
-/// Where executions are read from.
+/// Where executions (and logs) are read from.
 #[derive(Debug, clap::Args)]
 pub struct Source {
     /// The engine's SQLite database [default: $XDG_DATA_HOME/orders/orders.db].
@@ -62,16 +62,16 @@ pub struct Source {
     endpoint: Option<String>,
     /// JSON for scripts instead of a table for people.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
-enum Reader {
+pub(crate) enum Reader {
     Store(Engine),
     Remote(Endpoint),
 }
 
 impl Source {
-    fn reader(&self) -> anyhow::Result<Reader> {
+    pub(crate) fn reader(&self) -> anyhow::Result<Reader> {
         if let Some(endpoint) = &self.endpoint {
             return Ok(Reader::Remote(Endpoint::new(endpoint)));
         }
@@ -93,29 +93,59 @@ impl Source {
 impl Reader {
     /// One GET of the Lambda API, from the store or the endpoint.
     async fn get(&self, path: &str, query: Option<String>) -> anyhow::Result<Value> {
+        let uri = query.map_or_else(|| path.to_owned(), |query| format!("{path}?{query}"));
         match self {
-            Self::Remote(endpoint) => {
-                let uri = query.map_or_else(|| path.to_owned(), |query| format!("{path}?{query}"));
-                endpoint.call(http::Method::GET, &uri, None).await
-            }
+            Self::Remote(endpoint) => endpoint.call(http::Method::GET, &uri, None).await,
             Self::Store(engine) => {
-                let uri = query.map_or_else(|| path.to_owned(), |query| format!("{path}?{query}"));
                 let request = http::Request::get(uri).body(axum::body::Body::empty())?;
-                let response = handle(engine, request).await;
-                let status = response.status();
-                let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-                let body: Value = serde_json::from_slice(&body).unwrap_or_default();
-                if status.as_u16() >= 300 {
-                    let message = body
-                        .get("Message")
-                        .or_else(|| body.get("message"))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    anyhow::bail!("{message}");
-                }
-                Ok(body)
+                Self::answer(engine, request).await
             }
         }
+    }
+
+    /// One CloudWatch Logs request (`Logs_20140328.<operation>`), to the
+    /// store or the endpoint.
+    pub(crate) async fn logs(&self, operation: &str, body: &Value) -> anyhow::Result<Value> {
+        let target = format!("Logs_20140328.{operation}");
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let body = serde_json::to_vec(body)?;
+        match self {
+            Self::Remote(endpoint) => {
+                endpoint
+                    .call_with(http::Method::POST, "/", &headers, Some(body))
+                    .await
+            }
+            Self::Store(engine) => {
+                let mut request = http::Request::post("/");
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                Self::answer(engine, request.body(axum::body::Body::from(body))?).await
+            }
+        }
+    }
+
+    /// `request`'s JSON answer from `engine`, or its error's message.
+    async fn answer(
+        engine: &Engine,
+        request: http::Request<axum::body::Body>,
+    ) -> anyhow::Result<Value> {
+        let response = handle(engine, request).await;
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+        if status.as_u16() >= 300 {
+            let message = body
+                .get("Message")
+                .or_else(|| body.get("message"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            anyhow::bail!("{message}");
+        }
+        Ok(body)
     }
 
     async fn list(&self, function: Option<String>, limit: usize) -> anyhow::Result<Vec<Value>> {

@@ -9,6 +9,7 @@ pub mod control;
 pub mod executions;
 pub mod invoke;
 pub mod logging;
+pub mod logs;
 pub mod remote;
 pub mod runtimes;
 pub mod serve;
@@ -37,6 +38,9 @@ pub enum Command {
     /// Reads executions from the store, or from a served engine.
     #[command(subcommand)]
     Executions(executions::ExecutionsCommand),
+    /// Prints a function's log lines (all, one execution's, or as they
+    /// are written), from the store or a served engine.
+    Logs(logs::LogsArgs),
     /// Serves the engine as a local Lambda endpoint for the `aws` CLI, boto3,
     /// the AWS SDKs and functions built for Lambda.
     Serve(serve::ServeArgs),
@@ -208,6 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Invoke(args) => invoke::run(args).await,
         Command::Executions(command) => executions::run(command).await,
+        Command::Logs(args) => logs::run(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Bench { arguments } => bench(&arguments),
         Command::Callback(command) => control::callback(command).await,

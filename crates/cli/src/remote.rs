@@ -48,12 +48,30 @@ impl Endpoint {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> anyhow::Result<serde_json::Value> {
+        self.call_with(method, path, &[("content-type", "application/json")], body)
+            .await
+    }
+
+    /// Sends `method path` with `headers` and `body` and returns the JSON
+    /// answer.
+    ///
+    /// # Errors
+    ///
+    /// As [`Endpoint::call`].
+    pub async fn call_with(
+        &self,
+        method: http::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> anyhow::Result<serde_json::Value> {
         let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
         let uri = format!("{}{path}", self.base);
-        let request = http::Request::builder()
-            .method(method.clone())
-            .uri(&uri)
-            .header("content-type", "application/json")
+        let mut request = http::Request::builder().method(method.clone()).uri(&uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .with_context(|| format!("bad endpoint URL {uri}"))?;
         let response = client

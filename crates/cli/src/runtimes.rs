@@ -2,8 +2,11 @@
 //! function given its `Runtime` and `Handler`, and the execution
 //! environment Lambda gives it.
 //!
-//! - `provided.*`: the `bootstrap` in the function's code directory (the
-//!   order system's own binaries also run in the engine's process).
+//! - `provided.*`: the `bootstrap` in the function's code directory; for a
+//!   cargo-lambda function (`BuildProperties.Binary`) not built by `sam
+//!   build`, the binary `cargo build` made in the nearest `target/` above
+//!   its code (the order system's own binaries run in the engine's process
+//!   instead).
 //! - `python3.*`: the runtime interface client, `python3 -m awslambdaric`.
 //! - `nodejs*`: npm's `aws-lambda-ric` when it can be found beside the
 //!   function (or `--node-ric` names it), otherwise the Node runtime loop
@@ -16,6 +19,28 @@ use anyhow::Context as _;
 use durable_engine::Engine;
 
 use crate::template::TemplateFunction;
+
+/// The binary `cargo build` made of `function`'s cargo-lambda `Binary`:
+/// in the nearest `target/` above its code (or `CARGO_TARGET_DIR`), the
+/// newest of its release and debug builds.
+fn cargo_built(function: &TemplateFunction) -> Option<PathBuf> {
+    let binary = function.binary.as_deref()?;
+    let targets: Vec<PathBuf> = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(function.code.ancestors().map(|dir| dir.join("target")))
+        .collect();
+    let target = targets.into_iter().find(|dir| dir.is_dir())?;
+    ["release", "debug"]
+        .into_iter()
+        .map(|profile| target.join(profile).join(binary))
+        .filter_map(|path| {
+            let built = std::fs::metadata(&path).ok()?.modified().ok()?;
+            path.is_file().then_some((built, path))
+        })
+        .max_by_key(|(built, _)| *built)
+        .map(|(_, path)| path)
+}
 
 /// The Node runtime loop `orders` ships.
 const NODE_RUNTIME: &str = include_str!("../runtimes/node.mjs");
@@ -71,6 +96,9 @@ impl Runtimes {
             return Ok(Some(vec![bootstrap.display().to_string()]));
         }
         if runtime.starts_with("provided") {
+            if !in_process && let Some(binary) = cargo_built(function) {
+                return Ok(Some(vec![binary.display().to_string()]));
+            }
             anyhow::ensure!(
                 in_process,
                 "function {}: runtime {runtime} needs a bootstrap in {} (build it with sam build), or --function {}=COMMAND",

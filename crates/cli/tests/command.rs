@@ -40,6 +40,60 @@ fn with_logs_stdout_carries_only_the_result_and_the_lines_go_to_stderr() {
 }
 
 #[test]
+fn orders_logs_prints_an_orders_lines_from_the_store_by_execution_and_pattern() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("orders.db");
+    let db = db.to_str().unwrap();
+    let invoke = |payload: &str| {
+        let output = orders(&[
+            "invoke",
+            "--payload",
+            &example(payload),
+            "--db",
+            db,
+            "--time-scale",
+            "0.01",
+            "--quiet",
+        ]);
+        assert!(output.status.success(), "{output:?}");
+    };
+    invoke("seed-order.json");
+    invoke("test-ny.json");
+    let printed = |arguments: &[&str]| {
+        let output =
+            orders(&[&["logs", "orders-ParallelProcessor", "--db", db], arguments].concat());
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let all = printed(&[]);
+    assert_eq!(all.matches("Order confirmed").count(), 2, "{all}");
+    let confirmed = printed(&[
+        "--filter",
+        r#"{ $.operation = "finalize-order" }"#,
+        "--json",
+    ]);
+    let events: Vec<serde_json::Value> = confirmed
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{confirmed}");
+    // One execution's lines: its ARN is in each of its JSON records.
+    let message: serde_json::Value =
+        serde_json::from_str(events[0]["message"].as_str().unwrap()).unwrap();
+    let arn = message["span"]["executionArn"].as_str().unwrap();
+    let one = printed(&["--execution", arn]);
+    assert_eq!(one.matches("Order confirmed").count(), 1, "{one}");
+    assert!(one.lines().all(|line| line.contains(arn)), "{one}");
+    let missing = orders(&["logs", "Nobody", "--db", db]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("log group does not exist: /aws/lambda/Nobody"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_order_larger_than_a_synchronous_invocation_takes_is_refused() {
     let directory = tempfile::tempdir().unwrap();
     let db = directory.path().join("orders.db");

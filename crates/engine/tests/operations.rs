@@ -249,10 +249,58 @@ async fn a_chained_invoke_runs_another_durable_function_and_returns_its_result()
         .await
         .unwrap();
     assert_eq!(children.executions.len(), 1);
-    assert_eq!(
-        children.executions[0].parent.as_ref().unwrap().arn,
-        record.arn
+    let child = &children.executions[0];
+    assert_eq!(child.parent.as_ref().unwrap().arn, record.arn);
+    // The history names the child and the version that ran, as the
+    // service's does, from the moment the invoke starts.
+    let started = event_json(&engine, &record.arn, "ChainedInvokeStarted").await;
+    let details = &started["ChainedInvokeStartedDetails"];
+    assert_eq!(details["DurableExecutionArn"], child.arn.as_str());
+    assert_eq!(details["ExecutedVersion"], "$LATEST");
+    assert_eq!(details["FunctionName"], "Child:$LATEST");
+    assert!(details.get("TenantId").is_none(), "{details}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chained_invoke_carries_its_tenant_and_a_per_tenant_target_needs_one() {
+    let engine = engine();
+    let mut isolated = durable_engine::functions::FunctionConfig::plain("Isolated");
+    isolated.per_tenant = true;
+    engine.register(durable_engine::functions::Function::new(
+        isolated,
+        durable_engine::functions::in_process(
+            |_: lambda_runtime::LambdaEvent<serde_json::Value>| async {
+                Ok::<_, std::convert::Infallible>(serde_json::json!("plain"))
+            },
+        ),
+    ));
+    durable(
+        &engine,
+        "Caller",
+        config(),
+        |tenant: Option<String>, ctx: DurableContext| async move {
+            let mut call = ctx.invoke::<String, u32>("Isolated", 1).name("call");
+            if let Some(tenant) = tenant {
+                call = call.tenant_id(tenant);
+            }
+            Ok(call.await.is_ok())
+        },
     );
+    let with = run(&engine, "Caller", "\"tenant-a\"").await;
+    assert_eq!(with.result.as_deref(), Some("true"));
+    let started = event_json(&engine, &with.arn, "ChainedInvokeStarted").await;
+    assert_eq!(
+        started["ChainedInvokeStartedDetails"]["TenantId"],
+        "tenant-a"
+    );
+    let without = run(&engine, "Caller", "null").await;
+    assert_eq!(without.result.as_deref(), Some("false"));
+    let failed = event_json(&engine, &without.arn, "ChainedInvokeFailed").await;
+    let message = failed["ChainedInvokeFailedDetails"]["Error"]["Payload"]["ErrorMessage"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("tenant id"), "{message}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use durable_engine::execution::{CallbackRecord, ExecutionRecord};
+use durable_engine::logs::{LogQuery, LogRecord};
 use durable_engine::model::{
     Event, EventDetails, ExecutionStatus, Operation, OperationStatus, OperationType, Timestamp,
 };
@@ -273,4 +274,108 @@ async fn a_store_where_nothing_can_be_created_is_still_read() {
         inspected.execution(&running.arn).await.unwrap(),
         Some(running)
     );
+}
+
+fn line(group: &str, stream: &str, arn: Option<&str>, at: i64, message: &str) -> LogRecord {
+    LogRecord {
+        id: 0,
+        group: group.to_owned(),
+        stream: stream.to_owned(),
+        execution_arn: arn.map(str::to_owned),
+        request_id: None,
+        timestamp: Timestamp::from_millis(at),
+        message: message.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn every_store_keeps_log_lines_in_order_and_deletes_them_with_their_execution() {
+    for (kind, store, _dir) in stores() {
+        let kept = record("kept", 1, ExecutionStatus::Succeeded);
+        let gone = record("gone", 2, ExecutionStatus::Succeeded);
+        store
+            .write(WriteBatch {
+                executions: vec![kept.clone(), gone.clone()],
+                logs: vec![
+                    line("/aws/lambda/F", "s1", Some(&kept.arn), 10, "one"),
+                    line("/aws/lambda/F", "s1", Some(&gone.arn), 20, "two"),
+                    line("/aws/lambda/F", "s2", None, 30, "three"),
+                    line("/aws/lambda/G", "s3", None, 40, "elsewhere"),
+                ],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        let read = |query: LogQuery| {
+            let store = Arc::clone(&store);
+            async move {
+                store
+                    .logs(query)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|line| line.message)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let group = |limit| LogQuery {
+            group: "/aws/lambda/F".to_owned(),
+            limit,
+            ..LogQuery::default()
+        };
+        assert_eq!(read(group(10)).await, ["one", "two", "three"], "{kind}");
+        let newest = LogQuery {
+            newest_first: true,
+            ..group(2)
+        };
+        assert_eq!(read(newest).await, ["three", "two"], "{kind}");
+        let windowed = LogQuery {
+            start: Some(Timestamp::from_millis(15)),
+            end: Some(Timestamp::from_millis(30)),
+            stream_prefix: Some("s1".to_owned()),
+            ..group(10)
+        };
+        assert_eq!(read(windowed).await, ["two"], "{kind}");
+        let first_id = store.logs(group(1)).await.unwrap()[0].id;
+        let after = LogQuery {
+            after: first_id,
+            ..group(10)
+        };
+        assert_eq!(read(after).await, ["two", "three"], "{kind}");
+        let streams = store.log_streams("/aws/lambda/F").await.unwrap();
+        let names: Vec<&str> = streams.iter().map(|stream| stream.name.as_str()).collect();
+        assert_eq!(names, ["s1", "s2"], "{kind}");
+        assert_eq!(
+            (
+                streams[0].first.millis(),
+                streams[0].last.millis(),
+                streams[0].bytes
+            ),
+            (10, 20, 6),
+            "{kind}"
+        );
+        store
+            .write(WriteBatch {
+                deleted: vec![gone.arn.clone()],
+                logs_before: Some(Timestamp::from_millis(35)),
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            read(group(10)).await,
+            ["one"],
+            "{kind}: the execution's and old plain lines go"
+        );
+        let other = LogQuery {
+            group: "/aws/lambda/G".to_owned(),
+            limit: 10,
+            ..LogQuery::default()
+        };
+        assert_eq!(
+            read(other).await,
+            ["elsewhere"],
+            "{kind}: newer plain lines stay"
+        );
+    }
 }

@@ -12,6 +12,7 @@ from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 def handler(event: dict, context: DurableContext) -> dict:
     name = event.get("name", "world")
     greeting = context.step(lambda _: f"hello {name}", name="greet")
+    context.logger.info(f"waiting for an approval for {name}")
     context.wait(Duration.from_seconds(1), name="pause")
     callback = context.create_callback(
         name="approval",

@@ -82,8 +82,8 @@ fn store_error(error: &crate::Error) -> Refusal {
 }
 
 /// The group a request names (by name, or by ARN as an identifier), which
-/// must be a function's.
-fn group(
+/// must be a registered function's or hold lines.
+async fn group(
     engine: &Engine,
     name: Option<&String>,
     identifier: Option<&String>,
@@ -105,8 +105,15 @@ fn group(
             ));
         }
     };
-    let known = function_of(&named).is_some_and(|function| engine.resolve(function, None).is_ok());
-    if known {
+    let registered =
+        function_of(&named).is_some_and(|function| engine.resolve(function, None).is_ok());
+    let written = || async {
+        engine
+            .log_streams(&named)
+            .await
+            .is_ok_and(|streams| !streams.is_empty())
+    };
+    if registered || written().await {
         Ok(named)
     } else {
         Err(Refusal(
@@ -164,7 +171,8 @@ async fn filter_log_events(
         engine,
         request.log_group_name.as_ref(),
         request.log_group_identifier.as_ref(),
-    )?;
+    )
+    .await?;
     if !request.log_stream_names.is_empty() && request.log_stream_name_prefix.is_some() {
         return Err(Refusal::invalid(
             "give logStreamNames or logStreamNamePrefix, not both",
@@ -232,7 +240,8 @@ async fn get_log_events(
         engine,
         request.log_group_name.as_ref(),
         request.log_group_identifier.as_ref(),
-    )?;
+    )
+    .await?;
     let stream = request
         .log_stream_name
         .ok_or_else(|| Refusal::invalid("logStreamName is required"))?;
@@ -370,7 +379,8 @@ async fn describe_log_streams(
         engine,
         request.log_group_name.as_ref(),
         request.log_group_identifier.as_ref(),
-    )?;
+    )
+    .await?;
     let limit = limit(request.limit, MAX_DESCRIBED)?;
     let by_time = match request.order_by.as_deref() {
         None | Some("LogStreamName") => false,
