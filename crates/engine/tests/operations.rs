@@ -304,6 +304,52 @@ async fn a_chained_invoke_carries_its_tenant_and_a_per_tenant_target_needs_one()
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_chained_invoke_that_ends_while_its_caller_runs_is_recorded_after_that_invocation() {
+    let engine = engine();
+    engine.register(durable_engine::functions::Function::new(
+        durable_engine::functions::FunctionConfig::plain("Quick"),
+        durable_engine::functions::in_process(
+            |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+                Ok::<_, std::convert::Infallible>(event.payload)
+            },
+        ),
+    ));
+    durable(
+        &engine,
+        "Busy",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            let call = ctx.invoke::<u32, u32>("Quick", 7).name("call").spawn();
+            // The invocation goes on long after Quick has answered.
+            ctx.step(|_| async {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                Ok(())
+            })
+            .name("busy")
+            .await?;
+            Ok(call.await?)
+        },
+    );
+    let record = run(&engine, "Busy", "{}").await;
+    assert_eq!(record.result.as_deref(), Some("7"));
+    let types = event_types(&engine, &record.arn).await;
+    let position = |wanted: &str| {
+        types
+            .iter()
+            .position(|kind| kind == wanted)
+            .unwrap_or_else(|| panic!("no {wanted} in {types:?}"))
+    };
+    assert!(
+        position("InvocationCompleted") < position("ChainedInvokeSucceeded"),
+        "{types:?}"
+    );
+    assert!(
+        position("StepSucceeded") < position("InvocationCompleted"),
+        "{types:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_chained_invoke_of_an_unknown_function_fails_at_once() {
     let engine = engine();
     durable(

@@ -146,6 +146,7 @@ impl Engine {
             retry_at: None,
             invoke_now,
             outstanding: 0,
+            held: Vec::new(),
             abandoned: false,
             stopping: false,
         }
@@ -221,6 +222,9 @@ pub(super) struct Actor {
     abandoned: bool,
     /// The engine is shutting down: end once no invocation is under way.
     stopping: bool,
+    /// Chained invokes that ended while an invocation was under way: their
+    /// ends are recorded once it ends, as the service records them.
+    held: Vec<(String, ChainedOutcome)>,
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -369,6 +373,10 @@ impl Actor {
                 operation_id,
                 outcome,
             } => {
+                if self.state.is_invoking() {
+                    self.held.push((operation_id, outcome));
+                    return;
+                }
                 self.state
                     .complete_chained_invoke(&operation_id, outcome, now);
                 if self.persist(Vec::new()).await.is_ok() && self.state.has_news() {
@@ -480,6 +488,15 @@ impl Actor {
                 },
             });
         let after = self.state.end_invocation(id, end, now);
+        let held = std::mem::take(&mut self.held);
+        let delivered = !held.is_empty();
+        for (operation_id, outcome) in held {
+            self.state
+                .complete_chained_invoke(&operation_id, outcome, now);
+        }
+        if delivered && self.state.has_news() {
+            self.invoke_now = true;
+        }
         match after {
             AfterInvocation::Finished | AfterInvocation::Sleep => self.failures = 0,
             AfterInvocation::InvokeNow => {

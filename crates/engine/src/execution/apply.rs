@@ -209,7 +209,7 @@ impl ExecutionState {
                 details.outcome.error.clone_from(&update.error);
                 let retry_details = RetryDetails {
                     current_attempt: completed_attempt,
-                    next_attempt_delay_seconds: delay,
+                    next_attempt_delay_seconds: Some(delay),
                 };
                 let event = match &update.error {
                     Some(error) => EventDetails::StepFailed {
@@ -243,7 +243,7 @@ impl ExecutionState {
         let details = op.step_details.get_or_insert_with(StepDetails::default);
         let retry_details = RetryDetails {
             current_attempt: details.attempt + 1,
-            next_attempt_delay_seconds: 0,
+            next_attempt_delay_seconds: None,
         };
         details.outcome = outcome;
         details.next_attempt_timestamp = None;

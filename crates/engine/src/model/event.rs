@@ -56,9 +56,9 @@ impl EventError {
 pub struct RetryDetails {
     /// The attempt that just ended, from 1.
     pub current_attempt: u32,
-    /// Seconds until the next attempt (0: none).
-    #[serde(default)]
-    pub next_attempt_delay_seconds: i64,
+    /// Seconds until the next attempt; absent when the step has ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_delay_seconds: Option<i64>,
 }
 
 /// What a history event records, by event type.

@@ -1,0 +1,16 @@
+"""4-14: await a callback with a 3-second timeout, catch the timeout, wait 2 seconds, then return."""
+
+from aws_durable_execution_sdk_python import CallbackError, DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
+
+
+@durable_execution
+def handler(event: str, context: DurableContext) -> str | None:
+    config = CallbackConfig(timeout=Duration.from_seconds(3))
+    callback = context.create_callback(name=event, config=config)
+    try:
+        message = callback.result()
+    except CallbackError as error:
+        message = f"callback timed out: {error.message}"
+    context.wait(Duration.from_seconds(2))
+    return message

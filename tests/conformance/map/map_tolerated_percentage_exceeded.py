@@ -1,0 +1,30 @@
+"""9-10: tolerated-failure-percentage 25 of four; the second failure (50%) stops the map."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import CompletionConfig, MapConfig
+
+
+def process(ctx: DurableContext, item: str, index: int, items: Sequence[str]) -> str:
+    if item == "fail":
+        raise RuntimeError(f"item {index} failed")
+    return item
+
+
+@durable_execution
+def handler(event: None, context: DurableContext) -> dict[str, Any]:
+    config = MapConfig(
+        max_concurrency=1,
+        completion_config=CompletionConfig(tolerated_failure_percentage=25),
+    )
+    batch = context.map(
+        ["fail", "fail", "ok", "ok"], process, name="tolerated-pct", config=config
+    )
+    return {
+        "completionReason": batch.completion_reason.value,
+        "successCount": batch.success_count,
+        "failureCount": batch.failure_count,
+        "totalCount": batch.total_count,
+    }

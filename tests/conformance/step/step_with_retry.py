@@ -1,0 +1,21 @@
+"""1-11: a step failing at its first attempt and succeeding at the second (retry after 1 s)."""
+
+from aws_durable_execution_sdk_python import DurableContext, StepContext, durable_execution, durable_step
+from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig
+from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+
+RETRY = create_retry_strategy(RetryStrategyConfig(
+    max_attempts=3, initial_delay=Duration.from_seconds(1), jitter_strategy=JitterStrategy.NONE,
+))
+
+
+@durable_step
+def unreliable(step_context: StepContext) -> str:
+    if step_context.attempt == 1:
+        raise RuntimeError("first attempt fails")
+    return "Operation succeeded"
+
+
+@durable_execution
+def handler(event: None, context: DurableContext) -> str:
+    return context.step(unreliable(), config=StepConfig(retry_strategy=RETRY))

@@ -1,0 +1,21 @@
+"""6-3: a wait_for_condition named "poll-status" counting from 0 up to the input (2); returns it."""
+
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.types import WaitForConditionCheckContext
+from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
+
+
+def increment(state: int, context: WaitForConditionCheckContext) -> int:
+    return state + 1
+
+
+@durable_execution
+def handler(event: int, context: DurableContext) -> int:
+    def until_threshold(state: int, attempt: int) -> WaitForConditionDecision:
+        if state >= event:
+            return WaitForConditionDecision.stop_polling()
+        return WaitForConditionDecision.continue_waiting(Duration.from_seconds(1))
+
+    config = WaitForConditionConfig(wait_strategy=until_threshold, initial_state=0)
+    return context.wait_for_condition(increment, config=config, name="poll-status")
