@@ -154,6 +154,20 @@ def test_the_python_function_ran_its_step_wait_and_callback_in_its_own_process(b
     assert lines and all("waiting for an approval for python" in line["message"] for line in lines)
 
 
+def test_concurrent_invocations_run_at_once_each_in_an_environment_of_its_own(boto_lambda, server, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def meet(_):
+        answer = boto_lambda.invoke(FunctionName=server.name("Rendezvous"),
+                                    Payload=json.dumps({"folder": str(tmp_path), "expected": 3}))
+        return json.loads(answer["Payload"].read())
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(meet, range(3)))
+    assert [answer["met"] for answer in answers] == [3, 3, 3], answers
+    assert len({answer["pid"] for answer in answers}) == 3, answers
+
+
 def client(server, service):
     import boto3
 

@@ -28,6 +28,11 @@ pub struct ServeArgs {
     /// The most connections open at once.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
+    /// The most execution environments (processes) each function run as a
+    /// process has at once: concurrent invocations run concurrently, each
+    /// in an environment of its own, as on Lambda; more wait for one.
+    #[arg(long, default_value_t = durable_engine::process::DEFAULT_MAX_ENVIRONMENTS, value_parser = clap::value_parser!(u16).range(1..))]
+    max_environments: u16,
     /// Where the execution explorer (a web page) listens [default: the
     /// API's address, one port up; port 0 when the API's is 0].
     #[arg(long, value_name = "ADDR")]
@@ -115,6 +120,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             directory: std::path::absolute(&runtime_directory).unwrap_or(runtime_directory),
         },
         logs: Some(crate::logging::process_sink(&engine, args.logs)),
+        max_environments: usize::from(args.max_environments),
     };
     let hosted = system::register(&engine, &functions, &hosting).await?;
     let resumed = engine.recover().await?;

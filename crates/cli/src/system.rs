@@ -182,7 +182,7 @@ pub enum Hosted {
 }
 
 /// How functions that run as processes are started.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hosting {
     /// Commands given by name (`--function NAME=COMMAND`).
     pub commands: BTreeMap<String, Vec<String>>,
@@ -193,6 +193,20 @@ pub struct Hosting {
     pub runtimes: Runtimes,
     /// Where the processes' output lines go.
     pub logs: Option<LogSink>,
+    /// The most environments (processes) each function runs at once.
+    pub max_environments: usize,
+}
+
+impl Default for Hosting {
+    fn default() -> Self {
+        Self {
+            commands: BTreeMap::new(),
+            endpoint: None,
+            runtimes: Runtimes::default(),
+            logs: None,
+            max_environments: usize::from(durable_engine::process::DEFAULT_MAX_ENVIRONMENTS),
+        }
+    }
 }
 
 impl std::fmt::Debug for Hosting {
@@ -240,6 +254,7 @@ pub async fn register(
                     environment: hosting.runtimes.environment(engine, function, endpoint),
                     timeout: function.timeout,
                     logs: hosting.logs.clone(),
+                    max_environments: hosting.max_environments,
                 };
                 let handler = external(&function.name, config).await.with_context(|| {
                     format!("function {}: cannot open its Runtime API", function.name)

@@ -3,9 +3,12 @@
 //! Any bootstrap built for Lambda (in any language, with any runtime
 //! interface client) reads `AWS_LAMBDA_RUNTIME_API` and loops: `GET
 //! …/invocation/next`, run, `POST …/invocation/{id}/response` (or
-//! `/error`). [`external`] starts the process with that variable pointing
-//! at a small Runtime API server of its own, hands it invocations one at a
-//! time, and starts it again if it dies.
+//! `/error`). [`external`] runs the function as Lambda does, in execution
+//! environments: each is one process with that variable pointing at a small
+//! Runtime API server of its own, taking one invocation at a time, started
+//! again if it dies. An invocation that finds every environment busy starts
+//! another (up to [`ProcessConfig::max_environments`]), so concurrent
+//! invocations run concurrently; environments stay warm for the next ones.
 //!
 //! Failures are answered as Lambda answers them, at once: a process that
 //! reports `/runtime/init/error`, or exits before it asks for work, fails
@@ -30,7 +33,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -56,7 +59,13 @@ pub struct ProcessConfig {
     pub timeout: Duration,
     /// Where its stdout and stderr lines go.
     pub logs: Option<LogSink>,
+    /// The most environments (processes) it runs at once; invocations
+    /// beyond them wait for one to be free.
+    pub max_environments: usize,
 }
+
+/// Environments a function runs at most, unless its configuration says.
+pub const DEFAULT_MAX_ENVIRONMENTS: u16 = 10;
 
 impl std::fmt::Debug for ProcessConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,16 +79,16 @@ impl std::fmt::Debug for ProcessConfig {
 
 type Reply = oneshot::Sender<Result<Vec<u8>, FunctionFault>>;
 
-/// One invocation waiting for the process: what to run, where the answer
-/// goes, and who to tell when the process takes it.
+/// One invocation waiting for an environment: what to run, where the
+/// answer goes, and who to tell when an environment takes it.
 struct Job {
     invocation: Invocation,
     reply: Reply,
     taken: oneshot::Sender<()>,
 }
 
-/// How long an invocation may wait for the process to take it (while it
-/// starts, or runs an earlier invocation).
+/// How long an invocation may wait for an environment to take it (while
+/// one starts, or every one runs an earlier invocation).
 const QUEUE_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// The delay before a process that exited is started again, doubling
@@ -90,19 +99,46 @@ const RESTART_MAX_DELAY: Duration = Duration::from_secs(10);
 /// How many of its last stderr lines an exit error carries.
 const STDERR_TAIL: usize = 10;
 
-struct Shared {
+/// What the function's environments share.
+struct Pool {
     name: String,
+    config: ProcessConfig,
+    /// Invocations waiting for an environment, taken in order.
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>,
-    in_flight: Mutex<Option<(String, Reply)>>,
-    died: Notify,
-    /// Why the function cannot initialize, until an incarnation of its
-    /// process asks for work.
+    /// Why the function cannot initialize, until an environment's process
+    /// asks for work.
     init_failure: watch::Sender<Option<FunctionFault>>,
+    /// How many environments there are, and how many are free.
+    counts: Mutex<Counts>,
+    environments: Mutex<Vec<Arc<Environment>>>,
+    /// The Runtime API servers and the supervisors.
+    tasks: TaskTracker,
+    /// Stops every environment: its process is killed, not started again.
+    stop: CancellationToken,
+}
+
+/// The pool's bookkeeping, to know when another environment is needed.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Environments started (running or starting).
+    environments: usize,
+    /// Environments that may take an invocation now or soon: starting,
+    /// or asking for work.
+    free: usize,
+    /// Invocations sent and not yet taken.
+    waiting: usize,
+}
+
+/// One execution environment: a process and its Runtime API.
+struct Environment {
+    pool: Arc<Pool>,
+    in_flight: Mutex<Option<(String, Reply)>>,
     /// Whether the current incarnation has asked for work.
     initialized: AtomicBool,
     /// The last lines the process wrote on stderr.
     stderr_tail: Mutex<VecDeque<String>>,
-    logs: Option<LogSink>,
+    /// Invocations past their timeout, for the supervisor to kill.
+    kill: mpsc::UnboundedSender<String>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -111,7 +147,97 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Shared {
+impl Pool {
+    /// Counts one more invocation waiting, before it is sent; true when no
+    /// environment is free for it and the pool may grow by one (counted
+    /// here, for [`Pool::start_environment`] to start).
+    fn enqueued(&self) -> bool {
+        let mut counts = lock(&self.counts);
+        counts.waiting += 1;
+        let grow = counts.waiting > counts.free
+            && counts.environments < self.config.max_environments.max(1);
+        if grow {
+            counts.environments += 1;
+            counts.free += 1;
+        }
+        grow
+    }
+
+    /// Counts an environment that could not be started after all.
+    fn not_started(&self) {
+        let mut counts = lock(&self.counts);
+        counts.environments = counts.environments.saturating_sub(1);
+        counts.free = counts.free.saturating_sub(1);
+    }
+
+    /// Counts an invocation given up before an environment took it.
+    fn given_up(&self) {
+        let mut counts = lock(&self.counts);
+        counts.waiting = counts.waiting.saturating_sub(1);
+    }
+
+    /// Counts an invocation an environment took: that one is busy.
+    fn taken(&self) {
+        let mut counts = lock(&self.counts);
+        counts.waiting = counts.waiting.saturating_sub(1);
+        counts.free = counts.free.saturating_sub(1);
+    }
+
+    /// Counts an environment done with its invocation: free again.
+    fn freed(&self) {
+        lock(&self.counts).free += 1;
+    }
+
+    /// Starts one environment: its Runtime API server and its process.
+    async fn start_environment(self: &Arc<Self>) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let (kill, kills) = mpsc::unbounded_channel::<String>();
+        let environment = Arc::new(Environment {
+            pool: Arc::clone(self),
+            in_flight: Mutex::new(None),
+            initialized: AtomicBool::new(false),
+            stderr_tail: Mutex::new(VecDeque::new()),
+            kill,
+        });
+        lock(&self.environments).push(Arc::clone(&environment));
+        let app = axum::Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
+            .with_state(Arc::clone(&environment));
+        let stopped = self.stop.clone().cancelled_owned();
+        self.tasks.spawn(async move {
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!(%error, "a function's Runtime API server stopped");
+            }
+        });
+        self.tasks
+            .spawn(supervise(environment, address.to_string(), kills));
+        Ok(())
+    }
+
+    /// Kills the environment running `request_id`, past its timeout.
+    fn kill(&self, request_id: &str) {
+        let environments = lock(&self.environments);
+        if let Some(environment) = environments
+            .iter()
+            .find(|environment| environment.running().as_deref() == Some(request_id))
+        {
+            let _ = environment.kill.send(request_id.to_owned());
+        }
+    }
+}
+
+impl Environment {
     /// The request the process runs now, if any.
     fn running(&self) -> Option<String> {
         lock(&self.in_flight).as_ref().map(|(id, _)| id.clone())
@@ -125,8 +251,8 @@ impl Shared {
             }
             tail.push_back(line.to_owned());
         }
-        if let Some(logs) = &self.logs {
-            logs(&self.name, self.running().as_deref(), line);
+        if let Some(logs) = &self.pool.config.logs {
+            logs(&self.pool.name, self.running().as_deref(), line);
         }
     }
 
@@ -154,80 +280,42 @@ impl Shared {
     }
 }
 
-/// A function run as a separate process.
+/// A function run as separate processes.
 struct External {
     jobs: mpsc::UnboundedSender<Job>,
-    shared: Arc<Shared>,
-    timeout: Duration,
-    kill: mpsc::UnboundedSender<String>,
-    /// The Runtime API server and the supervisor.
-    tasks: TaskTracker,
-    /// Stops both: the process is killed and not started again.
-    stop: CancellationToken,
+    pool: Arc<Pool>,
 }
 
-/// Starts `config`'s process for the function `name` and returns its
-/// handler. The process gets `config.environment` and
-/// `AWS_LAMBDA_RUNTIME_API`, in its code directory.
+/// Runs the function `name` as `config`'s processes and returns its
+/// handler. Each process gets `config.environment` and
+/// `AWS_LAMBDA_RUNTIME_API`, in its code directory. The first environment
+/// starts at once (as Lambda initializes a function before its first
+/// invocation completes), more as concurrent invocations need them.
 ///
 /// # Errors
 ///
-/// When the Runtime API's port cannot be opened.
+/// When the first Runtime API's port cannot be opened.
 pub async fn external(
     name: &str,
     config: ProcessConfig,
 ) -> std::io::Result<Arc<dyn FunctionHandler>> {
     let (jobs, queue) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
+    let pool = Arc::new(Pool {
         name: name.to_owned(),
+        config,
         queue: tokio::sync::Mutex::new(queue),
-        in_flight: Mutex::new(None),
-        died: Notify::new(),
         init_failure: watch::Sender::new(None),
-        initialized: AtomicBool::new(false),
-        stderr_tail: Mutex::new(VecDeque::new()),
-        logs: config.logs.clone(),
+        counts: Mutex::new(Counts {
+            environments: 1,
+            free: 1,
+            waiting: 0,
+        }),
+        environments: Mutex::new(Vec::new()),
+        tasks: TaskTracker::new(),
+        stop: CancellationToken::new(),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let app = axum::Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(respond),
-        )
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
-        .with_state(Arc::clone(&shared));
-    let tasks = TaskTracker::new();
-    let stop = CancellationToken::new();
-    let stopped = stop.clone().cancelled_owned();
-    tasks.spawn(async move {
-        if let Err(error) = axum::serve(listener, app)
-            .with_graceful_shutdown(stopped)
-            .await
-        {
-            tracing::error!(%error, "a function's Runtime API server stopped");
-        }
-    });
-    let (kill, kills) = mpsc::unbounded_channel::<String>();
-    tasks.spawn(supervise(
-        Arc::clone(&shared),
-        config.clone(),
-        address.to_string(),
-        kills,
-        stop.clone(),
-    ));
-    tasks.close();
-    Ok(Arc::new(External {
-        jobs,
-        shared,
-        timeout: config.timeout,
-        kill,
-        tasks,
-        stop,
-    }))
+    pool.start_environment().await?;
+    Ok(Arc::new(External { jobs, pool }))
 }
 
 impl FunctionHandler for External {
@@ -235,49 +323,54 @@ impl FunctionHandler for External {
         let (reply, answer) = oneshot::channel();
         let (taken, on_taken) = oneshot::channel();
         let request_id = invocation.request_id.clone();
+        let grow = self.pool.enqueued();
         let sent = self.jobs.send(Job {
             invocation,
             reply,
             taken,
         });
-        let timeout = self.timeout;
-        let kill = self.kill.clone();
-        let shared = Arc::clone(&self.shared);
-        let mut init_failure = self.shared.init_failure.subscribe();
+        let pool = Arc::clone(&self.pool);
+        let mut init_failure = self.pool.init_failure.subscribe();
         Box::pin(async move {
             if sent.is_err() {
                 return Err(FunctionFault::Crashed(
                     "the function's host has stopped".to_owned(),
                 ));
             }
-            // The function's timeout runs from when its process takes the
-            // invocation, not while it waits for the process.
-            tokio::select! {
-                taken = on_taken => if taken.is_err() {
-                    return Err(FunctionFault::Crashed("the function's host has stopped".to_owned()));
-                },
-                failed = init_failure.wait_for(Option::is_some) => {
-                    // Not taken: the process skips it, its answer being gone.
-                    let fault = failed.ok().and_then(|failure| failure.clone());
-                    return Err(fault.unwrap_or_else(|| {
-                        FunctionFault::Crashed("the function's host has stopped".to_owned())
-                    }));
-                }
-                () = tokio::time::sleep(QUEUE_TIMEOUT) => {
-                    return Err(FunctionFault::Crashed(format!(
-                        "the function's process did not take the invocation within {} s",
-                        QUEUE_TIMEOUT.as_secs()
-                    )));
-                }
+            if grow && let Err(error) = pool.start_environment().await {
+                pool.not_started();
+                tracing::warn!(function = %pool.name, %error, "another environment could not start; the invocation waits for a free one");
             }
+            // The function's timeout runs from when an environment takes the
+            // invocation, not while it waits for one.
+            let waited = tokio::select! {
+                biased;
+                taken = on_taken => taken.map_err(|_| FunctionFault::Crashed("the function's host has stopped".to_owned())),
+                failed = init_failure.wait_for(Option::is_some) => {
+                    // Not taken: the environment skips it, its answer being gone.
+                    let fault = failed.ok().and_then(|failure| failure.clone());
+                    Err(fault.unwrap_or_else(|| {
+                        FunctionFault::Crashed("the function's host has stopped".to_owned())
+                    }))
+                }
+                () = tokio::time::sleep(QUEUE_TIMEOUT) => Err(FunctionFault::Crashed(format!(
+                    "no environment of the function took the invocation within {} s",
+                    QUEUE_TIMEOUT.as_secs()
+                ))),
+            };
+            if waited.is_err() {
+                pool.given_up();
+            }
+            waited?;
+            let timeout = pool.config.timeout;
             match tokio::time::timeout(timeout, answer).await {
                 Ok(Ok(answer)) => answer,
                 Ok(Err(_)) => Err(FunctionFault::Crashed(
                     "the function's process went away".to_owned(),
                 )),
                 Err(_) => {
-                    tracing::warn!(function = %shared.name, "an invocation ran past its timeout; restarting the process");
-                    let _ = kill.send(request_id);
+                    tracing::warn!(function = %pool.name, "an invocation ran past its timeout; restarting its process");
+                    pool.kill(&request_id);
                     Err(FunctionFault::TimedOut(timeout))
                 }
             }
@@ -289,44 +382,51 @@ impl FunctionHandler for External {
     }
 
     fn shutdown(&self) -> BoxFuture<'static, ()> {
-        self.stop.cancel();
-        let tasks = self.tasks.clone();
+        self.pool.stop.cancel();
+        self.pool.tasks.close();
+        let tasks = self.pool.tasks.clone();
         Box::pin(async move { tasks.wait().await })
     }
 }
 
 /// Forwards each line of `output` to the function's log.
-async fn forward(shared: Arc<Shared>, output: impl tokio::io::AsyncRead + Unpin, stderr: bool) {
+async fn forward(
+    environment: Arc<Environment>,
+    output: impl tokio::io::AsyncRead + Unpin,
+    stderr: bool,
+) {
     let mut lines = BufReader::new(output).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        shared.log(&line, stderr);
+        environment.log(&line, stderr);
     }
 }
 
 /// Records how the process ended: an init failure when it never asked for
 /// work, and the end of the invocation it was running.
-async fn report_exit(shared: &Shared, outcome: &str) {
+async fn report_exit(environment: &Environment, outcome: &str) {
     // Its last lines are in the tail before the exit is reported.
     tokio::task::yield_now().await;
-    let initialized = shared.initialized.load(Ordering::SeqCst);
+    let pool = &environment.pool;
+    let initialized = environment.initialized.load(Ordering::SeqCst);
     if initialized {
-        tracing::warn!(function = %shared.name, %outcome, "the function's process exited; starting it again");
+        tracing::warn!(function = %pool.name, %outcome, "the function's process exited; starting it again");
     } else {
-        tracing::warn!(function = %shared.name, %outcome, stderr = %shared.stderr_tail(), "the function's process exited before it initialized");
-        shared.init_failure.send_if_modified(|failure| {
+        tracing::warn!(function = %pool.name, %outcome, stderr = %environment.stderr_tail(), "the function's process exited before it initialized");
+        pool.init_failure.send_if_modified(|failure| {
             if failure.is_none() {
-                *failure = Some(shared.exited_before_init(outcome));
+                *failure = Some(environment.exited_before_init(outcome));
                 true
             } else {
                 false
             }
         });
     }
-    let lost = lock(&shared.in_flight).take();
+    let lost = lock(&environment.in_flight).take();
     if let Some((request_id, reply)) = lost {
+        pool.freed();
         let mut message =
             format!("RequestId: {request_id} Error: Runtime exited with error: {outcome}");
-        let tail = shared.stderr_tail();
+        let tail = environment.stderr_tail();
         if !tail.is_empty() {
             message.push('\n');
             message.push_str(&tail);
@@ -338,24 +438,25 @@ async fn report_exit(shared: &Shared, outcome: &str) {
     }
 }
 
-/// Runs the process, starting it again whenever it exits.
+/// Runs the environment's process, starting it again whenever it exits.
 async fn supervise(
-    shared: Arc<Shared>,
-    config: ProcessConfig,
+    environment: Arc<Environment>,
     runtime_api: String,
     mut kills: mpsc::UnboundedReceiver<String>,
-    stop: CancellationToken,
 ) {
+    let pool = Arc::clone(&environment.pool);
+    let config = &pool.config;
+    let stop = pool.stop.clone();
     let Some((program, arguments)) = config.command.split_first() else {
-        tracing::error!(function = %shared.name, "no command to run");
+        tracing::error!(function = %pool.name, "no command to run");
         return;
     };
     let output = TaskTracker::new();
     // Exits in a row that came soon after a start.
     let mut quick_exits = 0;
     loop {
-        shared.initialized.store(false, Ordering::SeqCst);
-        lock(&shared.stderr_tail).clear();
+        environment.initialized.store(false, Ordering::SeqCst);
+        lock(&environment.stderr_tail).clear();
         let mut command = tokio::process::Command::new(program);
         command
             .args(arguments)
@@ -371,10 +472,10 @@ async fn supervise(
         let outcome = match command.spawn() {
             Ok(mut child) => {
                 if let Some(stdout) = child.stdout.take() {
-                    output.spawn(forward(Arc::clone(&shared), stdout, false));
+                    output.spawn(forward(Arc::clone(&environment), stdout, false));
                 }
                 if let Some(stderr) = child.stderr.take() {
-                    output.spawn(forward(Arc::clone(&shared), stderr, true));
+                    output.spawn(forward(Arc::clone(&environment), stderr, true));
                 }
                 loop {
                     tokio::select! {
@@ -389,7 +490,7 @@ async fn supervise(
                         }
                         Some(request_id) = kills.recv() => {
                             // Only if the invocation that timed out is the one it runs.
-                            if shared.running().as_deref() == Some(request_id.as_str()) {
+                            if environment.running().as_deref() == Some(request_id.as_str()) {
                                 let _ = child.kill().await;
                                 break "killed after a timeout".to_owned();
                             }
@@ -398,17 +499,14 @@ async fn supervise(
                 }
             }
             Err(error) => {
-                shared
-                    .init_failure
-                    .send_replace(Some(FunctionFault::Failed {
-                        error_type: "Runtime.InvalidEntrypoint".to_owned(),
-                        message: format!("Error: fork/exec {program}: {error}"),
-                    }));
+                pool.init_failure.send_replace(Some(FunctionFault::Failed {
+                    error_type: "Runtime.InvalidEntrypoint".to_owned(),
+                    message: format!("Error: fork/exec {program}: {error}"),
+                }));
                 format!("could not start {program}: {error}")
             }
         };
-        report_exit(&shared, &outcome).await;
-        shared.died.notify_waiters();
+        report_exit(&environment, &outcome).await;
         quick_exits = if started.elapsed() > RESTART_MAX_DELAY {
             1
         } else {
@@ -422,15 +520,24 @@ async fn supervise(
     }
 }
 
-async fn next(State(shared): State<Arc<Shared>>) -> axum::response::Response {
+async fn next(State(environment): State<Arc<Environment>>) -> axum::response::Response {
+    let pool = &environment.pool;
     // Asking for work ends the incarnation's init: it initialized.
-    if !shared.initialized.swap(true, Ordering::SeqCst) {
-        shared.init_failure.send_replace(None);
+    if !environment.initialized.swap(true, Ordering::SeqCst) {
+        pool.init_failure.send_replace(None);
     }
-    let mut queue = shared.queue.lock().await;
+    let shutting_down = || (StatusCode::GONE, "the function host is shutting down").into_response();
+    let mut queue = tokio::select! {
+        queue = pool.queue.lock() => queue,
+        () = pool.stop.cancelled() => return shutting_down(),
+    };
     let (invocation, reply) = loop {
-        let Some(job) = queue.recv().await else {
-            return (StatusCode::GONE, "the function host is shutting down").into_response();
+        let job = tokio::select! {
+            job = queue.recv() => job,
+            () = pool.stop.cancelled() => None,
+        };
+        let Some(job) = job else {
+            return shutting_down();
         };
         // An invocation given up while it waited is not run.
         if !job.reply.is_closed() && job.taken.send(()).is_ok() {
@@ -438,8 +545,9 @@ async fn next(State(shared): State<Arc<Shared>>) -> axum::response::Response {
         }
     };
     drop(queue);
+    pool.taken();
     let request_id = invocation.request_id.clone();
-    *lock(&shared.in_flight) = Some((request_id.clone(), reply));
+    *lock(&environment.in_flight) = Some((request_id.clone(), reply));
     let mut headers = HeaderMap::new();
     let pairs = [
         ("lambda-runtime-aws-request-id", request_id),
@@ -465,11 +573,16 @@ async fn next(State(shared): State<Arc<Shared>>) -> axum::response::Response {
     (headers, invocation.payload).into_response()
 }
 
-fn finish(shared: &Shared, id: &str, outcome: Result<Vec<u8>, FunctionFault>) -> StatusCode {
-    let mut in_flight = lock(&shared.in_flight);
+fn finish(
+    environment: &Environment,
+    id: &str,
+    outcome: Result<Vec<u8>, FunctionFault>,
+) -> StatusCode {
+    let mut in_flight = lock(&environment.in_flight);
     match in_flight.take() {
         Some((current, reply)) if current == id => {
             let _ = reply.send(outcome);
+            environment.pool.freed();
             StatusCode::ACCEPTED
         }
         other => {
@@ -480,11 +593,11 @@ fn finish(shared: &Shared, id: &str, outcome: Result<Vec<u8>, FunctionFault>) ->
 }
 
 async fn respond(
-    State(shared): State<Arc<Shared>>,
+    State(environment): State<Arc<Environment>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    finish(&shared, &id, Ok(body.to_vec()))
+    finish(&environment, &id, Ok(body.to_vec()))
 }
 
 /// The error a runtime posted: its `errorType` (or the header's) and
@@ -510,21 +623,22 @@ fn posted_error(headers: &HeaderMap, body: &[u8]) -> FunctionFault {
 }
 
 async fn fail(
-    State(shared): State<Arc<Shared>>,
+    State(environment): State<Arc<Environment>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    finish(&shared, &id, Err(posted_error(&headers, &body)))
+    finish(&environment, &id, Err(posted_error(&headers, &body)))
 }
 
 async fn init_error(
-    State(shared): State<Arc<Shared>>,
+    State(environment): State<Arc<Environment>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
     let fault = posted_error(&headers, &body);
-    tracing::warn!(function = %shared.name, error = %fault, "the function failed to initialize");
-    shared.init_failure.send_replace(Some(fault));
+    let pool = &environment.pool;
+    tracing::warn!(function = %pool.name, error = %fault, "the function failed to initialize");
+    pool.init_failure.send_replace(Some(fault));
     StatusCode::ACCEPTED
 }
