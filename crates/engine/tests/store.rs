@@ -379,3 +379,220 @@ async fn every_store_keeps_log_lines_in_order_and_deletes_them_with_their_execut
         );
     }
 }
+
+/// Operations `0..n`, each a started step, at their positions.
+fn steps(n: usize) -> Vec<Operation> {
+    (0..n)
+        .map(|i| {
+            Operation::new(
+                format!("s{i}"),
+                OperationType::Step,
+                OperationStatus::Started,
+                Timestamp::from_millis(11),
+            )
+        })
+        .collect()
+}
+
+/// Rows of `table` in the SQLite file at `path`, as another reader sees them.
+fn rows(path: &std::path::Path, table: &str) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_finished_execution_reads_back_the_same_after_it_is_folded_with_events_after_its_end() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    for (kind, store) in [
+        ("memory", Arc::new(MemoryStore::new()) as Arc<dyn Store>),
+        ("sqlite", sqlite),
+    ] {
+        let mut execution = record("a", 10, ExecutionStatus::Running);
+        let arn = execution.arn.clone();
+        let ops = steps(3);
+        store
+            .write(WriteBatch {
+                executions: vec![execution.clone()],
+                operations: ops
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(i, op)| (arn.clone(), i, op))
+                    .collect(),
+                events: (1..=4).map(|id| (arn.clone(), event(id))).collect(),
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        // It ends: the last operation changes and an event lands with the end.
+        execution.status = ExecutionStatus::Succeeded;
+        let mut last = ops[2].clone();
+        last.status = OperationStatus::Succeeded;
+        store
+            .write(WriteBatch {
+                executions: vec![execution.clone()],
+                operations: vec![(arn.clone(), 2, last.clone())],
+                events: vec![(arn.clone(), event(5))],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        // An event written after the end (an invocation's completion).
+        store
+            .write(WriteBatch {
+                events: vec![(arn.clone(), event(6))],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        let expected = vec![ops[0].clone(), ops[1].clone(), last];
+        assert_eq!(store.operations(&arn).await.unwrap(), expected, "{kind}");
+        let ids = |events: Vec<Event>| events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(store.events(&arn, 1, 10, false).await.unwrap()),
+            [1, 2, 3, 4, 5, 6],
+            "{kind}"
+        );
+        assert_eq!(
+            ids(store.events(&arn, 4, 3, false).await.unwrap()),
+            [4, 5, 6],
+            "{kind}"
+        );
+        assert_eq!(
+            ids(store.events(&arn, 6, 3, true).await.unwrap()),
+            [6, 5, 4],
+            "{kind}"
+        );
+        assert_eq!(
+            ids(store.events(&arn, 3, 2, true).await.unwrap()),
+            [3, 2],
+            "{kind}"
+        );
+        if kind == "sqlite" {
+            // Folded: one archive, and only the late event is a row.
+            assert_eq!(rows(&path, "archives"), 1);
+            assert_eq!(rows(&path, "operations"), 0);
+            assert_eq!(rows(&path, "events"), 1);
+        }
+        store
+            .write(WriteBatch {
+                deleted: vec![arn.clone()],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        assert!(store.operations(&arn).await.unwrap().is_empty(), "{kind}");
+        assert!(
+            store.events(&arn, 1, 10, false).await.unwrap().is_empty(),
+            "{kind}"
+        );
+        if kind == "sqlite" {
+            assert_eq!(rows(&path, "archives"), 0);
+            assert_eq!(rows(&path, "events"), 0);
+        }
+    }
+}
+
+/// The schema of a store file written before archives (`user_version` 3).
+const SCHEMA_BEFORE_ARCHIVES: &str = r"
+    CREATE TABLE executions (
+        id INTEGER PRIMARY KEY, arn TEXT NOT NULL UNIQUE, function_name TEXT NOT NULL,
+        name TEXT NOT NULL, status TEXT NOT NULL, start_ms INTEGER NOT NULL,
+        parent_arn TEXT, record TEXT NOT NULL, UNIQUE (function_name, name));
+    CREATE INDEX executions_by_start ON executions (function_name, start_ms);
+    CREATE INDEX executions_by_parent ON executions (parent_arn) WHERE parent_arn IS NOT NULL;
+    CREATE TABLE operations (execution INTEGER NOT NULL, position INTEGER NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (execution, position));
+    CREATE TABLE events (execution INTEGER NOT NULL, event_id INTEGER NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (execution, event_id));
+    CREATE TABLE callbacks (callback_id TEXT PRIMARY KEY, execution INTEGER NOT NULL, body TEXT NOT NULL);
+    CREATE INDEX callbacks_by_execution ON callbacks (execution);
+    CREATE TABLE invocations (id INTEGER PRIMARY KEY, request_id TEXT NOT NULL,
+        function_name TEXT NOT NULL, arn TEXT, start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL, error TEXT);
+    CREATE INDEX invocations_by_function ON invocations (function_name);
+    CREATE INDEX executions_live ON executions (status)
+        WHERE status IN ('RUNNING', 'PAUSING', 'PAUSED');
+    CREATE TABLE logs (id INTEGER PRIMARY KEY, log_group TEXT NOT NULL, stream TEXT NOT NULL,
+        arn TEXT, request_id TEXT, at_ms INTEGER NOT NULL, message TEXT NOT NULL);
+    CREATE INDEX logs_by_group ON logs (log_group, id);
+    CREATE INDEX logs_by_execution ON logs (arn, id) WHERE arn IS NOT NULL;
+    PRAGMA user_version = 3;
+";
+
+#[tokio::test]
+async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("old.db");
+    let finished = record("done", 10, ExecutionStatus::Succeeded);
+    let running = record("live", 20, ExecutionStatus::Running);
+    let ops = steps(2);
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(SCHEMA_BEFORE_ARCHIVES).unwrap();
+        for (id, execution) in [(1, &finished), (2, &running)] {
+            old.execute(
+                "INSERT INTO executions (id, arn, function_name, name, status, start_ms, record)
+                 VALUES (?1, ?2, 'F', ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    id,
+                    execution.arn,
+                    execution.name,
+                    execution.status.as_str(),
+                    execution.start.millis(),
+                    serde_json::to_string(execution).unwrap()
+                ],
+            )
+            .unwrap();
+            for (position, op) in (0_i64..).zip(&ops) {
+                old.execute(
+                    "INSERT INTO operations VALUES (?1, ?2, ?3)",
+                    rusqlite::params![id, position, serde_json::to_string(op).unwrap()],
+                )
+                .unwrap();
+            }
+            for event_id in 1_u64..=3 {
+                old.execute(
+                    "INSERT INTO events VALUES (?1, ?2, ?3)",
+                    rusqlite::params![
+                        id,
+                        i64::try_from(event_id).unwrap(),
+                        serde_json::to_string(&event(event_id)).unwrap()
+                    ],
+                )
+                .unwrap();
+            }
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let ids = |events: Vec<Event>| events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
+    for execution in [&finished, &running] {
+        assert_eq!(
+            store.execution(&execution.arn).await.unwrap().as_ref(),
+            Some(execution)
+        );
+        assert_eq!(store.operations(&execution.arn).await.unwrap(), ops);
+        assert_eq!(
+            ids(store.events(&execution.arn, 1, 10, false).await.unwrap()),
+            [1, 2, 3]
+        );
+    }
+    // The finished execution was folded; the running one carries on as rows.
+    assert_eq!(rows(&path, "archives"), 1);
+    assert_eq!(rows(&path, "operations"), 2);
+    assert_eq!(rows(&path, "events"), 3);
+    let live = store.running().await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].operations, ops);
+    assert_eq!(live[0].next_event_id, 4);
+    drop(store);
+    // Opening it again migrates nothing more and reads the same.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.operations(&finished.arn).await.unwrap(), ops);
+}

@@ -6,8 +6,11 @@
 //! Executions are keyed by an integer id inside the file; operations and
 //! events by (execution, position) and (execution, event id), so keys stay
 //! small however long ARNs are. Rows are JSON in the API's shapes,
-//! serialized by the caller before the batch is queued.
+//! serialized by the caller before the batch is queued. When an execution
+//! ends, its operations and events are folded into one compressed
+//! [`archive`] row.
 
+mod archive;
 mod writer;
 
 use std::path::Path;
@@ -92,7 +95,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX logs_by_group ON logs (log_group, id);
     CREATE INDEX logs_by_execution ON logs (arn, id) WHERE arn IS NOT NULL;
 ",
+    // Finished executions' operations and events, folded (see `archive`);
+    // applying it folds those of the store's finished executions.
+    r"
+    CREATE TABLE archives (
+        execution INTEGER PRIMARY KEY,
+        operations BLOB NOT NULL,
+        events BLOB NOT NULL
+    );
+",
 ];
+
+/// The migration after which finished executions are archived.
+const ARCHIVES: usize = 4;
 
 /// How often the checkpointer folds the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
@@ -347,10 +362,13 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
         .enumerate()
         .skip(usize::try_from(applied).unwrap_or(0))
     {
-        connection.execute_batch(&format!(
-            "BEGIN; {migration}; PRAGMA user_version = {}; COMMIT;",
-            index + 1
-        ))?;
+        let transaction = connection.unchecked_transaction()?;
+        transaction.execute_batch(migration)?;
+        if index + 1 == ARCHIVES {
+            archive::fold_finished(&transaction)?;
+        }
+        transaction.pragma_update(None, "user_version", self::index(index + 1))?;
+        transaction.commit()?;
     }
     Ok(())
 }
@@ -417,6 +435,14 @@ fn stored_of(
         callbacks,
         next_event_id: u64::try_from(last_event.unwrap_or(0)).unwrap_or(0) + 1,
     })
+}
+
+/// The integer id of the execution `arn`, if it exists.
+fn id_of(connection: &Connection, arn: &str) -> rusqlite::Result<Option<i64>> {
+    connection
+        .prepare_cached("SELECT id FROM executions WHERE arn = ?1")?
+        .query_row(params![arn], |row| row.get(0))
+        .optional()
 }
 
 fn by_arn(connection: &Connection, arn: &str) -> rusqlite::Result<Option<(i64, ExecutionRecord)>> {
@@ -536,11 +562,15 @@ impl Store for SqliteStore {
     fn operations(&self, arn: &str) -> BoxFuture<'_, Result<Vec<Operation>>> {
         let arn = arn.to_owned();
         self.read(move |connection| {
-            bodies(
-                connection,
-                "SELECT o.body FROM operations o JOIN executions e ON e.id = o.execution WHERE e.arn = ?1 ORDER BY o.position",
-                params![arn],
-            )
+            let Some(id) = id_of(connection, &arn)? else {
+                return Ok(Vec::new());
+            };
+            let rows = archive::operation_rows(connection, id)?;
+            let archived = archive::read(connection, id)?.map(|(operations, _)| operations);
+            archive::merge_operations(archived.unwrap_or_default(), rows)
+                .iter()
+                .map(|raw| parse(raw.get()))
+                .collect()
         })
     }
 
@@ -553,18 +583,45 @@ impl Store for SqliteStore {
     ) -> BoxFuture<'_, Result<Vec<Event>>> {
         let arn = arn.to_owned();
         self.read(move |connection| {
-            let sql = if reverse {
-                "SELECT v.body FROM events v JOIN executions e ON e.id = v.execution
-                 WHERE e.arn = ?1 AND v.event_id <= ?2 ORDER BY v.event_id DESC LIMIT ?3"
-            } else {
-                "SELECT v.body FROM events v JOIN executions e ON e.id = v.execution
-                 WHERE e.arn = ?1 AND v.event_id >= ?2 ORDER BY v.event_id ASC LIMIT ?3"
+            let Some(id) = id_of(connection, &arn)? else {
+                return Ok(Vec::new());
             };
-            bodies(
-                connection,
-                sql,
-                params![arn, index(from_event_id), index(limit)],
-            )
+            let sql = if reverse {
+                "SELECT body FROM events WHERE execution = ?1 AND event_id <= ?2 ORDER BY event_id DESC LIMIT ?3"
+            } else {
+                "SELECT body FROM events WHERE execution = ?1 AND event_id >= ?2 ORDER BY event_id ASC LIMIT ?3"
+            };
+            let rows: Vec<Event> =
+                bodies(connection, sql, params![id, index(from_event_id), index(limit)])?;
+            let Some((_, archived)) = archive::read(connection, id)? else {
+                return Ok(rows);
+            };
+            // Rows are the events written after the archive: later ones.
+            let archived = archived
+                .iter()
+                .map(|raw| parse::<Event>(raw.get()))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let in_range = |event: &Event| {
+                if reverse {
+                    event.event_id <= from_event_id
+                } else {
+                    event.event_id >= from_event_id
+                }
+            };
+            let events: Vec<Event> = if reverse {
+                rows.into_iter()
+                    .chain(archived.into_iter().rev().filter(in_range))
+                    .take(limit)
+                    .collect()
+            } else {
+                archived
+                    .into_iter()
+                    .filter(in_range)
+                    .chain(rows)
+                    .take(limit)
+                    .collect()
+            };
+            Ok(events)
         })
     }
 

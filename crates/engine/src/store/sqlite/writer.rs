@@ -9,7 +9,7 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
-use super::{Counters, index, storage};
+use super::{Counters, archive, index, storage};
 use crate::error::Result;
 use crate::logs::LogRecord;
 use crate::model::Timestamp;
@@ -44,6 +44,8 @@ struct PreparedExecution {
     start_ms: i64,
     parent_arn: Option<String>,
     record: String,
+    /// Whether it ended: its rows are then folded into its archive.
+    finished: bool,
 }
 
 pub(super) type Job = (Prepared, oneshot::Sender<Result<()>>);
@@ -61,6 +63,7 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
                 start_ms: record.start.millis(),
                 parent_arn: record.parent.as_ref().map(|parent| parent.arn.clone()),
                 record: serde_json::to_string(record)?,
+                finished: record.status.is_terminal(),
             })
         })
         .collect::<serde_json::Result<_>>()?;
@@ -237,6 +240,13 @@ fn apply(
             )?
             .execute(params![callback_id, execution, body])?;
     }
+    for execution in batch
+        .executions
+        .iter()
+        .filter(|execution| execution.finished)
+    {
+        archive::fold(transaction, execution_id(transaction, ids, &execution.arn)?)?;
+    }
     for callback_id in &batch.closed_callbacks {
         transaction
             .prepare_cached("DELETE FROM callbacks WHERE callback_id = ?1")?
@@ -265,7 +275,7 @@ fn apply(
         let Ok(execution) = execution_id(transaction, ids, arn) else {
             continue;
         };
-        for table in ["operations", "events", "callbacks"] {
+        for table in ["operations", "events", "callbacks", "archives"] {
             transaction.execute(
                 &format!("DELETE FROM {table} WHERE execution = ?1"),
                 params![execution],

@@ -1,0 +1,144 @@
+//! Finished executions, folded: when an execution ends, the writer moves its
+//! operation and event rows into one `archives` row, each list one JSON
+//! array compressed with zstd. A running execution's history is an
+//! append-only log of small rows; a finished one's is read whole, once, and
+//! compresses well (its ids, names and payloads repeat), so it takes a
+//! fraction of the space and of the pages a later commit touches.
+//!
+//! Rows written after the fold (an event that lands after the end) stay
+//! rows; reads merge them behind the archive, and a later fold takes them in.
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+use serde_json::value::RawValue;
+
+/// zstd's level: fast, and most of the gain on small JSON.
+const LEVEL: i32 = 3;
+
+/// A list of JSON values, as stored in an archive.
+pub(super) type Rows = Vec<Box<RawValue>>;
+
+fn packed(rows: &Rows) -> rusqlite::Result<Vec<u8>> {
+    let text = serde_json::to_vec(rows)
+        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
+    zstd::bulk::compress(&text, LEVEL)
+        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+}
+
+fn unpacked(blob: &[u8]) -> rusqlite::Result<Rows> {
+    let failure = |error: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, error)
+    };
+    let text = zstd::stream::decode_all(blob).map_err(|error| failure(Box::new(error)))?;
+    serde_json::from_slice(&text).map_err(|error| failure(Box::new(error)))
+}
+
+/// The archive of execution `id`: its operations (by position) and its
+/// events (in order), if it has one.
+pub(super) fn read(connection: &Connection, id: i64) -> rusqlite::Result<Option<(Rows, Rows)>> {
+    let blobs: Option<(Vec<u8>, Vec<u8>)> = connection
+        .prepare_cached("SELECT operations, events FROM archives WHERE execution = ?1")?
+        .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    blobs
+        .map(|(operations, events)| Ok((unpacked(&operations)?, unpacked(&events)?)))
+        .transpose()
+}
+
+/// `archived` operations with the rows written since (by position) laid
+/// over them.
+pub(super) fn merge_operations(mut archived: Rows, rows: Vec<(i64, Box<RawValue>)>) -> Rows {
+    for (position, row) in rows {
+        match usize::try_from(position)
+            .ok()
+            .and_then(|position| archived.get_mut(position))
+        {
+            Some(slot) => *slot = row,
+            None => archived.push(row),
+        }
+    }
+    archived
+}
+
+fn raw_rows(
+    connection: &Connection,
+    sql: &str,
+    id: i64,
+) -> rusqlite::Result<Vec<(i64, Box<RawValue>)>> {
+    connection
+        .prepare_cached(sql)?
+        .query_map(params![id], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?
+        .map(|row| {
+            let (key, text) = row?;
+            let raw = RawValue::from_string(text).map_err(|error| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    Box::new(error),
+                )
+            })?;
+            Ok((key, raw))
+        })
+        .collect()
+}
+
+/// The operation rows of execution `id` (not archived), by position.
+pub(super) fn operation_rows(
+    connection: &Connection,
+    id: i64,
+) -> rusqlite::Result<Vec<(i64, Box<RawValue>)>> {
+    raw_rows(
+        connection,
+        "SELECT position, body FROM operations WHERE execution = ?1 ORDER BY position",
+        id,
+    )
+}
+
+/// Folds execution `id`'s operation and event rows (and any archive it
+/// has) into its archive, and deletes the rows.
+pub(super) fn fold(connection: &Connection, id: i64) -> rusqlite::Result<()> {
+    let (operations, events) = read(connection, id)?.unwrap_or_default();
+    let operations = merge_operations(operations, operation_rows(connection, id)?);
+    let mut events = events;
+    events.extend(
+        raw_rows(
+            connection,
+            "SELECT event_id, body FROM events WHERE execution = ?1 ORDER BY event_id",
+            id,
+        )?
+        .into_iter()
+        .map(|(_, row)| row),
+    );
+    connection
+        .prepare_cached(
+            "INSERT INTO archives (execution, operations, events) VALUES (?1, ?2, ?3)
+             ON CONFLICT (execution) DO UPDATE SET operations = excluded.operations, events = excluded.events",
+        )?
+        .execute(params![id, packed(&operations)?, packed(&events)?])?;
+    connection
+        .prepare_cached("DELETE FROM operations WHERE execution = ?1")?
+        .execute(params![id])?;
+    connection
+        .prepare_cached("DELETE FROM events WHERE execution = ?1")?
+        .execute(params![id])?;
+    Ok(())
+}
+
+/// Folds every finished execution that still has rows: the migration of a
+/// store written before archives existed.
+pub(super) fn fold_finished(connection: &Connection) -> rusqlite::Result<()> {
+    let finished: Vec<i64> = connection
+        .prepare(
+            "SELECT id FROM executions
+             WHERE status NOT IN ('RUNNING', 'PAUSING', 'PAUSED')
+               AND (EXISTS (SELECT 1 FROM operations WHERE execution = executions.id)
+                 OR EXISTS (SELECT 1 FROM events WHERE execution = executions.id))",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in finished {
+        fold(connection, id)?;
+    }
+    Ok(())
+}
