@@ -95,9 +95,29 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX logs_by_group ON logs (log_group, id);
     CREATE INDEX logs_by_execution ON logs (arn, id) WHERE arn IS NOT NULL;
 ",
-    // Finished executions' operations and events, folded (see `archive`);
-    // applying it folds those of the store's finished executions.
+    // Operations and events keyed by their primary key alone (no rowid
+    // beside it: one B-tree per table, not two), and finished executions'
+    // operations and events folded (see `archive`); applying it folds those
+    // of the store's finished executions.
     r"
+    CREATE TABLE operations_keyed (
+        execution INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (execution, position)
+    ) WITHOUT ROWID;
+    INSERT INTO operations_keyed SELECT execution, position, body FROM operations;
+    DROP TABLE operations;
+    ALTER TABLE operations_keyed RENAME TO operations;
+    CREATE TABLE events_keyed (
+        execution INTEGER NOT NULL,
+        event_id INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (execution, event_id)
+    ) WITHOUT ROWID;
+    INSERT INTO events_keyed SELECT execution, event_id, body FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_keyed RENAME TO events;
     CREATE TABLE archives (
         execution INTEGER PRIMARY KEY,
         operations BLOB NOT NULL,
