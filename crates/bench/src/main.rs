@@ -38,8 +38,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, clap::Parser)]
 #[command(name = "orders bench", version)]
 struct BenchArgs {
-    /// Which scenario: b1 (the seed order), b2 (a burst), b3 (overhead), or all.
-    #[arg(value_parser = ["b1", "b2", "b3", "all"])]
+    /// Which scenario: b1 (the seed order), b2 (a burst), b3 (overhead),
+    /// b4 (a Python function on orders serve and on the Python SDK's
+    /// emulator), or all.
+    #[arg(value_parser = ["b1", "b2", "b3", "b4", "all"])]
     scenario: String,
     /// Where results (JSON) and the plot (SVG) go.
     #[arg(long, default_value = "bench-results")]
@@ -59,6 +61,12 @@ struct BenchArgs {
     /// Orders in flight in B3.
     #[arg(long, default_value_t = 64)]
     in_flight: usize,
+    /// Executions in B4 (per engine).
+    #[arg(long, default_value_t = 300)]
+    b4_executions: usize,
+    /// Executions in flight in B4 (at most 10: a function's environments).
+    #[arg(long, default_value_t = 8)]
+    b4_concurrency: usize,
     /// Durable invocations the engine runs at once (as `serve --max-concurrency`).
     #[arg(long, default_value_t = 1000)]
     max_concurrency: usize,
@@ -694,6 +702,57 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Where B4's Python environment goes, and what it installs.
+const B4_VENV: &str = ".tools/b4";
+const B4_REQUIREMENTS: &str = "tools/b4-requirements.txt";
+
+/// B4: `crates/bench/b4/b4.py`, run with the Python environment it needs
+/// (installed into `.tools/b4/` when missing), against the `orders` binary
+/// beside this one. Run from the repository's root.
+fn b4(args: &BenchArgs) -> anyhow::Result<serde_json::Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let venv = root.join(B4_VENV);
+    let python = venv.join("bin/python");
+    if !venv.join("bin/dex-local-runner").exists() {
+        eprintln!("B4: installing {B4_REQUIREMENTS} into {B4_VENV}");
+        let created = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()?;
+        anyhow::ensure!(created.success(), "python3 -m venv {B4_VENV} failed");
+        let installed = std::process::Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(root.join(B4_REQUIREMENTS))
+            .status()?;
+        anyhow::ensure!(installed.success(), "installing {B4_REQUIREMENTS} failed");
+    }
+    let orders = std::env::current_exe()?.with_file_name("orders");
+    anyhow::ensure!(
+        orders.exists(),
+        "B4 runs {}: build it (cargo build --release --bin orders)",
+        orders.display()
+    );
+    eprintln!(
+        "B4: {} executions, {} at a time, on orders serve and on dex-local-runner",
+        args.b4_executions, args.b4_concurrency
+    );
+    let output = std::process::Command::new(&python)
+        .arg(root.join("crates/bench/b4/b4.py"))
+        .arg("--orders")
+        .arg(&orders)
+        .args(["-n", &args.b4_executions.to_string()])
+        .args(["-c", &args.b4_concurrency.to_string()])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "B4 failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout)
+    );
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
 /// Runs the scenarios `args` names.
 ///
 /// # Errors
@@ -729,6 +788,9 @@ async fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     if all || args.scenario == "b2" {
         results.insert("b2".to_owned(), b2(&args, &directory).await?);
+    }
+    if all || args.scenario == "b4" {
+        results.insert("b4".to_owned(), b4(&args)?);
     }
     let text = serde_json::to_string_pretty(&results)?;
     let file = args.out.join(format!("{}-{sync}.json", args.scenario));

@@ -44,12 +44,12 @@ pub enum Command {
     /// Serves the engine as a local Lambda endpoint for the `aws` CLI, boto3,
     /// the AWS SDKs and functions built for Lambda.
     Serve(serve::ServeArgs),
-    /// Measures the seed order (B1), a burst of orders (B2) and the engine's
-    /// overhead (B3): runs `orders-bench` (`cargo build --release -p
+    /// Measures the seed order (B1), a burst of orders (B2), the engine's
+    /// overhead (B3) and a Python function beside a peer (B4): runs `orders-bench` (`cargo build --release -p
     /// orders-bench`), found beside `orders`, with these arguments.
     #[command(disable_help_flag = true)]
     Bench {
-        /// `b1 | b2 | b3 | all` and its options (`orders bench --help`).
+        /// `b1 | b2 | b3 | b4 | all` and its options (`orders bench --help`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         arguments: Vec<String>,
     },
