@@ -124,8 +124,10 @@ impl Bench {
         }
     }
 
-    /// The database file's size once the WAL has been folded into it.
+    /// The database file's size once the writer has handed its free pages
+    /// back (as it does by itself when idle) and the WAL is folded into it.
     async fn store_bytes(&self) -> anyhow::Result<u64> {
+        self.store.trim().await?;
         self.store.fold_wal().await?;
         Ok(std::fs::metadata(&self.path).map_or(0, |metadata| metadata.len()))
     }

@@ -592,7 +592,63 @@ async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same()
     assert_eq!(live[0].operations, ops);
     assert_eq!(live[0].next_event_id, 4);
     drop(store);
+    let vacuum: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA auto_vacuum", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(vacuum, 2, "converted to incremental vacuum");
     // Opening it again migrates nothing more and reads the same.
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.operations(&finished.arn).await.unwrap(), ops);
+}
+
+#[tokio::test]
+async fn the_pages_a_deleted_execution_frees_are_handed_back_to_the_filesystem() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let execution = record("big", 10, ExecutionStatus::Running);
+    let mut big = event(1);
+    big.name = Some("x".repeat(4000));
+    store
+        .write(WriteBatch {
+            executions: vec![execution.clone()],
+            events: (1..=2000)
+                .map(|id| {
+                    let mut event = big.clone();
+                    event.event_id = id;
+                    (execution.arn.clone(), event)
+                })
+                .collect(),
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap();
+    let full = store.space().await.unwrap();
+    store
+        .write(WriteBatch {
+            deleted: vec![execution.arn.clone()],
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap();
+    let freed = store.space().await.unwrap();
+    assert_eq!(
+        freed.file_bytes, full.file_bytes,
+        "deleting frees pages inside the file"
+    );
+    assert!(freed.free_bytes > 8_000_000, "{freed:?}");
+    store.trim().await.unwrap();
+    let trimmed = store.space().await.unwrap();
+    assert_eq!(trimmed.free_bytes, 0, "{trimmed:?}");
+    assert!(
+        trimmed.file_bytes < full.file_bytes / 10,
+        "{trimmed:?} after {full:?}"
+    );
+    store.fold_wal().await.unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        trimmed.file_bytes,
+        "the file itself shrinks"
+    );
 }

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use self::memory::MemoryStore;
-pub use self::sqlite::{Durability, SqliteStore};
+pub use self::sqlite::{Durability, SqliteStore, StoreSpace};
 use crate::error::Result;
 use crate::execution::{CallbackRecord, Changes, ExecutionRecord};
 use crate::logs::{LogQuery, LogRecord, StreamSummary};

@@ -21,7 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
-use self::writer::{Job, prepare, write_loop};
+use self::writer::{Job, Prepared, prepare, write_loop};
 
 use super::{
     BoxFuture, InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch,
@@ -129,6 +129,9 @@ const MIGRATIONS: &[&str] = &[
 /// The migration after which finished executions are archived.
 const ARCHIVES: usize = 4;
 
+/// `PRAGMA auto_vacuum`'s value for incremental.
+const INCREMENTAL_VACUUM: i64 = 2;
+
 /// How often the checkpointer folds the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
@@ -145,6 +148,15 @@ pub enum Durability {
     /// process dies (a crash, `SIGKILL`), the last commits may be lost when
     /// the machine does.
     Normal,
+}
+
+/// A store file's size, and its free part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreSpace {
+    /// The database's pages, in bytes.
+    pub file_bytes: u64,
+    /// Its free pages, in bytes.
+    pub free_bytes: u64,
 }
 
 /// SQLite storage: a file (WAL) or a private in-memory database.
@@ -267,6 +279,46 @@ impl SqliteStore {
         .await
     }
 
+    /// Hands the file's free pages back to the filesystem now, as the writer
+    /// does by itself once it has been idle for a moment: for measuring the
+    /// store after a burst.
+    ///
+    /// # Errors
+    ///
+    /// When SQLite refuses, or the store was opened read-only.
+    pub async fn trim(&self) -> Result<()> {
+        let Some(writer) = &self.writer else {
+            return Err(Error::store("opened read-only; nothing can be written"));
+        };
+        let (reply, done) = oneshot::channel();
+        let queued = writer.send((Prepared::trim(), reply));
+        let stopped = || Error::store("the writer thread has stopped");
+        queued.map_err(|_| stopped())?;
+        done.await.map_err(|_| stopped())?
+    }
+
+    /// The database file's size and how much of it is free pages (kept for
+    /// reuse until the writer trims them).
+    ///
+    /// # Errors
+    ///
+    /// When SQLite refuses.
+    pub async fn space(&self) -> Result<StoreSpace> {
+        self.read(|connection| {
+            let pragma = |name: &str| -> rusqlite::Result<u64> {
+                let value: i64 =
+                    connection.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))?;
+                Ok(u64::try_from(value).unwrap_or(0))
+            };
+            let page = pragma("page_size")?;
+            Ok(StoreSpace {
+                file_bytes: pragma("page_count")? * page,
+                free_bytes: pragma("freelist_count")? * page,
+            })
+        })
+        .await
+    }
+
     fn open_file(path: &Path, durability: Durability, lock: Option<std::fs::File>) -> Result<Self> {
         let open = || {
             Connection::open(path)
@@ -277,6 +329,11 @@ impl SqliteStore {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
         };
+        // Free pages can be handed back (`incremental_vacuum`); on a new
+        // file this must come before its first table.
+        writer
+            .execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")
+            .map_err(storage)?;
         writer
             .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};
@@ -286,6 +343,15 @@ impl SqliteStore {
             .map_err(storage)?;
         migrate(&writer)
             .map_err(|error| storage(format!("cannot migrate {}: {error}", path.display())))?;
+        let vacuum: i64 = writer
+            .query_row("PRAGMA auto_vacuum", [], |row| row.get(0))
+            .map_err(storage)?;
+        if vacuum != INCREMENTAL_VACUUM {
+            // A file made before free pages were handed back: rebuilt once.
+            writer
+                .execute_batch("VACUUM;")
+                .map_err(|error| storage(format!("cannot convert {}: {error}", path.display())))?;
+        }
         let reader = open()?;
         let checkpointer = open()?;
         let (stop, stopped) = mpsc::channel::<()>();

@@ -33,6 +33,18 @@ pub(super) struct Prepared {
     deleted: Vec<String>,
     logs: Vec<LogRecord>,
     logs_before: Option<i64>,
+    /// Asks the writer to hand the file's free pages back after the commit.
+    trim: bool,
+}
+
+impl Prepared {
+    /// A request to trim the file, and nothing to write.
+    pub(super) fn trim() -> Self {
+        Self {
+            trim: true,
+            ..Self::default()
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -95,6 +107,7 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
         deleted: batch.deleted,
         logs: batch.logs,
         logs_before: batch.logs_before.map(Timestamp::millis),
+        trim: false,
     })
 }
 
@@ -106,7 +119,7 @@ pub(super) fn write_loop(
     counters: &Counters,
 ) {
     let mut ids: HashMap<String, i64> = HashMap::new();
-    while let Some(first) = next_job(receiver) {
+    while let Some(first) = next_job(&connection, receiver) {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match receiver.try_recv() {
@@ -145,7 +158,16 @@ pub(super) fn write_loop(
             u64::try_from(group.len()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
-        for (index, (_, reply)) in group.into_iter().enumerate() {
+        let trimmed = if group.iter().any(|(batch, _)| batch.trim) {
+            trim(&connection, 0).map(drop).map_err(storage)
+        } else {
+            Ok(())
+        };
+        for (index, (batch, reply)) in group.into_iter().enumerate() {
+            if batch.trim {
+                let _ = reply.send(trimmed.clone());
+                continue;
+            }
             let outcome = match &committed {
                 Ok(()) => outcomes.get(index).cloned().unwrap_or(Ok(())),
                 Err(error) => Err(storage(error)),
@@ -160,8 +182,44 @@ pub(super) fn write_loop(
 /// this, and finding it without sleeping saves two thread wake-ups.
 const LINGER: Duration = Duration::from_micros(100);
 
-/// The next batch, waiting for it; `None` once every sender is gone.
-fn next_job(receiver: &mpsc::Receiver<Job>) -> Option<Job> {
+/// How long the writer waits idle before it trims the file.
+const TRIM_WHEN_IDLE: Duration = Duration::from_millis(500);
+
+/// Free pages the writer leaves in the file (8 MiB of 4 KiB pages): below
+/// this, a trim is not worth its writes.
+const TRIM_ABOVE_PAGES: i64 = 2048;
+
+/// Pages one idle trim step hands back, so that a batch arriving meanwhile
+/// waits at most one step.
+const TRIM_STEP_PAGES: i64 = 4096;
+
+/// Hands free pages back to the filesystem while there are more than
+/// `keep`, at most [`TRIM_STEP_PAGES`] (all when `keep` is 0); true when
+/// more remain.
+fn trim(connection: &Connection, keep: i64) -> rusqlite::Result<bool> {
+    let free: i64 = connection.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
+    if free <= keep {
+        return Ok(false);
+    }
+    let step = if keep == 0 {
+        free
+    } else {
+        TRIM_STEP_PAGES.min(free)
+    };
+    // Each step of the statement hands back one page: run it to the end.
+    let mut statement = connection.prepare(&format!("PRAGMA incremental_vacuum({step})"))?;
+    let mut pages = statement.query([])?;
+    while pages.next()?.is_some() {}
+    drop(pages);
+    drop(statement);
+    let left: i64 = connection.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
+    // A file without incremental vacuum (in memory) hands nothing back.
+    Ok(left > keep && left < free)
+}
+
+/// The next batch, waiting for it; `None` once every sender is gone. While
+/// idle, it trims the file's free pages, a step at a time.
+fn next_job(connection: &Connection, receiver: &mpsc::Receiver<Job>) -> Option<Job> {
     let lingering = std::time::Instant::now();
     while lingering.elapsed() < LINGER {
         match receiver.try_recv() {
@@ -170,7 +228,21 @@ fn next_job(receiver: &mpsc::Receiver<Job>) -> Option<Job> {
             Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
         }
     }
-    receiver.recv().ok()
+    loop {
+        match receiver.recv_timeout(TRIM_WHEN_IDLE) {
+            Ok(job) => return Some(job),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let more = trim(connection, TRIM_ABOVE_PAGES).unwrap_or_else(|error| {
+                    tracing::warn!(%error, "trimming the store's free pages failed; the next idle moment tries again");
+                    false
+                });
+                if !more {
+                    return receiver.recv().ok();
+                }
+            }
+        }
+    }
 }
 
 /// The integer id of the execution `arn`.
