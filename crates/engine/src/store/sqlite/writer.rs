@@ -38,6 +38,21 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
+    /// Whether the batch holds only function log lines, which nothing
+    /// waits on: they need not reach the disk before the next commit that
+    /// does (a later synced commit syncs them too, as the WAL is appended
+    /// in order).
+    fn only_logs(&self) -> bool {
+        self.executions.is_empty()
+            && self.operations.is_empty()
+            && self.events.is_empty()
+            && self.callbacks.is_empty()
+            && self.closed_callbacks.is_empty()
+            && self.invocations.is_empty()
+            && self.deleted.is_empty()
+            && !self.trim
+    }
+
     /// A request to trim the file, and nothing to write.
     pub(super) fn trim() -> Self {
         Self {
@@ -119,6 +134,13 @@ pub(super) fn write_loop(
     counters: &Counters,
 ) {
     let mut ids: HashMap<String, i64> = HashMap::new();
+    // `synchronous = FULL` (2) syncs every commit; a commit of log lines
+    // alone is left to the next one that syncs.
+    let synced = connection
+        .query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))
+        .is_ok_and(|level| level == 2);
+    // Whether the connection is at `NORMAL` for log lines now.
+    let mut relaxed = false;
     while let Some(first) = next_job(&connection, receiver) {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -129,6 +151,22 @@ pub(super) fn write_loop(
         }
         if ids.len() > ID_CACHE {
             ids.clear();
+        }
+        let unsynced = synced && group.iter().all(|(batch, _)| batch.only_logs());
+        if synced && unsynced != relaxed {
+            let level = if unsynced { "NORMAL" } else { "FULL" };
+            match connection.execute_batch(&format!("PRAGMA synchronous = {level};")) {
+                Ok(()) => relaxed = unsynced,
+                // Log lines synced after all: no harm.
+                Err(_) if unsynced => {}
+                // Nothing is committed unsynced that someone waits on.
+                Err(error) => {
+                    for (_, reply) in group {
+                        let _ = reply.send(Err(storage(&error)));
+                    }
+                    continue;
+                }
+            }
         }
         let mut outcomes: Vec<Result<()>> = Vec::with_capacity(group.len());
         let committed = (|| -> rusqlite::Result<()> {
