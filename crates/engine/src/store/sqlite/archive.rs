@@ -8,6 +8,8 @@
 //! Rows written after the fold (an event that lands after the end) stay
 //! rows; reads merge them behind the archive, and a later fold takes them in.
 
+use std::cell::RefCell;
+
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::value::RawValue;
 
@@ -17,11 +19,32 @@ const LEVEL: i32 = 3;
 /// A list of JSON values, as stored in an archive.
 pub(super) type Rows = Vec<Box<RawValue>>;
 
-fn packed(rows: &Rows) -> rusqlite::Result<Vec<u8>> {
-    let text = serde_json::to_vec(rows)
-        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
-    zstd::bulk::compress(&text, LEVEL)
-        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+thread_local! {
+    /// The writer's compressor, kept between folds (its context is costly
+    /// to set up for each).
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+}
+
+/// `rows` (each a JSON value the store wrote) as one compressed JSON array.
+fn packed<'a>(rows: impl Iterator<Item = &'a str> + Clone) -> rusqlite::Result<Vec<u8>> {
+    let failure = |error: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(error));
+    let length: usize = rows.clone().map(|row| row.len() + 1).sum();
+    let mut text = String::with_capacity(length + 2);
+    text.push('[');
+    for (index, row) in rows.enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(row);
+    }
+    text.push(']');
+    COMPRESSOR.with_borrow_mut(|compressor| {
+        let compressor = match compressor {
+            Some(compressor) => compressor,
+            None => compressor.insert(zstd::bulk::Compressor::new(LEVEL).map_err(failure)?),
+        };
+        compressor.compress(text.as_bytes()).map_err(failure)
+    })
 }
 
 fn unpacked(blob: &[u8]) -> rusqlite::Result<Rows> {
@@ -46,7 +69,7 @@ pub(super) fn read(connection: &Connection, id: i64) -> rusqlite::Result<Option<
 
 /// `archived` operations with the rows written since (by position) laid
 /// over them.
-pub(super) fn merge_operations(mut archived: Rows, rows: Vec<(i64, Box<RawValue>)>) -> Rows {
+pub(super) fn merge_operations<T>(mut archived: Vec<T>, rows: Vec<(i64, T)>) -> Vec<T> {
     for (position, row) in rows {
         match usize::try_from(position)
             .ok()
@@ -59,27 +82,11 @@ pub(super) fn merge_operations(mut archived: Rows, rows: Vec<(i64, Box<RawValue>
     archived
 }
 
-fn raw_rows(
-    connection: &Connection,
-    sql: &str,
-    id: i64,
-) -> rusqlite::Result<Vec<(i64, Box<RawValue>)>> {
+/// The rows `sql` selects for execution `id`: each one's key and body.
+fn keyed_rows(connection: &Connection, sql: &str, id: i64) -> rusqlite::Result<Vec<(i64, String)>> {
     connection
         .prepare_cached(sql)?
-        .query_map(params![id], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })?
-        .map(|row| {
-            let (key, text) = row?;
-            let raw = RawValue::from_string(text).map_err(|error| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    1,
-                    rusqlite::types::Type::Text,
-                    Box::new(error),
-                )
-            })?;
-            Ok((key, raw))
-        })
+        .query_map(params![id], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect()
 }
 
@@ -87,8 +94,8 @@ fn raw_rows(
 pub(super) fn operation_rows(
     connection: &Connection,
     id: i64,
-) -> rusqlite::Result<Vec<(i64, Box<RawValue>)>> {
-    raw_rows(
+) -> rusqlite::Result<Vec<(i64, String)>> {
+    keyed_rows(
         connection,
         "SELECT position, body FROM operations WHERE execution = ?1 ORDER BY position",
         id,
@@ -99,10 +106,12 @@ pub(super) fn operation_rows(
 /// has) into its archive, and deletes the rows.
 pub(super) fn fold(connection: &Connection, id: i64) -> rusqlite::Result<()> {
     let (operations, events) = read(connection, id)?.unwrap_or_default();
-    let operations = merge_operations(operations, operation_rows(connection, id)?);
-    let mut events = events;
+    let text =
+        |rows: Rows| -> Vec<String> { rows.into_iter().map(|raw| raw.get().to_owned()).collect() };
+    let operations = merge_operations(text(operations), operation_rows(connection, id)?);
+    let mut events = text(events);
     events.extend(
-        raw_rows(
+        keyed_rows(
             connection,
             "SELECT event_id, body FROM events WHERE execution = ?1 ORDER BY event_id",
             id,
@@ -110,12 +119,14 @@ pub(super) fn fold(connection: &Connection, id: i64) -> rusqlite::Result<()> {
         .into_iter()
         .map(|(_, row)| row),
     );
+    let operations = packed(operations.iter().map(String::as_str))?;
+    let events = packed(events.iter().map(String::as_str))?;
     connection
         .prepare_cached(
             "INSERT INTO archives (execution, operations, events) VALUES (?1, ?2, ?3)
              ON CONFLICT (execution) DO UPDATE SET operations = excluded.operations, events = excluded.events",
         )?
-        .execute(params![id, packed(&operations)?, packed(&events)?])?;
+        .execute(params![id, operations, events])?;
     connection
         .prepare_cached("DELETE FROM operations WHERE execution = ?1")?
         .execute(params![id])?;

@@ -651,12 +651,22 @@ impl Store for SqliteStore {
             let Some(id) = id_of(connection, &arn)? else {
                 return Ok(Vec::new());
             };
-            let rows = archive::operation_rows(connection, id)?;
-            let archived = archive::read(connection, id)?.map(|(operations, _)| operations);
-            archive::merge_operations(archived.unwrap_or_default(), rows)
-                .iter()
-                .map(|raw| parse(raw.get()))
-                .collect()
+            let rows = archive::operation_rows(connection, id)?
+                .into_iter()
+                .map(|(position, text)| Ok((position, parse::<Operation>(&text)?)))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let archived = archive::read(connection, id)?
+                .map(|(operations, _)| {
+                    operations
+                        .iter()
+                        .map(|raw| parse::<Operation>(raw.get()))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .transpose()?;
+            Ok(archive::merge_operations(
+                archived.unwrap_or_default(),
+                rows,
+            ))
         })
     }
 

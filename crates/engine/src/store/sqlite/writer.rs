@@ -172,10 +172,10 @@ pub(super) fn write_loop(
         let committed = (|| -> rusqlite::Result<()> {
             let transaction = connection.transaction()?;
             for (batch, _) in &group {
-                transaction.execute_batch("SAVEPOINT batch")?;
+                transaction.prepare_cached("SAVEPOINT batch")?.execute([])?;
                 match apply(&transaction, batch, &mut ids) {
                     Ok(()) => {
-                        transaction.execute_batch("RELEASE batch")?;
+                        transaction.prepare_cached("RELEASE batch")?.execute([])?;
                         outcomes.push(Ok(()));
                     }
                     Err(error) => {
