@@ -523,6 +523,13 @@ fn stored_of(
     })
 }
 
+/// An event's id alone, read from its JSON without the rest.
+#[derive(serde::Deserialize)]
+struct EventId {
+    #[serde(rename = "EventId")]
+    event_id: u64,
+}
+
 /// The integer id of the execution `arn`, if it exists.
 fn id_of(connection: &Connection, arn: &str) -> rusqlite::Result<Option<i64>> {
     connection
@@ -693,29 +700,32 @@ impl Store for SqliteStore {
                 return Ok(rows);
             };
             // Rows are the events written after the archive: later ones.
-            let archived = archived
-                .iter()
-                .map(|raw| parse::<Event>(raw.get()))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let in_range = |event: &Event| {
-                if reverse {
-                    event.event_id <= from_event_id
-                } else {
-                    event.event_id >= from_event_id
-                }
+            // Only the events of the page are read whole.
+            let archived: Vec<&serde_json::value::RawValue> =
+                archived.iter().map(|raw| &**raw).collect();
+            let in_range = |raw: &&serde_json::value::RawValue| {
+                parse::<EventId>(raw.get()).is_ok_and(|event| {
+                    if reverse {
+                        event.event_id <= from_event_id
+                    } else {
+                        event.event_id >= from_event_id
+                    }
+                })
             };
-            let events: Vec<Event> = if reverse {
-                rows.into_iter()
-                    .chain(archived.into_iter().rev().filter(in_range))
-                    .take(limit)
-                    .collect()
-            } else {
+            let archived_page = |archived: Vec<&serde_json::value::RawValue>| {
                 archived
                     .into_iter()
-                    .filter(in_range)
-                    .chain(rows)
-                    .take(limit)
-                    .collect()
+                    .map(|raw| parse::<Event>(raw.get()))
+                    .collect::<rusqlite::Result<Vec<Event>>>()
+            };
+            let events: Vec<Event> = if reverse {
+                let wanted = limit.saturating_sub(rows.len());
+                let older = archived_page(archived.iter().rev().copied().filter(in_range).take(wanted).collect())?;
+                rows.into_iter().chain(older).collect()
+            } else {
+                let page = archived_page(archived.iter().copied().filter(in_range).take(limit).collect())?;
+                let wanted = limit.saturating_sub(page.len());
+                page.into_iter().chain(rows.into_iter().take(wanted)).collect()
             };
             Ok(events)
         })
