@@ -129,6 +129,9 @@ const MIGRATIONS: &[&str] = &[
 /// The migration after which finished executions are archived.
 const ARCHIVES: usize = 4;
 
+/// How many times [`SqliteStore::fold_wal`] tries while a checkpoint is busy.
+const FOLD_ATTEMPTS: usize = 100;
+
 /// `PRAGMA auto_vacuum`'s value for incremental.
 const INCREMENTAL_VACUUM: i64 = 2;
 
@@ -274,7 +277,17 @@ impl SqliteStore {
     /// When SQLite refuses.
     pub async fn fold_wal(&self) -> Result<()> {
         self.read(|connection| {
-            connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            // Busy while the checkpointer's own pass runs: tried again.
+            for _ in 0..FOLD_ATTEMPTS {
+                let busy: i64 =
+                    connection
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+                if busy == 0 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(())
         })
         .await
     }
