@@ -55,16 +55,27 @@ fn unpacked(blob: &[u8]) -> rusqlite::Result<Rows> {
     serde_json::from_slice(&text).map_err(|error| failure(Box::new(error)))
 }
 
-/// The archive of execution `id`: its operations (by position) and its
-/// events (in order), if it has one.
-pub(super) fn read(connection: &Connection, id: i64) -> rusqlite::Result<Option<(Rows, Rows)>> {
-    let blobs: Option<(Vec<u8>, Vec<u8>)> = connection
-        .prepare_cached("SELECT operations, events FROM archives WHERE execution = ?1")?
-        .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))
+/// One of the two lists an archive holds.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Part {
+    /// The operations, by position.
+    Operations,
+    /// The history events, in order.
+    Events,
+}
+
+/// The `part` of execution `id`'s archive, if it has one: only that part
+/// is decompressed.
+pub(super) fn read(connection: &Connection, id: i64, part: Part) -> rusqlite::Result<Option<Rows>> {
+    let sql = match part {
+        Part::Operations => "SELECT operations FROM archives WHERE execution = ?1",
+        Part::Events => "SELECT events FROM archives WHERE execution = ?1",
+    };
+    let blob: Option<Vec<u8>> = connection
+        .prepare_cached(sql)?
+        .query_row(params![id], |row| row.get(0))
         .optional()?;
-    blobs
-        .map(|(operations, events)| Ok((unpacked(&operations)?, unpacked(&events)?)))
-        .transpose()
+    blob.map(|blob| unpacked(&blob)).transpose()
 }
 
 /// `archived` operations with the rows written since (by position) laid
@@ -105,7 +116,8 @@ pub(super) fn operation_rows(
 /// Folds execution `id`'s operation and event rows (and any archive it
 /// has) into its archive, and deletes the rows.
 pub(super) fn fold(connection: &Connection, id: i64) -> rusqlite::Result<()> {
-    let (operations, events) = read(connection, id)?.unwrap_or_default();
+    let operations = read(connection, id, Part::Operations)?.unwrap_or_default();
+    let events = read(connection, id, Part::Events)?.unwrap_or_default();
     let text =
         |rows: Rows| -> Vec<String> { rows.into_iter().map(|raw| raw.get().to_owned()).collect() };
     let operations = merge_operations(text(operations), operation_rows(connection, id)?);

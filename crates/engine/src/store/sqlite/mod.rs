@@ -675,8 +675,8 @@ impl Store for SqliteStore {
                 .into_iter()
                 .map(|(position, text)| Ok((position, parse::<Operation>(&text)?)))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let archived = archive::read(connection, id)?
-                .map(|(operations, _)| {
+            let archived = archive::read(connection, id, archive::Part::Operations)?
+                .map(|operations| {
                     operations
                         .iter()
                         .map(|raw| parse::<Operation>(raw.get()))
@@ -709,7 +709,7 @@ impl Store for SqliteStore {
             };
             let rows: Vec<Event> =
                 bodies(connection, sql, params![id, index(from_event_id), index(limit)])?;
-            let Some((_, archived)) = archive::read(connection, id)? else {
+            let Some(archived) = archive::read(connection, id, archive::Part::Events)? else {
                 return Ok(rows);
             };
             // Rows are the events written after the archive: later ones.
