@@ -474,6 +474,10 @@ async fn a_finished_execution_reads_back_the_same_after_it_is_folded_with_events
             [3, 2],
             "{kind}"
         );
+        // Read back as after a restart: the next event follows the last.
+        let stored = store.stored(&arn).await.unwrap().unwrap();
+        assert_eq!(stored.operations, expected, "{kind}");
+        assert_eq!(stored.next_event_id, 7, "{kind}");
         if kind == "sqlite" {
             // Folded: one archive, and only the late event is a row.
             assert_eq!(rows(&path, "archives"), 1);
@@ -587,6 +591,9 @@ async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same()
     assert_eq!(rows(&path, "archives"), 1);
     assert_eq!(rows(&path, "operations"), 2);
     assert_eq!(rows(&path, "events"), 3);
+    let folded = store.stored(&finished.arn).await.unwrap().unwrap();
+    assert_eq!(folded.operations, ops);
+    assert_eq!(folded.next_event_id, 4, "after the archive's last event");
     let live = store.running().await.unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].operations, ops);

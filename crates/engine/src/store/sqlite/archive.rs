@@ -116,21 +116,23 @@ pub(super) fn operation_rows(
 /// Folds execution `id`'s operation and event rows (and any archive it
 /// has) into its archive, and deletes the rows.
 pub(super) fn fold(connection: &Connection, id: i64) -> rusqlite::Result<()> {
+    let operation_rows = operation_rows(connection, id)?;
+    let event_rows = keyed_rows(
+        connection,
+        "SELECT event_id, body FROM events WHERE execution = ?1 ORDER BY event_id",
+        id,
+    )?;
+    if operation_rows.is_empty() && event_rows.is_empty() {
+        // Nothing written since the last fold (a finished record written again).
+        return Ok(());
+    }
     let operations = read(connection, id, Part::Operations)?.unwrap_or_default();
     let events = read(connection, id, Part::Events)?.unwrap_or_default();
     let text =
         |rows: Rows| -> Vec<String> { rows.into_iter().map(|raw| raw.get().to_owned()).collect() };
-    let operations = merge_operations(text(operations), operation_rows(connection, id)?);
+    let operations = merge_operations(text(operations), operation_rows);
     let mut events = text(events);
-    events.extend(
-        keyed_rows(
-            connection,
-            "SELECT event_id, body FROM events WHERE execution = ?1 ORDER BY event_id",
-            id,
-        )?
-        .into_iter()
-        .map(|(_, row)| row),
-    );
+    events.extend(event_rows.into_iter().map(|(_, row)| row));
     let operations = packed(operations.iter().map(String::as_str))?;
     let events = packed(events.iter().map(String::as_str))?;
     connection

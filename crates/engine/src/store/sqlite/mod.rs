@@ -515,25 +515,50 @@ fn stored_of(
     id: i64,
     record: ExecutionRecord,
 ) -> rusqlite::Result<StoredExecution> {
-    let operations = bodies(
-        connection,
-        "SELECT body FROM operations WHERE execution = ?1 ORDER BY position",
-        params![id],
-    )?;
+    let operations = operations_of(connection, id)?;
     let callbacks = bodies(
         connection,
         "SELECT body FROM callbacks WHERE execution = ?1",
         params![id],
     )?;
-    let last_event: Option<i64> = connection
+    let last_row: Option<i64> = connection
         .prepare_cached("SELECT MAX(event_id) FROM events WHERE execution = ?1")?
         .query_row(params![id], |row| row.get(0))?;
+    let last_event = match last_row {
+        Some(last) => u64::try_from(last).unwrap_or(0),
+        // Folded: the archive's last event.
+        None => archive::read(connection, id, archive::Part::Events)?
+            .and_then(|events| events.last().map(|raw| parse::<EventId>(raw.get())))
+            .transpose()?
+            .map_or(0, |event| event.event_id),
+    };
     Ok(StoredExecution {
         record,
         operations,
         callbacks,
-        next_event_id: u64::try_from(last_event.unwrap_or(0)).unwrap_or(0) + 1,
+        next_event_id: last_event + 1,
     })
+}
+
+/// Execution `id`'s operations: its archive's, with the rows written since
+/// laid over them.
+fn operations_of(connection: &Connection, id: i64) -> rusqlite::Result<Vec<Operation>> {
+    let rows = archive::operation_rows(connection, id)?
+        .into_iter()
+        .map(|(position, text)| Ok((position, parse::<Operation>(&text)?)))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let archived = archive::read(connection, id, archive::Part::Operations)?
+        .map(|operations| {
+            operations
+                .iter()
+                .map(|raw| parse::<Operation>(raw.get()))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .transpose()?;
+    Ok(archive::merge_operations(
+        archived.unwrap_or_default(),
+        rows,
+    ))
 }
 
 /// An event's id alone, read from its JSON without the rest.
@@ -671,22 +696,7 @@ impl Store for SqliteStore {
             let Some(id) = id_of(connection, &arn)? else {
                 return Ok(Vec::new());
             };
-            let rows = archive::operation_rows(connection, id)?
-                .into_iter()
-                .map(|(position, text)| Ok((position, parse::<Operation>(&text)?)))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let archived = archive::read(connection, id, archive::Part::Operations)?
-                .map(|operations| {
-                    operations
-                        .iter()
-                        .map(|raw| parse::<Operation>(raw.get()))
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .transpose()?;
-            Ok(archive::merge_operations(
-                archived.unwrap_or_default(),
-                rows,
-            ))
+            operations_of(connection, id)
         })
     }
 
