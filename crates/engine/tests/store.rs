@@ -658,3 +658,70 @@ async fn the_pages_a_deleted_execution_frees_are_handed_back_to_the_filesystem()
     let on_disk = std::fs::metadata(&path).unwrap().len();
     assert!(on_disk < full.file_bytes, "{on_disk} after {full:?}");
 }
+
+#[tokio::test]
+async fn a_batch_that_cannot_be_written_fails_alone_among_those_committed_with_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&directory.path().join("store.db")).unwrap();
+    let busy = record("busy", 1, ExecutionStatus::Running);
+    // A large batch first keeps the writer busy while the rest queue
+    // behind it, so that they share one transaction.
+    let first = store.write(WriteBatch {
+        executions: vec![busy.clone()],
+        operations: steps(3000)
+            .into_iter()
+            .enumerate()
+            .map(|(position, op)| (busy.arn.clone(), position, op))
+            .collect(),
+        ..WriteBatch::default()
+    });
+    let records: Vec<ExecutionRecord> = (0..20)
+        .map(|i| record(&format!("e{i}"), 10 + i, ExecutionStatus::Running))
+        .collect();
+    let mut writes: Vec<_> = records
+        .iter()
+        .map(|running| {
+            store.write(WriteBatch {
+                executions: vec![running.clone()],
+                events: vec![(running.arn.clone(), event(1))],
+                ..WriteBatch::default()
+            })
+        })
+        .collect();
+    // An operation of an execution the store does not hold.
+    let orphan = record("orphan", 5, ExecutionStatus::Running);
+    writes.insert(
+        10,
+        store.write(WriteBatch {
+            operations: vec![(orphan.arn.clone(), 0, steps(1).remove(0))],
+            ..WriteBatch::default()
+        }),
+    );
+    first.await.unwrap();
+    let mut outcomes = Vec::new();
+    for write in writes {
+        outcomes.push(write.await);
+    }
+    assert!(
+        outcomes.remove(10).is_err(),
+        "the orphan operation is refused"
+    );
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    for running in &records {
+        assert_eq!(
+            store.execution(&running.arn).await.unwrap().as_ref(),
+            Some(running)
+        );
+        assert_eq!(
+            store.events(&running.arn, 1, 5, false).await.unwrap().len(),
+            1
+        );
+    }
+    assert_eq!(store.operations(&busy.arn).await.unwrap().len(), 3000);
+    assert_eq!(store.operations(&orphan.arn).await.unwrap(), Vec::new());
+    let stats = store.stats();
+    assert!(
+        stats.commits < stats.batches,
+        "the batches shared commits: {stats:?}"
+    );
+}

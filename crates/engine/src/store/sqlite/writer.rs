@@ -126,8 +126,9 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
     })
 }
 
-/// The writer: takes every batch queued behind the first, applies each in a
-/// savepoint (one bad batch fails alone), commits once, acknowledges all.
+/// The writer: takes every batch queued behind the first, applies them all
+/// in one transaction (one bad batch fails alone), commits once,
+/// acknowledges all.
 pub(super) fn write_loop(
     mut connection: Connection,
     receiver: &mpsc::Receiver<Job>,
@@ -168,26 +169,15 @@ pub(super) fn write_loop(
                 }
             }
         }
-        let mut outcomes: Vec<Result<()>> = Vec::with_capacity(group.len());
-        let committed = (|| -> rusqlite::Result<()> {
-            let transaction = connection.transaction()?;
-            for (batch, _) in &group {
-                transaction.prepare_cached("SAVEPOINT batch")?.execute([])?;
-                match apply(&transaction, batch, &mut ids) {
-                    Ok(()) => {
-                        transaction.prepare_cached("RELEASE batch")?.execute([])?;
-                        outcomes.push(Ok(()));
-                    }
-                    Err(error) => {
-                        transaction.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
-                        // Ids learnt in the rolled-back batch may not exist.
-                        ids.clear();
-                        outcomes.push(Err(storage(error)));
-                    }
-                }
-            }
-            transaction.commit()
-        })();
+        let (committed, outcomes) =
+            if let Ok(committed) = commit_together(&mut connection, &group, &mut ids) {
+                (committed, vec![Ok(()); group.len()])
+            } else {
+                // A batch failed: nothing was committed; each batch again,
+                // alone in a savepoint, so that the others still land.
+                ids.clear();
+                commit_apart(&mut connection, &group, &mut ids)
+            };
         if committed.is_err() {
             ids.clear();
         }
@@ -213,6 +203,57 @@ pub(super) fn write_loop(
             let _ = reply.send(outcome);
         }
     }
+}
+
+/// Applies every batch of `group` in one transaction and commits it.
+///
+/// `Err` when a batch failed to apply: the transaction is rolled back,
+/// nothing of the group is written. `Ok` holds the commit's own outcome.
+fn commit_together(
+    connection: &mut Connection,
+    group: &[Job],
+    ids: &mut HashMap<String, i64>,
+) -> rusqlite::Result<rusqlite::Result<()>> {
+    let transaction = match connection.transaction() {
+        Ok(transaction) => transaction,
+        // Not even begun: the commit's outcome, for every batch.
+        Err(error) => return Ok(Err(error)),
+    };
+    for (batch, _) in group {
+        apply(&transaction, batch, ids)?;
+    }
+    Ok(transaction.commit())
+}
+
+/// Applies each batch of `group` in a savepoint of its own, so that a bad
+/// one fails alone, and commits the rest: the commit's outcome and each
+/// batch's.
+fn commit_apart(
+    connection: &mut Connection,
+    group: &[Job],
+    ids: &mut HashMap<String, i64>,
+) -> (rusqlite::Result<()>, Vec<Result<()>>) {
+    let mut outcomes: Vec<Result<()>> = Vec::with_capacity(group.len());
+    let committed = (|| -> rusqlite::Result<()> {
+        let transaction = connection.transaction()?;
+        for (batch, _) in group {
+            transaction.execute_batch("SAVEPOINT batch")?;
+            match apply(&transaction, batch, ids) {
+                Ok(()) => {
+                    transaction.execute_batch("RELEASE batch")?;
+                    outcomes.push(Ok(()));
+                }
+                Err(error) => {
+                    transaction.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
+                    // Ids learnt in the rolled-back batch may not exist.
+                    ids.clear();
+                    outcomes.push(Err(storage(error)));
+                }
+            }
+        }
+        transaction.commit()
+    })();
+    (committed, outcomes)
 }
 
 /// How long the writer keeps looking for the next batch before it sleeps:
