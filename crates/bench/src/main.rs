@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use aws_durable_execution_sdk::DurableContext;
 use aws_durable_execution_sdk::test_util::LocalRunner;
 use durable_engine::model::{ExecutionStatus, OperationType};
-use durable_engine::store::{Durability, SqliteStore};
+use durable_engine::store::{Durability, MemoryStore, SqliteStore, Store};
 use durable_engine::testing::TestEngine;
 use durable_engine::{Engine, EngineStats, StartRequest};
 use order_domain::Worker;
@@ -89,27 +89,57 @@ async fn engine(
 ) -> anyhow::Result<Bench> {
     let path = directory.join(format!("bench-{}.db", uuid_like()));
     let store = Arc::new(SqliteStore::open_with(&path, args.sync)?);
+    let file = StoreFile {
+        store: Arc::clone(&store),
+        path,
+    };
+    installed(args, store, latency, time_scale, Some(file)).await
+}
+
+/// An engine over a store in memory (nothing written anywhere), the order
+/// system in it: the engine's cost without its store's.
+async fn engine_in_memory(
+    args: &BenchArgs,
+    latency: &BTreeMap<Worker, Duration>,
+    time_scale: f64,
+) -> anyhow::Result<Bench> {
+    let store = Arc::new(MemoryStore::new());
+    installed(args, store, latency, time_scale, None).await
+}
+
+async fn installed(
+    args: &BenchArgs,
+    store: Arc<dyn Store>,
+    latency: &BTreeMap<Worker, Duration>,
+    time_scale: f64,
+    file: Option<StoreFile>,
+) -> anyhow::Result<Bench> {
     let engine = TestEngine::new()
         .time_scale(time_scale)
         .options(|options| options.max_concurrent_invocations = args.max_concurrency)
-        .store(Arc::clone(&store) as Arc<dyn durable_engine::store::Store>)
+        .store(store)
         .build();
     let system = system::install(&engine, latency, None).await?;
     let (processor, alias) = (system.processor, system.alias);
     Ok(Bench {
         engine,
-        store,
-        path,
+        file,
         processor,
         alias,
     })
 }
 
+/// A SQLite store and the file it writes.
+struct StoreFile {
+    store: Arc<SqliteStore>,
+    path: PathBuf,
+}
+
 /// An engine with the order system, and its store.
 struct Bench {
     engine: Engine,
-    store: Arc<SqliteStore>,
-    path: PathBuf,
+    /// The store's file; `None` for a store in memory.
+    file: Option<StoreFile>,
     processor: String,
     alias: String,
 }
@@ -125,11 +155,15 @@ impl Bench {
     }
 
     /// The database file's size once the writer has handed its free pages
-    /// back (as it does by itself when idle) and the WAL is folded into it.
+    /// back (as it does by itself when idle) and the WAL is folded into it;
+    /// 0 for a store in memory.
     async fn store_bytes(&self) -> anyhow::Result<u64> {
-        self.store.trim().await?;
-        self.store.fold_wal().await?;
-        Ok(std::fs::metadata(&self.path).map_or(0, |metadata| metadata.len()))
+        let Some(file) = &self.file else {
+            return Ok(0);
+        };
+        file.store.trim().await?;
+        file.store.fold_wal().await?;
+        Ok(std::fs::metadata(&file.path).map_or(0, |metadata| metadata.len()))
     }
 }
 
@@ -620,22 +654,31 @@ where
     })
 }
 
+/// `args.orders` orders on `bench`'s engine, `args.in_flight` at a time.
+async fn orders_on(bench: &Arc<Bench>, args: &BenchArgs) -> anyhow::Result<Throughput> {
+    let bench = Arc::clone(bench);
+    limited(args.orders, args.in_flight, move |n| {
+        let bench = Arc::clone(&bench);
+        async move { run_order(&bench, order(n)).await.map(drop) }
+    })
+    .await
+}
+
 async fn b3(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Value> {
     let bench = Arc::new(engine(args, directory, &zero_latencies(), 0.0).await?);
     let engine = &bench.engine;
     run_order(&bench, order(0)).await?;
     let before = engine.stats();
     let bytes_before = bench.store_bytes().await?;
-    let on_engine = {
-        let bench = Arc::clone(&bench);
-        limited(args.orders, args.in_flight, move |n| {
-            let bench = Arc::clone(&bench);
-            async move { run_order(&bench, order(n)).await.map(drop) }
-        })
-        .await?
-    };
+    let on_engine = orders_on(&bench, args).await?;
     let after = engine.stats();
     let bytes = bench.store_bytes().await?.saturating_sub(bytes_before);
+
+    // The same orders on an engine whose store is in memory: what the
+    // engine and the SDK's calls into it cost without SQLite.
+    let in_memory = Arc::new(engine_in_memory(args, &zero_latencies(), 0.0).await?);
+    run_order(&in_memory, order(0)).await?;
+    let on_memory = orders_on(&in_memory, args).await?;
 
     let workers = DirectWorkers {
         inventory: InventoryCheck::new(Catalog::default(), Duration::ZERO),
@@ -673,12 +716,14 @@ async fn b3(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
         }
     })
     .await?;
-    let ratio = on_engine.orders_per_second / on_local_runner.orders_per_second.max(f64::EPSILON);
+    let local = on_local_runner.orders_per_second.max(f64::EPSILON);
     Ok(serde_json::json!({
         "in_flight": args.in_flight,
         "engine": on_engine,
+        "engine_store_in_memory": on_memory,
         "local_runner": on_local_runner,
-        "ratio_to_local_runner": ratio,
+        "ratio_to_local_runner": on_engine.orders_per_second / local,
+        "ratio_in_memory_to_local_runner": on_memory.orders_per_second / local,
         "per_order": per_order(before, after, args.orders, bytes),
     }))
 }
