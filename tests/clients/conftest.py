@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import tempfile
@@ -23,24 +24,22 @@ CREDENTIALS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def served_address(output: str, announcement: str) -> str | None:
+    """The `http://host:port` that `orders serve` announced after `announcement`."""
+    found = re.search(re.escape(announcement) + r" (http://[0-9.]+:[0-9]+)", output)
+    return found.group(1) if found else None
 
 
 class Server:
-    """`orders serve` on a free port, with its own store."""
+    """`orders serve` on a port the system picks (no race for a free one), with its own store."""
 
     def __init__(self, template: pathlib.Path, stack: str, cwd: pathlib.Path | None = None,
                  extra: list[str] | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.stack = stack
         self.directory = tempfile.TemporaryDirectory()
         self.log = open(pathlib.Path(self.directory.name) / "serve.log", "w+")
         self.process = subprocess.Popen(
-            [ORDERS, "serve", "--addr", f"127.0.0.1:{self.port}", "--db",
+            [ORDERS, "serve", "--addr", "127.0.0.1:0", "--db",
              str(pathlib.Path(self.directory.name) / "orders.db"), "--template", str(template),
              "--stack-name", stack, *(extra or ["--no-explorer"])],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS}, cwd=cwd,
@@ -50,7 +49,12 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"orders serve exited: {self.output()}")
-            if "serving the Lambda API on" in self.output():
+            url = served_address(self.output(), "serving the Lambda API on")
+            if url is not None:
+                self.url = url
+                self.port = int(url.rsplit(":", 1)[1])
+                # Where the explorer listens, when it was asked for.
+                self.explorer = served_address(self.output(), "explorer on")
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
             time.sleep(0.05)

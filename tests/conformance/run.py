@@ -25,7 +25,7 @@ import concurrent.futures
 import json
 import os
 import pathlib
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -47,35 +47,36 @@ def suites() -> list[str]:
     return sorted(path.parent.name for path in HERE.glob("*/template.yaml"))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def served_url(output: str) -> str | None:
+    """The `http://host:port` that `orders serve` announced it serves on."""
+    found = re.search(r"serving the Lambda API on (http://[0-9.]+:[0-9]+)", output)
+    return found.group(1) if found else None
 
 
 class Serve:
     """`orders serve` on one suite's template, with a store of its own."""
 
     def __init__(self, suite: str, out: pathlib.Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.stack = f"conformance-tests-{suite}"
         self.directory = tempfile.TemporaryDirectory()
         self.log_path = out / "serve.log"
         self.log = open(self.log_path, "w+")
         self.process = subprocess.Popen(
-            [ORDERS, "serve", "--addr", f"127.0.0.1:{self.port}", "--no-explorer",
+            # Port 0: the system picks a free port, so that suites started
+            # together never race for one.
+            [ORDERS, "serve", "--addr", "127.0.0.1:0", "--no-explorer",
              "--db", str(pathlib.Path(self.directory.name) / "orders.db"),
              "--template", str(HERE / suite / "template.yaml"), "--stack-name", self.stack, "--logs"],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS},
         )
         deadline = time.monotonic() + 120
-        while "serving the Lambda API on" not in self.output():
+        while (url := served_url(self.output())) is None:
             if self.process.poll() is not None:
                 raise RuntimeError(f"orders serve exited:\n{self.output()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"orders serve did not start within 120 s:\n{self.output()}")
             time.sleep(0.05)
+        self.url = url
 
     def output(self) -> str:
         self.log.flush()

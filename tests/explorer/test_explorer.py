@@ -13,7 +13,7 @@ import pytest
 CLIENTS = pathlib.Path(__file__).resolve().parents[1] / "clients"
 sys.path.insert(0, str(CLIENTS))
 
-from conftest import CREDENTIALS, ROOT, Server, example, free_port, wait_for  # noqa: E402
+from conftest import CREDENTIALS, ROOT, Server, example, wait_for  # noqa: E402
 
 SCREENSHOTS = ROOT / "target" / "explorer"
 README_SHOT = ROOT / "docs" / "explorer-timeline.png"
@@ -23,10 +23,7 @@ CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 
 @pytest.fixture(scope="module")
 def served():
-    explorer_port = free_port()
-    server = Server(CLIENTS / "template.yaml", "explorer",
-                    extra=["--explorer-addr", f"127.0.0.1:{explorer_port}"])
-    server.explorer = f"http://127.0.0.1:{explorer_port}"
+    server = Server(CLIENTS / "template.yaml", "explorer", extra=["--explorer-addr", "127.0.0.1:0"])
     yield server
     server.stop()
 
