@@ -17,14 +17,15 @@
 //! stderr) until an incarnation of it initializes; an invocation it was
 //! running when it died, or that ran past the function's timeout (counted
 //! from when the process took it; the process is then killed), fails as
-//! Lambda's would. What the process writes goes, line by line, to the
-//! function's log.
+//! Lambda's would. When the host stops, its processes are killed and every
+//! invocation waiting for one or running in one fails at once. What the
+//! process writes goes, line by line, to the function's log.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -110,7 +111,9 @@ struct Pool {
     init_failure: watch::Sender<Option<FunctionFault>>,
     /// How many environments there are, and how many are free.
     counts: Mutex<Counts>,
-    environments: Mutex<Vec<Arc<Environment>>>,
+    /// The environments, to find the one running an invocation; held
+    /// weakly, as each holds its pool (their tasks keep them alive).
+    environments: Mutex<Vec<Weak<Environment>>>,
     /// The Runtime API servers and the supervisors.
     tasks: TaskTracker,
     /// Stops every environment: its process is killed, not started again.
@@ -200,7 +203,7 @@ impl Pool {
             stderr_tail: Mutex::new(VecDeque::new()),
             kill,
         });
-        lock(&self.environments).push(Arc::clone(&environment));
+        lock(&self.environments).push(Arc::downgrade(&environment));
         let app = axum::Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route(
@@ -230,6 +233,7 @@ impl Pool {
         let environments = lock(&self.environments);
         if let Some(environment) = environments
             .iter()
+            .filter_map(Weak::upgrade)
             .find(|environment| environment.running().as_deref() == Some(request_id))
         {
             let _ = environment.kill.send(request_id.to_owned());
@@ -299,23 +303,34 @@ pub async fn external(
     name: &str,
     config: ProcessConfig,
 ) -> std::io::Result<Arc<dyn FunctionHandler>> {
-    let (jobs, queue) = mpsc::unbounded_channel();
-    let pool = Arc::new(Pool {
-        name: name.to_owned(),
-        config,
-        queue: tokio::sync::Mutex::new(queue),
-        init_failure: watch::Sender::new(None),
-        counts: Mutex::new(Counts {
-            environments: 1,
-            free: 1,
-            waiting: 0,
-        }),
-        environments: Mutex::new(Vec::new()),
-        tasks: TaskTracker::new(),
-        stop: CancellationToken::new(),
-    });
-    pool.start_environment().await?;
-    Ok(Arc::new(External { jobs, pool }))
+    Ok(Arc::new(External::start(name, config).await?))
+}
+
+/// The answer to an invocation the host can no longer run.
+fn host_stopped() -> FunctionFault {
+    FunctionFault::Crashed("the function's host has stopped".to_owned())
+}
+
+impl External {
+    async fn start(name: &str, config: ProcessConfig) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::unbounded_channel();
+        let pool = Arc::new(Pool {
+            name: name.to_owned(),
+            config,
+            queue: tokio::sync::Mutex::new(queue),
+            init_failure: watch::Sender::new(None),
+            counts: Mutex::new(Counts {
+                environments: 1,
+                free: 1,
+                waiting: 0,
+            }),
+            environments: Mutex::new(Vec::new()),
+            tasks: TaskTracker::new(),
+            stop: CancellationToken::new(),
+        });
+        pool.start_environment().await?;
+        Ok(Self { jobs, pool })
+    }
 }
 
 impl FunctionHandler for External {
@@ -332,10 +347,12 @@ impl FunctionHandler for External {
         let pool = Arc::clone(&self.pool);
         let mut init_failure = self.pool.init_failure.subscribe();
         Box::pin(async move {
-            if sent.is_err() {
-                return Err(FunctionFault::Crashed(
-                    "the function's host has stopped".to_owned(),
-                ));
+            if sent.is_err() || pool.stop.is_cancelled() {
+                pool.given_up();
+                if grow {
+                    pool.not_started();
+                }
+                return Err(host_stopped());
             }
             if grow && let Err(error) = pool.start_environment().await {
                 pool.not_started();
@@ -345,13 +362,13 @@ impl FunctionHandler for External {
             // invocation, not while it waits for one.
             let waited = tokio::select! {
                 biased;
-                taken = on_taken => taken.map_err(|_| FunctionFault::Crashed("the function's host has stopped".to_owned())),
+                taken = on_taken => taken.map_err(|_| host_stopped()),
+                // Nothing takes it any more: said at once, not after the queue's timeout.
+                () = pool.stop.cancelled() => Err(host_stopped()),
                 failed = init_failure.wait_for(Option::is_some) => {
                     // Not taken: the environment skips it, its answer being gone.
                     let fault = failed.ok().and_then(|failure| failure.clone());
-                    Err(fault.unwrap_or_else(|| {
-                        FunctionFault::Crashed("the function's host has stopped".to_owned())
-                    }))
+                    Err(fault.unwrap_or_else(host_stopped))
                 }
                 () = tokio::time::sleep(QUEUE_TIMEOUT) => Err(FunctionFault::Crashed(format!(
                     "no environment of the function took the invocation within {} s",
@@ -363,7 +380,12 @@ impl FunctionHandler for External {
             }
             waited?;
             let timeout = pool.config.timeout;
-            match tokio::time::timeout(timeout, answer).await {
+            let answered = tokio::select! {
+                answered = tokio::time::timeout(timeout, answer) => answered,
+                // Its process is killed: no answer will come.
+                () = pool.stop.cancelled() => return Err(host_stopped()),
+            };
+            match answered {
                 Ok(Ok(answer)) => answer,
                 Ok(Err(_)) => Err(FunctionFault::Crashed(
                     "the function's process went away".to_owned(),
@@ -641,4 +663,126 @@ async fn init_error(
     tracing::warn!(function = %pool.name, error = %fault, "the function failed to initialize");
     pool.init_failure.send_replace(Some(fault));
     StatusCode::ACCEPTED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generous: each of these ends at once when right, or after the
+    /// queue's minute when not.
+    const PROMPTLY: Duration = Duration::from_secs(10);
+
+    fn config(script: &str) -> ProcessConfig {
+        ProcessConfig {
+            command: vec!["python3".to_owned(), "-c".to_owned(), script.to_owned()],
+            directory: std::env::temp_dir(),
+            environment: std::env::var("PATH")
+                .map(|path| BTreeMap::from([("PATH".to_owned(), path)]))
+                .unwrap_or_default(),
+            timeout: Duration::from_mins(10),
+            logs: None,
+            max_environments: 1,
+        }
+    }
+
+    /// A runtime that never asks for work: it is still initializing.
+    const NEVER_READY: &str = "import time; time.sleep(600)";
+
+    /// A runtime that takes one invocation and never answers it.
+    const TAKES_AND_HANGS: &str = "import os, time, urllib.request\n\
+        api = os.environ['AWS_LAMBDA_RUNTIME_API']\n\
+        urllib.request.urlopen(f'http://{api}/2018-06-01/runtime/invocation/next').read()\n\
+        print('taken', flush=True)\n\
+        time.sleep(600)";
+
+    fn invocation(id: &str) -> Invocation {
+        Invocation {
+            payload: b"{}".to_vec(),
+            request_id: id.to_owned(),
+            function_arn: "arn:aws:lambda:us-east-1:000000000000:function:test".to_owned(),
+            deadline_ms: 0,
+        }
+    }
+
+    /// Stops `host` and checks that the invocation in `set` fails at once,
+    /// as one the host can no longer run.
+    async fn stop_and_expect_host_stopped(
+        host: &External,
+        set: &mut tokio::task::JoinSet<Result<Vec<u8>, FunctionFault>>,
+    ) {
+        tokio::time::timeout(PROMPTLY, host.shutdown())
+            .await
+            .unwrap();
+        let answer = tokio::time::timeout(PROMPTLY, set.join_next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(is_host_stopped(&answer), "{answer:?}");
+    }
+
+    fn is_host_stopped(answer: &Result<Vec<u8>, FunctionFault>) -> bool {
+        matches!(answer, Err(FunctionFault::Crashed(message)) if message.contains("host has stopped"))
+    }
+
+    #[tokio::test]
+    async fn an_invocation_waiting_for_an_environment_fails_at_once_when_the_host_stops() {
+        let host = External::start("waiting", config(NEVER_READY))
+            .await
+            .unwrap();
+        let mut waiting = tokio::task::JoinSet::new();
+        waiting.spawn(host.invoke(invocation("r-1")));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            waiting.try_join_next().is_none(),
+            "nothing could have taken it yet"
+        );
+        stop_and_expect_host_stopped(&host, &mut waiting).await;
+    }
+
+    #[tokio::test]
+    async fn an_invocation_after_the_host_stopped_fails_at_once() {
+        let host = External::start("stopped", config(NEVER_READY))
+            .await
+            .unwrap();
+        tokio::time::timeout(PROMPTLY, host.shutdown())
+            .await
+            .unwrap();
+        let answer = tokio::time::timeout(PROMPTLY, host.invoke(invocation("r-1")))
+            .await
+            .unwrap();
+        assert!(is_host_stopped(&answer), "{answer:?}");
+        let counts = lock(&host.pool.counts);
+        assert_eq!(
+            (counts.environments, counts.waiting),
+            (1, 0),
+            "the refused invocation is not counted as waiting, nor as another environment"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_running_invocation_fails_at_once_when_the_host_stops_and_its_pool_is_freed() {
+        let taken = Arc::new(tokio::sync::Notify::new());
+        let mut config = config(TAKES_AND_HANGS);
+        let told = Arc::clone(&taken);
+        config.logs = Some(Arc::new(move |_, _, line| {
+            if line == "taken" {
+                told.notify_one();
+            }
+        }));
+        let host = External::start("running", config).await.unwrap();
+        let pool = Arc::downgrade(&host.pool);
+        let mut running = tokio::task::JoinSet::new();
+        running.spawn(host.invoke(invocation("r-1")));
+        tokio::time::timeout(PROMPTLY, taken.notified())
+            .await
+            .unwrap();
+        stop_and_expect_host_stopped(&host, &mut running).await;
+        drop(host);
+        assert!(
+            pool.upgrade().is_none(),
+            "the pool and its environments are freed once the host is gone"
+        );
+    }
 }
