@@ -10,11 +10,15 @@ use aws_durable_execution_sdk::builders::wait_for_condition::WaitDecision;
 use aws_durable_execution_sdk::{self as durable, Branch, DurableContext, RetryDecision};
 use common::{
     config, count, counting, durable, engine, event_json, event_types, finished, operation,
-    parent_and_child, run, sleeper, start_callback,
+    parent_and_child, positions, run, sleeper, start_callback,
 };
-use durable_engine::functions::DurableConfig;
-use durable_engine::model::{ExecutionStatus, OperationStatus, OperationType};
+use durable_engine::execution::ExecutionRecord;
+use durable_engine::functions::{DurableConfig, Function, FunctionConfig, in_process};
+use durable_engine::model::{
+    ChainedInvokeOptions, ExecutionStatus, OperationStatus, OperationType, OperationUpdate,
+};
 use durable_engine::{Error, Progress};
+use lambda_runtime::LambdaEvent;
 
 /// Retries a failed attempt after `delay`, and stops at attempt `last`.
 fn retry_until(
@@ -264,15 +268,13 @@ async fn a_chained_invoke_runs_another_durable_function_and_returns_its_result()
 #[tokio::test(start_paused = true)]
 async fn a_chained_invoke_carries_its_tenant_and_a_per_tenant_target_needs_one() {
     let engine = engine();
-    let mut isolated = durable_engine::functions::FunctionConfig::plain("Isolated");
+    let mut isolated = FunctionConfig::plain("Isolated");
     isolated.per_tenant = true;
-    engine.register(durable_engine::functions::Function::new(
+    engine.register(Function::new(
         isolated,
-        durable_engine::functions::in_process(
-            |_: lambda_runtime::LambdaEvent<serde_json::Value>| async {
-                Ok::<_, std::convert::Infallible>(serde_json::json!("plain"))
-            },
-        ),
+        in_process(|_: LambdaEvent<serde_json::Value>| async {
+            Ok::<_, std::convert::Infallible>(serde_json::json!("plain"))
+        }),
     ));
     durable(
         &engine,
@@ -303,24 +305,28 @@ async fn a_chained_invoke_carries_its_tenant_and_a_per_tenant_target_needs_one()
     assert!(message.contains("tenant id"), "{message}");
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_chained_invoke_that_ends_while_its_caller_runs_is_recorded_after_that_invocation() {
-    let engine = engine();
-    engine.register(durable_engine::functions::Function::new(
-        durable_engine::functions::FunctionConfig::plain("Quick"),
-        durable_engine::functions::in_process(
-            |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-                Ok::<_, std::convert::Infallible>(event.payload)
-            },
-        ),
+/// Registers `Quick`, a plain function that answers with its event at once.
+fn quick(engine: &durable_engine::Engine) {
+    engine.register(Function::new(
+        FunctionConfig::plain("Quick"),
+        in_process(|event: LambdaEvent<serde_json::Value>| async move {
+            Ok::<_, std::convert::Infallible>(event.payload)
+        }),
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chained_result_that_arrives_while_its_caller_runs_is_recorded_at_its_next_checkpoint() {
+    let engine = engine();
+    quick(&engine);
     durable(
         &engine,
         "Busy",
         config(),
         |_: serde_json::Value, ctx: DurableContext| async move {
             let call = ctx.invoke::<u32, u32>("Quick", 7).name("call").spawn();
-            // The invocation goes on long after Quick has answered.
+            // The invocation goes on long after Quick has answered; the
+            // step's own checkpoint brings the answer back.
             ctx.step(|_| async {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 Ok(())
@@ -333,19 +339,141 @@ async fn a_chained_invoke_that_ends_while_its_caller_runs_is_recorded_after_that
     let record = run(&engine, "Busy", "{}").await;
     assert_eq!(record.result.as_deref(), Some("7"));
     let types = event_types(&engine, &record.arn).await;
-    let position = |wanted: &str| {
-        types
-            .iter()
-            .position(|kind| kind == wanted)
-            .unwrap_or_else(|| panic!("no {wanted} in {types:?}"))
-    };
-    assert!(
-        position("InvocationCompleted") < position("ChainedInvokeSucceeded"),
-        "{types:?}"
+    let [chained, step, invocation] = positions(
+        &types,
+        [
+            "ChainedInvokeSucceeded",
+            "StepSucceeded",
+            "InvocationCompleted",
+        ],
     );
-    assert!(
-        position("StepSucceeded") < position("InvocationCompleted"),
-        "{types:?}"
+    assert!(chained < step && step < invocation, "{types:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_that_keeps_checkpointing_gets_its_chained_result_in_the_same_invocation() {
+    let engine = engine();
+    quick(&engine);
+    // A handler speaking the protocol itself, as the JS SDK does while other
+    // work holds its invocation open: it starts the invoke, then checkpoints
+    // with no updates until an answer carries the result.
+    let weak = engine.downgrade();
+    engine.register(Function::new(
+        FunctionConfig::durable("Poller", config()),
+        in_process(move |event: LambdaEvent<serde_json::Value>| {
+            let weak = weak.clone();
+            async move {
+                let engine = weak.upgrade().expect("the engine runs");
+                let arn = event.payload["DurableExecutionArn"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let mut token = event.payload["CheckpointToken"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let mut updates = vec![OperationUpdate {
+                    id: "call".to_owned(),
+                    kind: "CHAINED_INVOKE".to_owned(),
+                    action: "START".to_owned(),
+                    payload: Some("5".to_owned()),
+                    chained_invoke_options: Some(ChainedInvokeOptions {
+                        function_name: Some("Quick".to_owned()),
+                        tenant_id: None,
+                    }),
+                    ..OperationUpdate::default()
+                }];
+                for _ in 0..20 {
+                    let output = engine
+                        .checkpoint(&arn, token, None, std::mem::take(&mut updates))
+                        .await
+                        .map_err(|error| error.to_string())?;
+                    token = output.checkpoint_token;
+                    let done = output
+                        .new_execution_state
+                        .operations
+                        .into_iter()
+                        .find(|op| op.id == "call" && op.status == OperationStatus::Succeeded);
+                    if let Some(op) = done {
+                        let result = op.chained_invoke_details.and_then(|details| details.result);
+                        return Ok(serde_json::json!({ "Status": "SUCCEEDED", "Result": result }));
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err("no checkpoint answer carried the result".to_owned())
+            }
+        }),
+    ));
+    let record = run(&engine, "Poller", "{}").await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+    assert_eq!(record.result.as_deref(), Some("5"));
+    assert_eq!(record.invocations, 1);
+    let types = event_types(&engine, &record.arn).await;
+    let [chained, invocation] =
+        positions(&types, ["ChainedInvokeSucceeded", "InvocationCompleted"]);
+    assert!(chained < invocation, "{types:?}");
+}
+
+/// Runs `Caller`, which invokes `Quick` twice in turn (conformance 5-14).
+async fn two_invokes_in_turn(engine: &durable_engine::Engine) -> ExecutionRecord {
+    quick(engine);
+    durable(
+        engine,
+        "Caller",
+        config(),
+        |_: serde_json::Value, ctx: DurableContext| async move {
+            let first: u32 = ctx.invoke("Quick", 1).name("first").await?;
+            let second: u32 = ctx.invoke("Quick", 2).name("second").await?;
+            Ok(first + second)
+        },
+    );
+    run(engine, "Caller", "{}").await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chained_result_for_a_caller_that_suspended_is_recorded_after_its_invocation() {
+    let engine = engine();
+    let record = two_invokes_in_turn(&engine).await;
+    assert_eq!(record.result.as_deref(), Some("3"));
+    // Conformance 5-14's history: each invoke suspends its invocation, and
+    // its result is recorded after that invocation's end.
+    assert_eq!(
+        event_types(&engine, &record.arn).await,
+        [
+            "ExecutionStarted",
+            "ChainedInvokeStarted",
+            "InvocationCompleted",
+            "ChainedInvokeSucceeded",
+            "ChainedInvokeStarted",
+            "InvocationCompleted",
+            "ChainedInvokeSucceeded",
+            "InvocationCompleted",
+            "ExecutionSucceeded",
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_invocation_completed_event_names_no_operation() {
+    let engine = engine();
+    let record = two_invokes_in_turn(&engine).await;
+    let ended = event_json(&engine, &record.arn, "InvocationCompleted").await;
+    let mut keys: Vec<&str> = ended
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "EventId",
+            "EventTimestamp",
+            "EventType",
+            "InvocationCompletedDetails"
+        ],
+        "{ended}"
     );
 }
 

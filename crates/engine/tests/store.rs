@@ -40,7 +40,7 @@ fn event(id: u64) -> Event {
         event_type: "StepStarted".to_owned(),
         sub_type: None,
         event_id: id,
-        id: "s".to_owned(),
+        id: Some("s".to_owned()),
         name: None,
         event_timestamp: Timestamp::from_millis(1),
         parent_id: None,

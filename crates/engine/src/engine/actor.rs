@@ -223,7 +223,7 @@ pub(super) struct Actor {
     /// The engine is shutting down: end once no invocation is under way.
     stopping: bool,
     /// Chained invokes that ended while an invocation was under way: their
-    /// ends are recorded once it ends, as the service records them.
+    /// ends are recorded at its next checkpoint or once it ends.
     held: Vec<(String, ChainedOutcome)>,
 }
 
@@ -332,16 +332,17 @@ impl Actor {
                 updates,
                 reply,
             } => {
+                // Chained invokes that ended since the invocation's last
+                // checkpoint are recorded first: this checkpoint's answer
+                // carries them, as it carries a completed callback.
+                self.record_held(now);
                 let output = {
                     let targets = |name: &str| self.engine.chained_target(name);
                     self.state
                         .checkpoint(&token, client_token.as_deref(), &updates, now, &targets)
                 };
-                let output = match output {
-                    Ok(output) => self.persist(Vec::new()).await.map(|()| output),
-                    Err(error) => Err(error),
-                };
-                let _ = reply.send(output);
+                let persisted = self.persist(Vec::new()).await;
+                let _ = reply.send(output.and_then(|output| persisted.map(|()| output)));
             }
             Command::State {
                 token,
@@ -374,6 +375,10 @@ impl Actor {
                 outcome,
             } => {
                 if self.state.is_invoking() {
+                    // Recorded at the invocation's next checkpoint, or after
+                    // its end if it makes none: a caller that suspended at
+                    // once finds the result recorded after its invocation,
+                    // as the service's timing records it.
                     self.held.push((operation_id, outcome));
                     return;
                 }
@@ -488,13 +493,7 @@ impl Actor {
                 },
             });
         let after = self.state.end_invocation(id, end, now);
-        let held = std::mem::take(&mut self.held);
-        let delivered = !held.is_empty();
-        for (operation_id, outcome) in held {
-            self.state
-                .complete_chained_invoke(&operation_id, outcome, now);
-        }
-        if delivered && self.state.has_news() {
+        if self.record_held(now) && self.state.has_news() {
             self.invoke_now = true;
         }
         match after {
@@ -519,6 +518,18 @@ impl Actor {
             arn: self.state.record().arn.clone(),
         });
         let _ = self.persist(record.into_iter().collect()).await;
+    }
+
+    /// Records the chained invokes held while an invocation ran; whether
+    /// there were any.
+    fn record_held(&mut self, now: Timestamp) -> bool {
+        let held = std::mem::take(&mut self.held);
+        let any = !held.is_empty();
+        for (operation_id, outcome) in held {
+            self.state
+                .complete_chained_invoke(&operation_id, outcome, now);
+        }
+        any
     }
 
     /// Writes what changed. When the store refuses the write, the execution

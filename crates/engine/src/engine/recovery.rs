@@ -84,16 +84,18 @@ impl Engine {
                                 tenant_id,
                                 durable_execution_arn,
                                 ..
-                            } if event.id == operation_id => Some(ChainedInvokeRequest {
-                                operation_id: operation_id.clone(),
-                                function_name: function_name.clone(),
-                                payload: input
-                                    .as_ref()
-                                    .and_then(|input| input.payload.clone())
-                                    .unwrap_or_else(|| "{}".to_owned()),
-                                execution_arn: durable_execution_arn.clone(),
-                                tenant_id: tenant_id.clone(),
-                            }),
+                            } if event.id.as_ref() == Some(&operation_id) => {
+                                Some(ChainedInvokeRequest {
+                                    operation_id: operation_id.clone(),
+                                    function_name: function_name.clone(),
+                                    payload: input
+                                        .as_ref()
+                                        .and_then(|input| input.payload.clone())
+                                        .unwrap_or_else(|| "{}".to_owned()),
+                                    execution_arn: durable_execution_arn.clone(),
+                                    tenant_id: tenant_id.clone(),
+                                })
+                            }
                             _ => None,
                         });
                     if let Some(request) = started {

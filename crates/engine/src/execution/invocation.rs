@@ -185,16 +185,13 @@ impl ExecutionState {
         now: Timestamp,
         error: Option<ErrorObject>,
     ) {
-        let Some(op) = self.execution_op().cloned() else {
-            return;
-        };
         let details = EventDetails::InvocationCompleted {
             start_timestamp: active.started,
             end_timestamp: now,
             request_id: active.request_id.clone(),
             error: error.map(|error| EventError::of(Some(error))),
         };
-        self.event(&op, now, details);
+        self.execution_event(now, details);
     }
 
     fn invocation_failed(&mut self, active: &ActiveInvocation, now: Timestamp, error: ErrorObject) {

@@ -256,17 +256,35 @@ impl ExecutionState {
         self.operations.insert(op.id.clone(), op);
     }
 
+    /// Records an event about the operation `op`.
     pub(super) fn event(&mut self, op: &Operation, at: Timestamp, details: EventDetails) {
-        let event = Event {
+        self.record_event(Event {
             event_type: details.event_type().to_owned(),
             sub_type: op.sub_type.clone(),
             event_id: self.next_event_id,
-            id: op.id.clone(),
+            id: Some(op.id.clone()),
             name: op.name.clone(),
             event_timestamp: at,
             parent_id: op.parent_id.clone(),
             details,
-        };
+        });
+    }
+
+    /// Records an event about no operation (an invocation's end).
+    pub(super) fn execution_event(&mut self, at: Timestamp, details: EventDetails) {
+        self.record_event(Event {
+            event_type: details.event_type().to_owned(),
+            sub_type: None,
+            event_id: self.next_event_id,
+            id: None,
+            name: None,
+            event_timestamp: at,
+            parent_id: None,
+            details,
+        });
+    }
+
+    fn record_event(&mut self, event: Event) {
         self.next_event_id += 1;
         self.changes.events.push(event);
     }

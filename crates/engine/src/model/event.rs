@@ -253,8 +253,12 @@ impl EventDetails {
 }
 
 /// One entry of an execution's history.
+///
+/// An event about an operation names it (`Id`, `Name`, `SubType`,
+/// `ParentId`); an `InvocationCompleted` event is about no operation and
+/// names none, as the service writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", from = "StoredEvent")]
 pub struct Event {
     /// The event's type (`StepSucceeded`, …).
     pub event_type: String,
@@ -264,7 +268,8 @@ pub struct Event {
     /// Sequential from 1 within the execution.
     pub event_id: u64,
     /// The operation the event is about.
-    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The operation's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -276,4 +281,37 @@ pub struct Event {
     /// What it records.
     #[serde(flatten)]
     pub details: EventDetails,
+}
+
+/// An event as stored, by this engine or an earlier one: earlier ones named
+/// the execution's operation on `InvocationCompleted` events.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StoredEvent {
+    event_type: String,
+    sub_type: Option<String>,
+    event_id: u64,
+    id: Option<String>,
+    name: Option<String>,
+    event_timestamp: Timestamp,
+    parent_id: Option<String>,
+    #[serde(flatten)]
+    details: EventDetails,
+}
+
+impl From<StoredEvent> for Event {
+    fn from(stored: StoredEvent) -> Self {
+        let of_operation = !matches!(stored.details, EventDetails::InvocationCompleted { .. });
+        let keep = |field: Option<String>| field.filter(|_| of_operation);
+        Self {
+            event_type: stored.event_type,
+            sub_type: keep(stored.sub_type),
+            event_id: stored.event_id,
+            id: keep(stored.id),
+            name: keep(stored.name),
+            event_timestamp: stored.event_timestamp,
+            parent_id: keep(stored.parent_id),
+            details: stored.details,
+        }
+    }
 }

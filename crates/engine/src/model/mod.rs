@@ -354,7 +354,7 @@ mod tests {
             event_type: "StepSucceeded".to_owned(),
             sub_type: Some("Step".to_owned()),
             event_id: 3,
-            id: "op".to_owned(),
+            id: Some("op".to_owned()),
             name: Some("validate".to_owned()),
             event_timestamp: Timestamp::from_millis(1_000),
             parent_id: None,
@@ -378,5 +378,33 @@ mod tests {
         assert_eq!(back, event);
         let hidden = serde_json::to_value(back.details.without_data()).unwrap();
         assert_eq!(hidden["StepSucceededDetails"]["Result"]["Truncated"], true);
+    }
+
+    #[test]
+    fn an_invocation_completed_event_stored_naming_the_execution_is_read_naming_nothing() {
+        let stored = serde_json::json!({
+            "EventType": "InvocationCompleted",
+            "EventId": 3,
+            "Id": "execution-op",
+            "Name": "my-execution",
+            "EventTimestamp": 1.5,
+            "InvocationCompletedDetails": {
+                "StartTimestamp": 1.0,
+                "EndTimestamp": 1.5,
+                "RequestId": "r"
+            }
+        });
+        let event: Event = serde_json::from_value(stored).unwrap();
+        assert_eq!((event.id, event.name), (None, None));
+        let step = serde_json::json!({
+            "EventType": "StepStarted",
+            "EventId": 2,
+            "Id": "op",
+            "Name": "validate",
+            "EventTimestamp": 1.0,
+            "StepStartedDetails": {}
+        });
+        let event: Event = serde_json::from_value(step).unwrap();
+        assert_eq!(event.id.as_deref(), Some("op"));
     }
 }

@@ -156,3 +156,13 @@ pub(crate) async fn event_json(engine: &Engine, arn: &str, event_type: &str) -> 
         .unwrap_or_else(|| panic!("{arn} has a {event_type} event"));
     serde_json::to_value(event).unwrap_or_else(|error| panic!("{event_type} as JSON: {error}"))
 }
+
+/// Where each of `wanted` first appears in `types`.
+pub(crate) fn positions<const N: usize>(types: &[String], wanted: [&str; N]) -> [usize; N] {
+    wanted.map(|kind| {
+        types
+            .iter()
+            .position(|seen| seen == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {types:?}"))
+    })
+}
