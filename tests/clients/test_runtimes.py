@@ -71,6 +71,28 @@ def test_a_node_durable_function_runs_its_step_wait_parallel_callback_and_chaine
         assert expected in types, types
 
 
+def test_chained_results_reach_a_node_function_whose_invocation_a_long_step_holds_open(runtimes, client):
+    # The JS SDK keeps checkpointing while the long step runs; each answer
+    # carries the invoke that ended, so the branch of invokes goes on and the
+    # whole execution ends in one invocation, as on the service.
+    started = client.invoke(FunctionName=runtimes.name("NodeBusy"), Qualifier="live", InvocationType="Event",
+                            Payload=json.dumps({"orderId": "o-9", "stepSeconds": 8}))
+    arn = started["DurableExecutionArn"]
+    execution = wait_for(lambda: ended(client, arn), "the execution's end", timeout=90)
+    assert execution["Status"] == "SUCCEEDED", (execution, runtimes.output())
+    assert json.loads(execution["Result"]) == ["done", [1, 2, 3]]
+    events = history(client, arn)
+    types = [event["EventType"] for event in events]
+    assert types.count("ChainedInvokeSucceeded") == 3, types
+    assert types.count("InvocationCompleted") == 1, types
+    # Every invoke ended while the step still ran.
+    step_end = next(event["EventTimestamp"] for event in events if event["EventType"] == "StepSucceeded"
+                    and event.get("Name") == "long-step")
+    for event in events:
+        if event["EventType"] == "ChainedInvokeSucceeded":
+            assert event["EventTimestamp"] < step_end, events
+
+
 def test_a_node_function_gets_lambdas_environment_from_the_template(runtimes, client):
     response = client.invoke(FunctionName=runtimes.name("Environment"), Payload=b"{}")
     assert "FunctionError" not in response, response
