@@ -34,7 +34,7 @@ class Server:
     """`orders serve` on a port the system picks (no race for a free one), with its own store."""
 
     def __init__(self, template: pathlib.Path, stack: str, cwd: pathlib.Path | None = None,
-                 extra: list[str] | None = None):
+                 extra: list[str] | None = None, env: dict[str, str] | None = None):
         self.stack = stack
         self.directory = tempfile.TemporaryDirectory()
         self.log = open(pathlib.Path(self.directory.name) / "serve.log", "w+")
@@ -42,7 +42,7 @@ class Server:
             [ORDERS, "serve", "--addr", "127.0.0.1:0", "--db",
              str(pathlib.Path(self.directory.name) / "orders.db"), "--template", str(template),
              "--stack-name", stack, *(extra or ["--no-explorer"])],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS}, cwd=cwd,
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS, **(env or {})}, cwd=cwd,
         )
         # Ready once it says where it serves: its functions are registered by then.
         deadline = time.monotonic() + 60

@@ -14,9 +14,20 @@ TEMPLATE = HERE / "node" / "template.yaml"
 
 
 @pytest.fixture(scope="module")
-def runtimes():
+def runtimes(tmp_path_factory):
+    env_vars = tmp_path_factory.mktemp("env") / "env.json"
+    env_vars.write_text(json.dumps({
+        "Parameters": {"FROM_ENV_VARS": "every function"},
+        "EnvironmentFunction": {"FROM_ENV_VARS": "its own", "NOT_DECLARED": "x"},
+    }))
     # A relative template path: the functions still get an absolute LAMBDA_TASK_ROOT.
-    served = Server(TEMPLATE.relative_to(HERE), "rt", cwd=HERE)
+    served = Server(
+        TEMPLATE.relative_to(HERE), "rt", cwd=HERE,
+        extra=["--no-explorer", "--parameter-overrides", "Greeting='hello there'", "ParameterKey=Stage,ParameterValue=prod",
+               "--env-vars", str(env_vars)],
+        # Other services' endpoints reach the functions; Lambda's stays the engine.
+        env={"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000", "AWS_ENDPOINT_URL_LAMBDA": "http://elsewhere:1"},
+    )
     yield served
     served.stop()
 
@@ -116,6 +127,15 @@ def test_a_node_function_gets_lambdas_environment_from_the_template(runtimes, cl
     assert environment["ATTEMPTS_TABLE"].startswith("rt-AttemptsTable-")
     assert environment["ATTEMPTS_TABLE_ARN"] == (
         f"arn:aws:dynamodb:us-east-1:000000000000:table/{environment['ATTEMPTS_TABLE']}")
+    # The template's parameters, with the values --parameter-overrides gave.
+    assert environment["GREETING"] == "hello there"
+    assert environment["STAGE_TABLE"] == "prod-table"
+    # --env-vars: the function's own value wins; an undeclared one is not added.
+    assert environment["FROM_ENV_VARS"] == "its own"
+    assert environment["NOT_DECLARED"] is None
+    assert "NOT_DECLARED is not a variable of its Environment" in runtimes.output()
+    assert environment["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8000"
+    assert environment["AWS_ENDPOINT_URL_LAMBDA"] == runtimes.url
 
 
 @pytest.mark.parametrize("function,error_type,message", [

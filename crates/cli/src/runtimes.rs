@@ -168,6 +168,10 @@ impl Runtimes {
             ("LANG".to_owned(), "en_US.UTF-8".to_owned()),
             ("TZ".to_owned(), ":UTC".to_owned()),
         ]);
+        // Where the AWS SDKs find other services (a local DynamoDB, …): the
+        // host's, so a function reaches what the developer runs beside it.
+        // Lambda's own endpoint is the engine, set below.
+        environment.extend(std::env::vars().filter(|(name, _)| is_endpoint_variable(name)));
         environment.extend(function.environment.clone());
         let group = function
             .logging
@@ -218,6 +222,15 @@ impl Runtimes {
     }
 }
 
+/// Whether the host's variable `name` tells the AWS SDKs where a service
+/// other than Lambda is: `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`.
+fn is_endpoint_variable(name: &str) -> bool {
+    name == "AWS_ENDPOINT_URL"
+        || name
+            .strip_prefix("AWS_ENDPOINT_URL_")
+            .is_some_and(|service| !service.is_empty() && service != "LAMBDA")
+}
+
 /// `YYYY/MM/DD/[VERSION]` and 32 hex digits, one per process, as Lambda
 /// names a log stream.
 fn log_stream_name(engine: &Engine, version: &str) -> String {
@@ -254,4 +267,19 @@ fn node_ric_entry(package: &Path) -> anyhow::Result<PathBuf> {
     }
     .with_context(|| format!("{} names no aws-lambda-ric binary", manifest.display()))?;
     Ok(package.join(bin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_services_endpoint_but_lambdas_passes_through() {
+        assert!(is_endpoint_variable("AWS_ENDPOINT_URL"));
+        assert!(is_endpoint_variable("AWS_ENDPOINT_URL_DYNAMODB"));
+        assert!(is_endpoint_variable("AWS_ENDPOINT_URL_S3"));
+        assert!(!is_endpoint_variable("AWS_ENDPOINT_URL_LAMBDA"));
+        assert!(!is_endpoint_variable("AWS_ENDPOINT_URL_"));
+        assert!(!is_endpoint_variable("AWS_REGION"));
+    }
 }

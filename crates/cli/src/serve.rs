@@ -47,6 +47,17 @@ pub struct ServeArgs {
     /// The stack name the template's `${AWS::StackName}` resolves to.
     #[arg(long, default_value = "orders")]
     stack_name: String,
+    /// Values of the template's parameters, as SAM takes them:
+    /// `Key=Value` or `ParameterKey=Key,ParameterValue=Value`, separated by
+    /// spaces (a value with spaces quoted); the others take their Default.
+    #[arg(long, value_name = "PAIRS", num_args = 1..)]
+    parameter_overrides: Vec<String>,
+    /// A JSON file of values for the functions' environment variables, as
+    /// SAM's `--env-vars`: `{"Parameters": {...}}` for every function,
+    /// `{"LogicalId": {...}}` for one. Only variables the template declares
+    /// are replaced.
+    #[arg(long, value_name = "FILE")]
+    env_vars: Option<PathBuf>,
     /// Runs a function as this command, through the Lambda Runtime API
     /// (NAME=COMMAND; repeatable).
     #[arg(long = "function", value_name = "NAME=COMMAND", value_parser = parse_command)]
@@ -94,15 +105,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let db = args.engine.db();
     let engine = args.engine.engine()?;
     crate::logging::keep_lines(&engine);
-    let stack = Stack::local(&args.stack_name, &engine);
+    let mut stack = Stack::local(&args.stack_name, &engine);
+    stack.parameters =
+        template::parse_overrides(&args.parameter_overrides).context("--parameter-overrides")?;
     let template = args
         .template
         .clone()
         .or_else(|| Some(PathBuf::from("template.yaml")).filter(|path| path.is_file()));
-    let functions = match &template {
+    let mut functions = match &template {
         Some(path) => template::load(path, &stack)?,
         None => system::built_in(&stack, &BTreeMap::new(), None)?,
     };
+    if let Some(path) = &args.env_vars {
+        for unused in template::EnvVars::load(path)?.apply(&mut functions) {
+            eprintln!("warning: {}: {unused}; not used", path.display());
+        }
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

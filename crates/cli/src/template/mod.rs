@@ -4,13 +4,19 @@
 //! `AWS::Serverless::Function` the engine takes its name, `DurableConfig`,
 //! `AutoPublishAlias`, `Timeout`, environment (merged over `Globals`), and
 //! where its code is. The intrinsic functions the template uses for these
-//! (`!Sub`, `!GetAtt X.Arn`, `!Ref`) are resolved for a local stack.
+//! (`!Sub`, `!GetAtt X.Arn`, `!Ref`) are resolved for a local stack, with
+//! its `Parameters`' values.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod env_vars;
+mod parameters;
 mod resolve;
+
+pub use self::env_vars::EnvVars;
+pub use self::parameters::parse_overrides;
 
 use anyhow::Context as _;
 use durable_engine::functions::DurableConfig;
@@ -27,6 +33,9 @@ pub struct Stack {
     pub region: String,
     /// `AWS::AccountId`.
     pub account: String,
+    /// The values given for the template's parameters
+    /// (`--parameter-overrides`); the others take their `Default`.
+    pub parameters: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -37,6 +46,7 @@ impl Stack {
             name: name.to_owned(),
             region: engine.options().region.clone(),
             account: engine.options().account.clone(),
+            parameters: BTreeMap::new(),
         }
     }
 }
@@ -128,7 +138,9 @@ pub fn parse(
     let globals = document
         .get("Globals")
         .and_then(|globals| globals.get("Function"));
-    let others = Resolver::resources(resources, stack);
+    let parameters = parameters::values(&document, &stack.parameters)
+        .with_context(|| format!("the parameters of {source}"))?;
+    let others = Resolver::resources(resources, stack, &parameters);
     let names: BTreeMap<String, String> = resources
         .iter()
         .filter(|(_, resource)| is_function(resource))
@@ -146,6 +158,7 @@ pub fn parse(
         .map(|(id, name)| {
             let resolver = Resolver {
                 stack,
+                parameters: &parameters,
                 names: &BTreeMap::new(),
                 resources: &others,
                 text,
@@ -156,6 +169,7 @@ pub fn parse(
         .collect();
     let resolver = Resolver {
         stack,
+        parameters: &parameters,
         names: &names,
         resources: &others,
         text,
@@ -331,6 +345,7 @@ mod tests {
             name: "orders".to_owned(),
             region: "us-east-1".to_owned(),
             account: "000000000000".to_owned(),
+            parameters: BTreeMap::new(),
         }
     }
 
@@ -495,7 +510,60 @@ mod tests {
         .unwrap();
         let error = format!("{:#}", load(&path, &stack()).unwrap_err());
         assert!(
-            error.contains("line 7: AttemptsTable is not a resource of the template"),
+            error.contains("line 7: AttemptsTable is not a resource or parameter of the template"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn parameters_resolve_by_ref_and_sub_with_their_defaults_or_given_values() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("template.yaml");
+        std::fs::write(
+            &path,
+            "Parameters:
+  Greeting:
+    Type: String
+    Default: x
+  Stage:
+    Type: String
+    AllowedValues: [dev, prod]
+    Default: dev
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: !Sub ${AWS::StackName}-${Stage}-F
+      Environment:
+        Variables:
+          GREETING: !Ref Greeting
+          TABLE: !Sub table-${Stage}
+          LONG: {\"Fn::Sub\": \"${Greeting}/${Stage}\"}
+          LOCAL: !Sub ['${Prefix}-${Stage}-${!Literal}', {Prefix: !Ref Greeting}]
+",
+        )
+        .unwrap();
+        let defaults = load(&path, &stack()).unwrap();
+        let environment = &defaults[0].environment;
+        assert_eq!(defaults[0].name, "orders-dev-F");
+        assert_eq!(environment["GREETING"], "x");
+        assert_eq!(environment["TABLE"], "table-dev");
+        assert_eq!(environment["LONG"], "x/dev");
+        assert_eq!(environment["LOCAL"], "x-dev-${Literal}");
+        let mut given = stack();
+        given.parameters = BTreeMap::from([
+            ("Stage".to_owned(), "prod".to_owned()),
+            ("Greeting".to_owned(), "hello".to_owned()),
+        ]);
+        let chosen = load(&path, &given).unwrap();
+        assert_eq!(chosen[0].name, "orders-prod-F");
+        assert_eq!(chosen[0].environment["GREETING"], "hello");
+        given
+            .parameters
+            .insert("Stage".to_owned(), "test".to_owned());
+        let error = format!("{:#}", load(&path, &given).unwrap_err());
+        assert!(
+            error.contains("Parameter 'Stage' must be one of AllowedValues (dev, prod)"),
             "{error}"
         );
     }

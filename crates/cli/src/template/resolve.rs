@@ -2,7 +2,7 @@
 //! `!Ref` and their long forms), resolved for a local stack as
 //! CloudFormation resolves them.
 //!
-//! A function's `Ref` is its name and `!GetAtt F.Arn` its ARN. Another
+//! A parameter's `Ref` is its value. A function's `Ref` is its name and `!GetAtt F.Arn` its ARN. Another
 //! resource's `Ref` is what CloudFormation gives for its type (a table's
 //! or a bucket's name, a queue's URL, a topic's ARN), its name taken from
 //! its name property or made from the stack and its logical id, and its
@@ -74,6 +74,8 @@ pub(super) fn line_of(text: &str, id: &str) -> Option<usize> {
 /// Resolves intrinsic functions for one stack.
 pub(super) struct Resolver<'a> {
     pub(super) stack: &'a Stack,
+    /// The template's parameters' values, by name.
+    pub(super) parameters: &'a BTreeMap<String, String>,
     /// Function names by logical id.
     pub(super) names: &'a BTreeMap<String, String>,
     /// The other resources by logical id.
@@ -83,15 +85,18 @@ pub(super) struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    /// The other resources of `resources` (a template's), named for `stack`.
+    /// The other resources of `resources` (a template's), named for `stack`
+    /// with its `parameters`' values.
     pub(super) fn resources(
         resources: &serde_yaml_ng::Mapping,
         stack: &Stack,
+        parameters: &BTreeMap<String, String>,
     ) -> BTreeMap<String, Resource> {
         let empty_names = BTreeMap::new();
         let empty_resources = BTreeMap::new();
         let plain = Resolver {
             stack,
+            parameters,
             names: &empty_names,
             resources: &empty_resources,
             text: "",
@@ -118,10 +123,12 @@ impl Resolver<'_> {
     fn missing(&self, id: &str) -> anyhow::Error {
         match line_of(self.text, id) {
             Some(line) => anyhow::anyhow!(
-                "line {line}: {id} is not a resource of the template (nor a pseudo parameter)"
+                "line {line}: {id} is not a resource or parameter of the template (nor a pseudo parameter)"
             ),
             None => {
-                anyhow::anyhow!("{id} is not a resource of the template (nor a pseudo parameter)")
+                anyhow::anyhow!(
+                    "{id} is not a resource or parameter of the template (nor a pseudo parameter)"
+                )
             }
         }
     }
@@ -176,8 +183,8 @@ impl Resolver<'_> {
         )
     }
 
-    /// `!Ref name`: a pseudo parameter, a function's name, or another
-    /// resource's `Ref` value.
+    /// `!Ref name`: a pseudo parameter, a parameter's value, a function's
+    /// name, or another resource's `Ref` value.
     fn reference(&self, name: &str) -> anyhow::Result<String> {
         Ok(match name {
             "AWS::StackName" => self.stack.name.clone(),
@@ -187,6 +194,9 @@ impl Resolver<'_> {
             "AWS::URLSuffix" => "amazonaws.com".to_owned(),
             "AWS::NoValue" => String::new(),
             other => {
+                if let Some(value) = self.parameters.get(other) {
+                    return Ok(value.clone());
+                }
                 if let Some(function) = self.names.get(other) {
                     return Ok(function.clone());
                 }
@@ -220,7 +230,8 @@ impl Resolver<'_> {
             Value::Tagged(tagged) => {
                 let tag = tagged.tag.to_string();
                 match (tag.trim_start_matches('!'), &tagged.value) {
-                    ("Sub", Value::String(text)) => self.substitute(text),
+                    ("Sub", Value::String(text)) => self.substitute(text, &BTreeMap::new()),
+                    ("Sub", Value::Sequence(parts)) => self.substitute_with(parts),
                     ("GetAtt", Value::String(target)) => match target.split_once('.') {
                         Some((id, attribute)) => self.attribute(id, attribute),
                         None => bail!("cannot resolve !GetAtt {target}: not Id.Attribute"),
@@ -241,7 +252,8 @@ impl Resolver<'_> {
     /// `{"Fn::Join": [sep, [...]]}`: the long forms `sam build` writes.
     fn long_form(&self, key: &str, argument: &Value) -> anyhow::Result<String> {
         match (key, argument) {
-            ("Fn::Sub", Value::String(text)) => self.substitute(text),
+            ("Fn::Sub", Value::String(text)) => self.substitute(text, &BTreeMap::new()),
+            ("Fn::Sub", Value::Sequence(parts)) => self.substitute_with(parts),
             ("Ref", Value::String(id)) => self.reference(id),
             ("Fn::GetAtt", Value::String(target)) => match target.split_once('.') {
                 Some((id, attribute)) => self.attribute(id, attribute),
@@ -266,7 +278,30 @@ impl Resolver<'_> {
         }
     }
 
-    fn substitute(&self, text: &str) -> anyhow::Result<String> {
+    /// `!Sub [text, {Name: value, …}]`: the names given first, then as in
+    /// `!Sub text`.
+    fn substitute_with(&self, parts: &[Value]) -> anyhow::Result<String> {
+        let [Value::String(text), Value::Mapping(variables)] = parts else {
+            bail!(
+                "cannot resolve !Sub with {} (only [text, {{Name: value}}])",
+                yaml(&Value::Sequence(parts.to_vec()))
+            );
+        };
+        let mut locals = BTreeMap::new();
+        for (name, value) in variables {
+            let name = name.as_str().context("a !Sub variable without a name")?;
+            let value = self
+                .resolve(value)
+                .with_context(|| format!("!Sub variable {name}"))?;
+            locals.insert(name.to_owned(), value);
+        }
+        self.substitute(text, &locals)
+    }
+
+    /// `text` with each `${name}` replaced: by `locals`' value when it has
+    /// one, else as a variable of the template; `${!name}` is the literal
+    /// `${name}`.
+    fn substitute(&self, text: &str, locals: &BTreeMap<String, String>) -> anyhow::Result<String> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("${") {
@@ -275,7 +310,16 @@ impl Resolver<'_> {
             let end = after
                 .find('}')
                 .with_context(|| format!("unclosed ${{ in '{text}'"))?;
-            out.push_str(&self.variable(after.get(..end).unwrap_or_default())?);
+            let name = after.get(..end).unwrap_or_default();
+            match (name.strip_prefix('!'), locals.get(name)) {
+                (Some(literal), _) => {
+                    out.push_str("${");
+                    out.push_str(literal);
+                    out.push('}');
+                }
+                (None, Some(local)) => out.push_str(local),
+                (None, None) => out.push_str(&self.variable(name)?),
+            }
             rest = after.get(end + 1..).unwrap_or_default();
         }
         out.push_str(rest);

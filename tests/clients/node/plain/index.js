@@ -25,6 +25,13 @@ exports.environment = async () => {
     "TZ",
     "ATTEMPTS_TABLE",
     "ATTEMPTS_TABLE_ARN",
+    "GREETING",
+    "STAGE_TABLE",
+    "FROM_ENV_VARS",
+    "NOT_DECLARED",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_LAMBDA",
   ];
   return { cwd: process.cwd(), ...Object.fromEntries(names.map((name) => [name, process.env[name] ?? null])) };
 };
