@@ -145,6 +145,28 @@ def test_a_durable_function_needs_a_qualifier(server):
     assert "unqualified ARN" in completed.stderr
 
 
+def test_the_published_version_and_alias_are_listed(server):
+    function = server.name("ParallelProcessor")
+    aliases = aws(server, "list-aliases", "--function-name", function)["Aliases"]
+    assert [(alias["Name"], alias["FunctionVersion"]) for alias in aliases] == [("prod", "1")]
+    assert aliases[0]["AliasArn"].endswith(f":function:{function}:prod")
+    alias = aws(server, "get-alias", "--function-name", function, "--name", "prod")
+    assert alias == aliases[0]
+    versions = aws(server, "list-versions-by-function", "--function-name", function)["Versions"]
+    assert [version["Version"] for version in versions] == ["$LATEST", "1"]
+    assert versions[1]["FunctionArn"].endswith(f":function:{function}:1")
+    assert versions[1]["DurableConfig"]["ExecutionTimeout"] == 300
+    # A function the template does not publish has only $LATEST, and no alias.
+    worker = server.name("TaxCalculation")
+    assert aws(server, "list-aliases", "--function-name", worker)["Aliases"] == []
+    assert [v["Version"] for v in aws(server, "list-versions-by-function", "--function-name", worker)["Versions"]] == [
+        "$LATEST"]
+    missing = aws(server, "get-alias", "--function-name", function, "--name", "staging", check=False)
+    assert missing.returncode != 0
+    assert "ResourceNotFoundException" in missing.stderr
+    assert "Alias not found: " in missing.stderr and f":function:{function}:staging" in missing.stderr
+
+
 def test_callback_heartbeat_and_success(server):
     arn = start_approval(server, "cli")
     callback = callback_id(server, arn)

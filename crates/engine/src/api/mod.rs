@@ -9,7 +9,8 @@
 //! being checked.
 //!
 //! One module per operation family:
-//! - `functions`: `GetFunction`, `GetFunctionConfiguration`, `ListFunctions`;
+//! - `functions`: `GetFunction`, `GetFunctionConfiguration`, `ListFunctions`,
+//!   `ListVersionsByFunction`, `ListAliases`, `GetAlias`;
 //! - `invoke`: `Invoke`, of plain and durable functions;
 //! - `checkpoint`: `CheckpointDurableExecution`, `GetDurableExecutionState`;
 //! - `executions`: `GetDurableExecution`, `GetDurableExecutionHistory`,
@@ -57,6 +58,18 @@ pub fn router(engine: &Engine) -> Router {
         .route(
             "/2015-03-31/functions/{function}/configuration",
             get(functions::configuration),
+        )
+        .route(
+            "/2015-03-31/functions/{function}/versions",
+            get(functions::versions),
+        )
+        .route(
+            "/2015-03-31/functions/{function}/aliases",
+            get(functions::aliases),
+        )
+        .route(
+            "/2015-03-31/functions/{function}/aliases/{alias}",
+            get(functions::alias),
         )
         .route("/", post(other_service))
         .route(
