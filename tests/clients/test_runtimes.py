@@ -166,5 +166,28 @@ def test_a_function_that_fails_keeps_its_own_error(runtimes, client, function, e
     assert (body["errorType"], body["errorMessage"]) == (error_type, message), body
 
 
+@pytest.mark.parametrize("function,error", [("PythonFails", "order o-10 rejected"),
+                                            ("NodeFails", "order o-10 has no items")])
+def test_a_record_of_several_lines_is_one_log_event_as_lambda_frames_it(runtimes, client, function, error):
+    import boto3
+
+    # Text format: the error record is the message and its stack trace, on several lines.
+    client.invoke(FunctionName=runtimes.name(function), Payload=json.dumps({"orderId": "o-10"}))
+    logs = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
+                                 region_name="us-east-1").client("logs", endpoint_url=runtimes.url)
+
+    def events():
+        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{runtimes.name(function)}")["events"]
+        return found if any(error in event["message"] for event in found) else None
+
+    found = wait_for(events, f"{function}'s error record")
+    record = next(event["message"] for event in found if error in event["message"])
+    # The error and its stack trace: one event, its lines kept.
+    assert "\n" in record.strip(), record
+    assert not any(event["message"].lstrip().startswith(("File ", "at ")) for event in found), found
+
+
 def test_the_engines_warnings_about_processes_are_on_stderr_without_logs(runtimes):
     assert "failed to initialize" in runtimes.output()
+    # Written to a file, not a terminal: no colour codes.
+    assert "\x1b[" not in runtimes.output()

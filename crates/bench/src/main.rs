@@ -81,7 +81,7 @@ fn order(n: usize) -> Vec<u8> {
 
 /// An engine over a fresh store file in `directory`, the order system in
 /// it; the orchestrator's name and alias.
-async fn engine(
+fn engine(
     args: &BenchArgs,
     directory: &Path,
     latency: &BTreeMap<Worker, Duration>,
@@ -93,21 +93,21 @@ async fn engine(
         store: Arc::clone(&store),
         path,
     };
-    installed(args, store, latency, time_scale, Some(file)).await
+    installed(args, store, latency, time_scale, Some(file))
 }
 
 /// An engine over a store in memory (nothing written anywhere), the order
 /// system in it: the engine's cost without its store's.
-async fn engine_in_memory(
+fn engine_in_memory(
     args: &BenchArgs,
     latency: &BTreeMap<Worker, Duration>,
     time_scale: f64,
 ) -> anyhow::Result<Bench> {
     let store = Arc::new(MemoryStore::new());
-    installed(args, store, latency, time_scale, None).await
+    installed(args, store, latency, time_scale, None)
 }
 
-async fn installed(
+fn installed(
     args: &BenchArgs,
     store: Arc<dyn Store>,
     latency: &BTreeMap<Worker, Duration>,
@@ -119,7 +119,7 @@ async fn installed(
         .options(|options| options.max_concurrent_invocations = args.max_concurrency)
         .store(store)
         .build();
-    let system = system::install(&engine, latency, None).await?;
+    let system = system::install(&engine, latency, None)?;
     let (processor, alias) = (system.processor, system.alias);
     Ok(Bench {
         engine,
@@ -355,7 +355,7 @@ fn b1_path(runs: &[(u64, f64, f64)]) -> B1Path {
 }
 
 async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Value> {
-    let bench = engine(args, directory, &seed_latencies(), 1.0).await?;
+    let bench = engine(args, directory, &seed_latencies(), 1.0)?;
     let engine = &bench.engine;
     // One order first, untimed: the first invocation builds clients and caches.
     run_order(&bench, order(0)).await?;
@@ -425,7 +425,7 @@ async fn b1(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
 // ---------------------------------------------------------------- B2
 
 async fn b2(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Value> {
-    let bench = Arc::new(engine(args, directory, &seed_latencies(), 1.0).await?);
+    let bench = Arc::new(engine(args, directory, &seed_latencies(), 1.0)?);
     let engine = &bench.engine;
     run_order(&bench, order(0)).await?;
     let before = engine.stats();
@@ -665,7 +665,7 @@ async fn orders_on(bench: &Arc<Bench>, args: &BenchArgs) -> anyhow::Result<Throu
 }
 
 async fn b3(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Value> {
-    let bench = Arc::new(engine(args, directory, &zero_latencies(), 0.0).await?);
+    let bench = Arc::new(engine(args, directory, &zero_latencies(), 0.0)?);
     let engine = &bench.engine;
     run_order(&bench, order(0)).await?;
     let before = engine.stats();
@@ -676,7 +676,7 @@ async fn b3(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
 
     // The same orders on an engine whose store is in memory: what the
     // engine and the SDK's calls into it cost without SQLite.
-    let in_memory = Arc::new(engine_in_memory(args, &zero_latencies(), 0.0).await?);
+    let in_memory = Arc::new(engine_in_memory(args, &zero_latencies(), 0.0)?);
     run_order(&in_memory, order(0)).await?;
     let on_memory = orders_on(&in_memory, args).await?;
 

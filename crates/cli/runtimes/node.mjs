@@ -78,9 +78,30 @@ class RuntimeError extends Error {
   }
 }
 
-// Logs: one line per record, in Lambda's text or JSON format, filtered by
-// the application log level.
+// Logs: one record per console call, in Lambda's text or JSON format,
+// filtered by the application log level. With _LAMBDA_TELEMETRY_LOG_FD,
+// each record is one frame on that descriptor, as the managed runtime
+// writes it (type, length, timestamp in microseconds, message; big-endian),
+// so a record of several lines stays one log event; else one line on
+// stdout, its newlines turned into carriage returns.
 let currentRequestId;
+const TELEMETRY_FD = Number.parseInt(process.env._LAMBDA_TELEMETRY_LOG_FD ?? "", 10);
+delete process.env._LAMBDA_TELEMETRY_LOG_FD;
+// The frame types of the JSON and text formats, by level.
+const FRAME_LEVELS = { TRACE: 0x04, DEBUG: 0x08, INFO: 0x0c, WARN: 0x10, ERROR: 0x14, FATAL: 0x18 };
+
+function writeRecord(level, line) {
+  if (Number.isNaN(TELEMETRY_FD)) {
+    process.stdout.write(line.replace(/\n/g, "\r") + "\n");
+    return;
+  }
+  const message = Buffer.from(line, "utf8");
+  const header = Buffer.alloc(16);
+  header.writeUInt32BE((0xa55a0002 | (JSON_FORMAT ? 0 : 1) | (FRAME_LEVELS[level] ?? 0)) >>> 0, 0);
+  header.writeUInt32BE(message.length, 4);
+  header.writeBigUInt64BE(BigInt(Date.now()) * 1000n, 8);
+  fs.writeSync(TELEMETRY_FD, Buffer.concat([header, message]));
+}
 const JSON_FORMAT = (process.env.AWS_LAMBDA_LOG_FORMAT || "").toUpperCase() === "JSON";
 const LEVELS = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
 const LOWEST = LEVELS[(process.env.AWS_LAMBDA_LOG_LEVEL || "").toUpperCase()] ?? 1;
@@ -109,7 +130,7 @@ function log(level, args) {
   } else {
     line = [timestamp, currentRequestId, level, format(...args)].join("\t");
   }
-  process.stdout.write(line.replace(/\n/g, "\r") + "\n");
+  writeRecord(level, line);
 }
 
 for (const [method, level] of [

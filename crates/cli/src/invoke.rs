@@ -71,8 +71,7 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         &engine,
         &args.latency.iter().copied().collect(),
         args.catalog.as_ref(),
-    )
-    .await?;
+    )?;
     let order = Order {
         input,
         name: args.name.clone(),

@@ -37,6 +37,10 @@ pub fn init(print: bool) {
         .with_target(ENGINE_TARGETS[1], LevelFilter::INFO);
     let engine_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_target(false)
         .with_filter(engine);
     let level = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -54,9 +58,36 @@ pub fn init(print: bool) {
         .try_init();
 }
 
+/// Whether the engine's lines on stderr carry colour codes: only on a
+/// terminal, and not when `NO_COLOR` is set to anything but the empty
+/// text (<https://no-color.org>).
+fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+}
+
 /// Makes `engine` keep the lines the functions run in this process write.
 pub fn keep_lines(engine: &Engine) {
     let _ = KEEPER.set(engine.downgrade());
+}
+
+/// What happens to the functions' execution environments, on stderr: each
+/// cold start with its init duration, and each environment stopped while
+/// idle or for a change to its code (failures are warnings of their own).
+#[must_use]
+pub fn environment_sink() -> durable_engine::process::EnvironmentSink {
+    use durable_engine::process::{EnvironmentEvent, Stopped};
+    std::sync::Arc::new(|function: &str, event: EnvironmentEvent| match event {
+        EnvironmentEvent::Initialized { init } => {
+            let init_duration = format!("{:.2} ms", init.as_secs_f64() * 1000.0);
+            tracing::info!(function, init_duration, "cold start");
+        }
+        EnvironmentEvent::Stopped {
+            reason: reason @ (Stopped::Idle | Stopped::CodeChanged),
+        } => {
+            tracing::info!(function, %reason, "execution environment stopped");
+        }
+        EnvironmentEvent::Stopped { .. } => {}
+    })
 }
 
 /// What a function run as a process writes: a line for `engine`'s log of
@@ -142,7 +173,17 @@ fn attributed(line: &str) -> LogLine {
 
 #[cfg(test)]
 mod tests {
-    use super::attributed;
+    use super::{attributed, colour};
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        let set = std::ffi::OsStr::new("1");
+        let empty = std::ffi::OsStr::new("");
+        assert!(colour(true, None));
+        assert!(colour(true, Some(empty)), "NO_COLOR empty counts as unset");
+        assert!(!colour(true, Some(set)));
+        assert!(!colour(false, None), "not in a file");
+    }
 
     #[test]
     fn a_line_is_attributed_by_its_span_then_its_own_fields() {

@@ -138,6 +138,18 @@ impl Runtimes {
         )
     }
 
+    /// What `function`, run as `command`, runs: the program itself when it
+    /// is a built binary (a bootstrap, a cargo build's), else the code
+    /// directory its runtime reads. A change to it replaces the warm
+    /// environments.
+    #[must_use]
+    pub fn code(&self, function: &TemplateFunction, command: &[String]) -> Vec<PathBuf> {
+        match command.first().map(PathBuf::from) {
+            Some(program) if program.is_absolute() && program.is_file() => vec![program],
+            _ => vec![function.code.clone()],
+        }
+    }
+
     /// The environment Lambda gives `function` (its reserved variables,
     /// then the template's `Environment`), with the engine at `endpoint`.
     #[must_use]

@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// in an environment of its own, as on Lambda; more wait for one.
     #[arg(long, default_value_t = durable_engine::process::DEFAULT_MAX_ENVIRONMENTS, value_parser = clap::value_parser!(u16).range(1..))]
     max_environments: u16,
+    /// Seconds an execution environment may wait for an invocation before
+    /// it is stopped (the next invocation starts another: a cold start).
+    #[arg(long, value_name = "SECONDS", default_value_t = durable_engine::process::DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
     /// Where the execution explorer (a web page) listens [default: the
     /// API's address, one port up; port 0 when the API's is 0].
     #[arg(long, value_name = "ADDR")]
@@ -139,8 +143,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         logs: Some(crate::logging::process_sink(&engine, args.logs)),
         max_environments: usize::from(args.max_environments),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        events: Some(crate::logging::environment_sink()),
     };
-    let hosted = system::register(&engine, &functions, &hosting).await?;
+    let hosted = system::register(&engine, &functions, &hosting)?;
     let resumed = engine.recover().await?;
     purge_hourly(&engine);
     if !address.ip().is_loopback() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use durable_engine::Engine;
 use durable_engine::functions::{Function, FunctionConfig, FunctionHandler, Origin, in_process};
-use durable_engine::process::{LogSink, ProcessConfig, external};
+use durable_engine::process::{EnvironmentSink, LogSink, ProcessConfig, external};
 use order_domain::Worker;
 use order_functions::{
     CATALOG_VARIABLE, InventoryCheck, LATENCY_VARIABLE, LambdaWorkerClient, ParallelProcessor,
@@ -129,7 +129,7 @@ impl OrderSystem {
 /// # Errors
 ///
 /// When the built-in template cannot be read or a function configured.
-pub async fn install(
+pub fn install(
     engine: &Engine,
     latency: &BTreeMap<Worker, Duration>,
     catalog: Option<&PathBuf>,
@@ -137,7 +137,7 @@ pub async fn install(
     let stack = Stack::local(STACK_NAME, engine);
     let functions = built_in(&stack, latency, catalog)?;
     let (processor, alias) = processor(&functions)?;
-    register(engine, &functions, &Hosting::default()).await?;
+    register(engine, &functions, &Hosting::default())?;
     let workers = Worker::ALL
         .into_iter()
         .filter_map(|worker| {
@@ -195,6 +195,10 @@ pub struct Hosting {
     pub logs: Option<LogSink>,
     /// The most environments (processes) each function runs at once.
     pub max_environments: usize,
+    /// How long an environment may wait for work before it is stopped.
+    pub idle_timeout: Duration,
+    /// Where the environments' events (cold starts, stops) go.
+    pub events: Option<EnvironmentSink>,
 }
 
 impl Default for Hosting {
@@ -205,6 +209,8 @@ impl Default for Hosting {
             runtimes: Runtimes::default(),
             logs: None,
             max_environments: usize::from(durable_engine::process::DEFAULT_MAX_ENVIRONMENTS),
+            idle_timeout: durable_engine::process::DEFAULT_IDLE_TIMEOUT,
+            events: None,
         }
     }
 }
@@ -227,7 +233,7 @@ impl std::fmt::Debug for Hosting {
 /// # Errors
 ///
 /// When a function cannot be run at all, naming it.
-pub async fn register(
+pub fn register(
     engine: &Engine,
     functions: &[TemplateFunction],
     hosting: &Hosting,
@@ -249,17 +255,17 @@ pub async fn register(
                     )
                 })?;
                 let config = ProcessConfig {
+                    code: hosting.runtimes.code(function, &command),
                     command: command.clone(),
                     directory: function.code.clone(),
                     environment: hosting.runtimes.environment(engine, function, endpoint),
                     timeout: function.timeout,
                     logs: hosting.logs.clone(),
                     max_environments: hosting.max_environments,
+                    idle_timeout: hosting.idle_timeout,
+                    events: hosting.events.clone(),
                 };
-                let handler = external(&function.name, config).await.with_context(|| {
-                    format!("function {}: cannot open its Runtime API", function.name)
-                })?;
-                (handler, Hosted::Process(command))
+                (external(&function.name, config), Hosted::Process(command))
             }
             None => (in_process_handler(engine, function)?, Hosted::InProcess),
         };

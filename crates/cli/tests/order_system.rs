@@ -11,14 +11,12 @@ use durable_engine::testing::{TestEngine, finished};
 use orders_cli::system::{self, OrderSystem};
 
 /// The order system on an engine over SQLite, as `orders invoke` runs it.
-async fn engine(time_scale: f64) -> (Engine, OrderSystem) {
+fn engine(time_scale: f64) -> (Engine, OrderSystem) {
     let engine = TestEngine::new()
         .time_scale(time_scale)
         .store(Arc::new(SqliteStore::in_memory().unwrap()))
         .build();
-    let system = system::install(&engine, &BTreeMap::new(), None)
-        .await
-        .unwrap();
+    let system = system::install(&engine, &BTreeMap::new(), None).unwrap();
     (engine, system)
 }
 
@@ -63,7 +61,7 @@ fn example(name: &str) -> String {
 
 #[tokio::test]
 async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
-    let engine = engine(1.0).await;
+    let engine = engine(1.0);
     let (result, record) = order(&engine, &example("seed-order.json")).await;
     assert_eq!(result["success"], true);
     assert_eq!(result["result"]["status"], "CONFIRMED");
@@ -87,7 +85,7 @@ async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
 
 #[tokio::test]
 async fn the_seed_tests_give_spec_answers_on_the_engine() {
-    let engine = engine(0.01).await;
+    let engine = engine(0.01);
     for (file, total, tax) in [
         ("seed-order.json", "130.68", "7.97"),
         ("test-ny.json", "112.24", "4.00"),
@@ -115,7 +113,7 @@ async fn the_seed_tests_give_spec_answers_on_the_engine() {
 
 #[tokio::test]
 async fn an_order_costs_at_most_one_checkpoint_per_operation_update() {
-    let engine = engine(0.01).await;
+    let engine = engine(0.01);
     order(&engine, &example("seed-order.json")).await;
     let stats = engine.0.stats();
     // validate-input, calculate-subtotal, validate-results, calculate-final-totals and
@@ -136,9 +134,7 @@ async fn an_order_the_store_refuses_ends_orders_invoke_with_the_stores_error_at_
     let engine = TestEngine::new()
         .store(Arc::clone(&store) as Arc<dyn Store>)
         .build();
-    let system = system::install(&engine, &BTreeMap::new(), None)
-        .await
-        .unwrap();
+    let system = system::install(&engine, &BTreeMap::new(), None).unwrap();
     let order = Order {
         input: example("seed-order.json").into_bytes(),
         name: Some("disk-full".to_owned()),
