@@ -725,3 +725,55 @@ async fn a_batch_that_cannot_be_written_fails_alone_among_those_committed_with_i
         "the batches shared commits: {stats:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_read_while_its_execution_is_folded_sees_each_event_once() {
+    let directory = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&directory.path().join("store.db")).unwrap());
+    for round in 0..200 {
+        let mut execution = record(&format!("race-{round}"), 10, ExecutionStatus::Running);
+        let arn = execution.arn.clone();
+        store
+            .write(WriteBatch {
+                executions: vec![execution.clone()],
+                operations: steps(2)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, op)| (arn.clone(), i, op))
+                    .collect(),
+                events: (1..=40).map(|id| (arn.clone(), event(id))).collect(),
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        // The end folds the rows into the archive while the history is read.
+        execution.status = ExecutionStatus::Succeeded;
+        let ending = store.write(WriteBatch {
+            executions: vec![execution],
+            events: vec![(arn.clone(), event(41))],
+            ..WriteBatch::default()
+        });
+        let reads = async {
+            let mut seen = Vec::new();
+            for _ in 0..20 {
+                let ids: Vec<u64> = store
+                    .events(&arn, 1, 100, false)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|event| event.event_id)
+                    .collect();
+                seen.push(ids);
+                tokio::task::yield_now().await;
+            }
+            seen
+        };
+        let (ended, seen) = tokio::join!(ending, reads);
+        ended.unwrap();
+        for ids in seen {
+            let expected: Vec<u64> = (1..=u64::try_from(ids.len()).unwrap()).collect();
+            assert_eq!(ids, expected, "round {round}: each event once, in order");
+        }
+    }
+}

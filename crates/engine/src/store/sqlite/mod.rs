@@ -436,6 +436,10 @@ impl SqliteStore {
         }
     }
 
+    /// Runs `query` on the reader, in one read transaction: its statements
+    /// see one state of the store, so a read that takes rows and then the
+    /// archive never sees a fold committed between them. The transaction
+    /// lasts as long as the query, so it never holds the WAL back for long.
     fn read<T: Send + 'static>(
         &self,
         query: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
@@ -446,7 +450,10 @@ impl SqliteStore {
                 let connection = reader
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                query(&connection).map_err(storage)
+                let snapshot = connection.unchecked_transaction().map_err(storage)?;
+                let answer = query(&snapshot).map_err(storage)?;
+                snapshot.commit().map_err(storage)?;
+                Ok(answer)
             })
             .await
             .map_err(storage)?
