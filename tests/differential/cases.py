@@ -116,11 +116,6 @@ def requirement_files(suite: str) -> dict[str, pathlib.Path]:
     return {path.stem: path for path in sorted((TESTS_DIR / suite).rglob("*.yaml"))}
 
 
-def requirement(suite: str, requirement_id: str) -> dict[str, Any]:
-    """The parsed YAML of one requirement."""
-    return yaml.safe_load(requirement_files(suite)[requirement_id].read_text())
-
-
 def cases(suite: str) -> list[Case]:
     """Every (requirement, Python function) pair of `suite`, in the template's order."""
     from aws_durable_execution_conformance_tests.variables import PlaceholderContext

@@ -18,8 +18,9 @@ Two passes:
    the same handler gives the same Ids on both sides: Ids pair operations and
    are never compared as values; an operation with no partner is reported
    with each of its events. Each operation's events are aligned by type and
-   compared as above; the events without an operation (InvocationCompleted,
-   the Execution events) form one more sequence.
+   compared as above, a parent now as the Id that pairs it; the events
+   without an operation (InvocationCompleted, the Execution events) form one
+   more sequence.
 
    Order is then checked per lane: a lane is the root, or one branch of a
    parallel or a map, with every event below it outside nested branches. The
@@ -45,11 +46,13 @@ EXECUTION = "(execution)"                    # the events that belong to no oper
 class Difference:
     """One way the two histories differ.
 
-    `kind`: `event` (an event on one side only), `keys` (a key of the event
+    `kind`: `event` (an event on one side only, or `count` of events), `type`
+    (another event at the same place, in order), `keys` (a key of the event
     itself), `details` (a key inside one of its Details objects), `name`,
-    `subtype`, `parent`, or `order` (a lane's events in another order). `side`
-    says where the event or key is present: `orders`, `emulator`, or `both`
-    for a value that differs.
+    `subtype`, `parent`, or `order` (a lane's events in another order: the
+    event orders has where the emulator has `key`). `side` says where the
+    event or key is present: `orders`, `emulator`, or `both` for a value
+    that differs.
     """
 
     kind: str
@@ -63,12 +66,16 @@ class Difference:
     def signature(self) -> tuple[str, str, str, str, str]:
         return self.kind, self.event_type, self.path, self.key, self.side
 
-    def describe(self) -> str:
+    def describe(self, full: bool = True) -> str:
+        """In words; `full` adds an order difference's sequences."""
         where = f"{self.event_type}" + (f".{self.path}" if self.path else "")
         if self.kind == "event":
             return f"{self.event_type} event only on {self.side}{f' ({self.detail})' if self.detail else ''}"
         if self.kind in ("keys", "details"):
             return f"{where}: key {self.key} only on {self.side}"
+        if self.kind == "order":
+            return (f"order: orders has {self.event_type} where the emulator has {self.key}"
+                    + (f" ({self.detail})" if full else ""))
         return f"{where}: {self.kind} differs: {self.detail}"
 
 
@@ -77,7 +84,7 @@ class Comparison:
     """What comparing two histories found."""
 
     differences: list[Difference]
-    interleaved: bool  # same by lane, not in global order
+    interleaved: bool  # the same events in the same order by lane, not globally
 
 
 def key_tree(value: Any) -> Any:
@@ -218,7 +225,9 @@ def lane_order(ours: list[Event], theirs: list[Event]) -> list[Difference]:
     A lane's events are aligned as a longest common subsequence of (event type,
     operation); an event left over on one side only is a missing or extra
     event, reported by operation already. The order differs when the same
-    event is left over on both sides: it stands elsewhere on each.
+    event is left over on both sides: it stands elsewhere on each. The
+    difference names the first place where the events both sides have part:
+    `event_type` is the event orders has there, `key` the emulator's.
     """
     def sequences(events):
         by_lane: dict[tuple[str, ...], list[tuple[str, str]]] = {}
@@ -232,6 +241,14 @@ def lane_order(ours: list[Event], theirs: list[Event]) -> list[Difference]:
         return ", ".join(kind + ("" if operation == EXECUTION or operation not in names else f" '{names[operation]}'")
                          for kind, operation in tokens)
 
+    def shared(sequence, common):
+        left, kept = Counter(common), []
+        for token in sequence:
+            if left[token] > 0:
+                left[token] -= 1
+                kept.append(token)
+        return kept
+
     our_lanes, their_lanes = sequences(ours), sequences(theirs)
     found = []
     for lane in sorted(our_lanes.keys() & their_lanes.keys()):
@@ -243,11 +260,16 @@ def lane_order(ours: list[Event], theirs: list[Event]) -> list[Difference]:
             if tag != "equal":
                 left_ours += our_order[a_start:a_end]
                 left_theirs += their_order[b_start:b_end]
-        moved = [token for token in left_ours if token in left_theirs]
-        if moved:
-            where = " / ".join(names.get(branch, "?") for branch in lane) or "the root"
-            found.append(Difference("order", moved[0][0], "", "root" if not lane else "branch", "both",
-                                    f"in {where}: orders {show(our_order)}; emulator {show(their_order)}"))
+        if not any(token in left_theirs for token in left_ours):
+            continue
+        common = Counter(our_order) & Counter(their_order)
+        ours_shared, theirs_shared = shared(our_order, common), shared(their_order, common)
+        first = next((position for position, (a, b) in enumerate(zip(ours_shared, theirs_shared)) if a != b), None)
+        if first is None:
+            continue
+        where = " / ".join(names.get(branch, "?") for branch in lane) or "the root"
+        found.append(Difference("order", ours_shared[first][0], "", theirs_shared[first][0], "both",
+                                f"in {where}: orders {show(our_order)}; emulator {show(their_order)}"))
     return found
 
 
@@ -256,4 +278,9 @@ def compare(ours: list[Event], theirs: list[Event]) -> Comparison:
     if not in_order(ours, theirs):
         return Comparison([], interleaved=False)
     differences = by_operation(ours, theirs)
-    return Comparison(differences, interleaved=not differences)
+
+    def sequence(events):
+        return [(event.get("EventType"), operation_of(event)) for event in events]
+
+    same_events = not any(difference.kind in ("event", "order") for difference in differences)
+    return Comparison(differences, interleaved=same_events and sequence(ours) != sequence(theirs))

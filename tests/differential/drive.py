@@ -37,6 +37,7 @@ class Outcome:
 
     events: list[dict[str, Any]]
     problems: list[str]
+    stuck: bool = False  # no new event for STUCK_SECONDS, or not ended in time
 
     @property
     def status(self) -> str:
@@ -82,7 +83,7 @@ def follow(history: Callable[[], list[dict[str, Any]]], sender: CallbackSender,
         if now > deadline or now - last_progress > STUCK_SECONDS:
             problems.append(f"did not end: {len(events)} events, the last {types[-1:]}, "
                             f"after {limit_seconds - (deadline - now):.0f} s")
-            return Outcome(events, problems)
+            return Outcome(events, problems, stuck=True)
         for event in ready_callbacks(events, handled):
             answer(event, pending, used, handled, sender, problems)
         time.sleep(POLL_SECONDS)

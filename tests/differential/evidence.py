@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from cases import requirement, requirement_files
+import yaml
+
+from cases import requirement_files
 
 
 def _paths(value: Any, prefix: str = ""):
@@ -33,12 +35,14 @@ def expected_paths() -> dict[tuple[str, str], list[str]]:
 
     index: dict[tuple[str, str], list[str]] = {}
     for suite in sorted(path.name for path in TESTS_DIR.iterdir() if path.is_dir()):
-        for requirement_id in requirement_files(suite):
-            for event in requirement(suite, requirement_id).get("ExpectedExecutionHistory") or []:
+        for requirement_id, path in requirement_files(suite).items():
+            for event in yaml.safe_load(path.read_text()).get("ExpectedExecutionHistory") or []:
                 for path in _paths(event):
                     listed = index.setdefault((event.get("EventType", ""), path), [])
                     if requirement_id not in listed:
                         listed.append(requirement_id)
+    for listed in index.values():
+        listed.sort(key=lambda requirement_id: tuple(int(part) for part in requirement_id.split("-")))
     return index
 
 
@@ -69,5 +73,5 @@ def of(kind: str, event_type: str, path: str, key: str) -> dict[str, Any]:
     if kind not in ("keys", "details"):
         return {}
     dotted = f"{path}.{key}" if path else key
-    return {"expected_histories": expected_paths().get((event_type, dotted), []),
-            "api_model": model_says(path, key)}
+    listed = expected_paths().get((event_type, dotted), [])
+    return {"expected_histories": len(listed), "for_example": listed[:8], "api_model": model_says(path, key)}

@@ -46,14 +46,13 @@ import os
 import pathlib
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 from typing import Any
 
-from cases import CONFORMANCE, REGION, Case, cases, python_functions
 import evidence
+from cases import CONFORMANCE, REGION, Case, cases, python_functions
 from compare import Difference, compare
 from drive import Outcome, follow
 
@@ -76,7 +75,13 @@ LIMIT_SECONDS = 150.0
 
 @dataclasses.dataclass(frozen=True)
 class Known:
-    """A difference where the emulator, not the engine, departs from the Lambda service."""
+    """A difference where the emulator, not the engine, departs from the Lambda service.
+
+    It matches a difference by its signature (see `compare.Difference`), and
+    only in `requirements` when they are given. `evidence` names the expected
+    histories (test_requirements/<suite>/<id>.yaml, recorded from the service)
+    that show the service doing what the engine does.
+    """
 
     kind: str
     event_type: str
@@ -85,12 +90,63 @@ class Known:
     side: str
     reason: str
     evidence: str
+    requirements: frozenset[str] = frozenset()
 
-    def explains(self, difference: Difference) -> bool:
-        return (self.kind, self.event_type, self.path, self.key, self.side) == difference.signature
+    def explains(self, difference: Difference, requirement_id: str) -> bool:
+        return ((self.kind, self.event_type, self.path, self.key, self.side) == difference.signature
+                and (not self.requirements or requirement_id in self.requirements))
 
 
-KNOWN: list[Known] = []
+KNOWN: list[Known] = [
+    Known("keys", "InvocationCompleted", "", "InvocationCompletedDetails", "orders",
+          "the emulator writes InvocationCompleted without InvocationCompletedDetails",
+          "every expected InvocationCompleted lists it: step/1-1.yaml `InvocationCompletedDetails: {}`, "
+          "step/1-17.yaml `InvocationCompletedDetails: Error: Payload: ErrorType: Runtime.ExitError`"),
+    Known("event", "InvocationCompleted", "", "", "orders",
+          "the emulator records no InvocationCompleted for an invocation whose runtime exited",
+          "step/1-17.yaml and 1-18.yaml: EventId 3 is `InvocationCompleted` with "
+          "`InvocationCompletedDetails: Error: Payload: ErrorType: Runtime.ExitError`, between StepStarted and "
+          "StepFailed; child/3-12.yaml: InvocationCompleted (EventId 4) between StepStarted and StepSucceeded, "
+          "`InvocationCompleted with Runtime.ExitError`",
+          frozenset({"1-17", "1-18", "3-12"})),
+    Known("details", "StepSucceeded", "StepSucceededDetails", "RetryDetails", "orders",
+          "the emulator writes StepSucceeded without RetryDetails",
+          "step/1-11.yaml EventId 6 `StepSucceededDetails: ... RetryDetails: CurrentAttempt: 2` (also 1-13, 1-14, "
+          "1-15, 1-18, 3-7, 10-3; 6-5 `RetryDetails: NextAttemptDelaySeconds: 2`); the API model requires it"),
+    Known("details", "StepSucceeded", "StepSucceededDetails.Result", "Payload", "orders",
+          "the emulator drops the state of a wait_for_condition check that continues (a RETRY with a payload)",
+          "wait_for_condition/6-5.yaml EventId 3 `StepSucceededDetails: Result: Payload: '1' "
+          "RetryDetails: NextAttemptDelaySeconds: 2`"),
+    Known("details", "StepFailed", "StepFailedDetails.RetryDetails", "NextAttemptDelaySeconds", "emulator",
+          "the emulator writes NextAttemptDelaySeconds: 0 on a step's last failure, which has no next attempt",
+          "child/3-8.yaml: `StepFailed with RetryDetails (no NextAttemptDelaySeconds means retries exhausted)`; "
+          "step/1-12.yaml EventIds 3, 6, 9 `CurrentAttempt: n, NextAttemptDelaySeconds: 1`, EventId 12 "
+          "`CurrentAttempt: 4` alone"),
+    Known("order", "InvocationCompleted", "", "ChainedInvokeFailed", "both",
+          "the emulator records a chained invoke's end when the target ends, even before the caller's "
+          "invocation that started it has ended",
+          "invoke/5-5.yaml and 5-6.yaml: ChainedInvokeStarted (EventId 2), InvocationCompleted (3), "
+          "ChainedInvokeFailed (4)"),
+    Known("order", "InvocationCompleted", "", "ChainedInvokeSucceeded", "both",
+          "the emulator records a chained invoke's end when the target ends, even before the caller's "
+          "invocation that started it has ended",
+          "invoke/5-1.yaml: ChainedInvokeStarted (EventId 2), InvocationCompleted (3), ChainedInvokeSucceeded (4)"),
+    Known("details", "CallbackStarted", "CallbackStartedDetails", "Timeout", "orders",
+          "the emulator writes CallbackStarted without the callback's Timeout",
+          "callback/4-3.yaml EventId 2 `CallbackStartedDetails: CallbackId: '*' Timeout: 5` "
+          "(also 4-8, 4-11, 4-14, 7-5, 7-14)"),
+    Known("details", "CallbackStarted", "CallbackStartedDetails", "HeartbeatTimeout", "orders",
+          "the emulator writes CallbackStarted without the callback's HeartbeatTimeout",
+          "callback/4-5.yaml EventId 2 `CallbackStartedDetails: CallbackId: '*' HeartbeatTimeout: 10` "
+          "(also 4-4, 7-12, 7-13)"),
+    Known("details", "ChainedInvokeStarted", "ChainedInvokeStartedDetails", "ExecutedVersion", "orders",
+          "the emulator writes ChainedInvokeStarted without ExecutedVersion",
+          "invoke/5-1.yaml EventId 2 `ChainedInvokeStartedDetails: FunctionName: '*' Input: ... "
+          "ExecutedVersion: '*' DurableExecutionArn: '*'` (every invoke requirement)"),
+    Known("details", "ChainedInvokeStarted", "ChainedInvokeStartedDetails", "TenantId", "orders",
+          "the emulator writes ChainedInvokeStarted without the invoke's TenantId",
+          "invoke/5-8.yaml EventId 2 `ChainedInvokeStartedDetails: FunctionName: '*' TenantId: ${TENANT_ID}`"),
+]
 
 
 def history(url: str, arn: str) -> list[dict[str, Any]]:
@@ -136,7 +192,8 @@ class OrdersSide:
                 FunctionName=self.physical[case.function], Qualifier="$LATEST",
                 InvocationType="Event" if case.asynchronous else "RequestResponse",
                 Payload=json.dumps(case.input).encode())
-            response.get("Payload") and response["Payload"].read()
+            if "Payload" in response:
+                response["Payload"].read()
             arn = response.get("DurableExecutionArn") or response["ResponseMetadata"]["HTTPHeaders"].get(
                 "x-amz-durable-execution-arn")
             if not arn:
@@ -176,23 +233,50 @@ def run_suite(suite: str, out_root: pathlib.Path, workers: int, only: set[str]) 
     if not chosen:
         return []
     emulators = start_emulators(suite, chosen, out)
-    serve = Serve(suite, out)
     try:
-        orders = OrdersSide(serve)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            on_orders = list(pool.map(orders.run, chosen))
+        serve = Serve(suite, out)
+        try:
+            orders = OrdersSide(serve)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+                on_orders = list(pool.map(orders.run, chosen))
+        finally:
+            serve.stop()
     finally:
-        serve.stop()
-    on_emulator: dict[tuple[str, str], dict[str, Any]] = {}
+        on_emulator = emulator_results(emulators)
+    missing = {"events": [], "problems": ["the emulator process wrote no result (see its log)"]}
+    return [judge(case, ours, on_emulator.get((case.requirement, case.function), missing), out)
+            for case, ours in zip(chosen, on_orders)]
+
+
+def emulator_results(emulators: list[tuple[subprocess.Popen, pathlib.Path]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the emulator processes wrote, by (requirement, function), once they have ended."""
+    results: dict[tuple[str, str], dict[str, Any]] = {}
     for process, results_path in emulators:
-        process.wait(timeout=LIMIT_SECONDS * 2)
+        try:
+            # Each case is bounded by LIMIT_SECONDS; they run side by side.
+            process.wait(timeout=LIMIT_SECONDS * 2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         if results_path.exists():
             for result in json.loads(results_path.read_text()):
-                on_emulator[(result["case"]["requirement"], result["case"]["function"])] = result
-    return [judge(case, ours, on_emulator.get((case.requirement, case.function),
-                                              {"events": [], "problems": ["the emulator process wrote no result"]}),
-                  out)
-            for case, ours in zip(chosen, on_orders)]
+                results[(result["case"]["requirement"], result["case"]["function"])] = result
+    return results
+
+
+def numbering_problem(events: list[dict[str, Any]]) -> str | None:
+    """What is wrong with a history's EventIds, when they are not 1, 2, 3... (each history's
+    own consistency: EventIds are never compared between the sides)."""
+    ids = [event.get("EventId") for event in events]
+    if ids == list(range(1, len(ids) + 1)):
+        return None
+    runs: list[list[Any]] = []
+    for event_id in ids:
+        if runs and isinstance(event_id, int) and event_id == runs[-1][-1] + 1:
+            runs[-1][-1] = event_id
+        else:
+            runs.append([event_id, event_id])
+    return "EventIds run " + ", ".join(f"{first}-{last}" if first != last else f"{first}" for first, last in runs)
 
 
 def judge(case: Case, ours: dict[str, Any], theirs: dict[str, Any], out: pathlib.Path) -> dict[str, Any]:
@@ -206,23 +290,24 @@ def judge(case: Case, ours: dict[str, Any], theirs: dict[str, Any], out: pathlib
     for difference in comparison.differences:
         entry = collapsed.get((difference.signature, difference.detail))
         if entry is None:
-            known = next((entry for entry in KNOWN if entry.explains(difference)), None)
+            known = next((candidate for candidate in KNOWN if candidate.explains(difference, case.requirement)), None)
             entry = collapsed[(difference.signature, difference.detail)] = {
-                **dataclasses.asdict(difference), "text": difference.describe(), "count": 0,
+                **dataclasses.asdict(difference), "text": difference.describe(),
+                "summary": difference.describe(full=False), "count": 0,
                 "known": known.reason if known else None,
                 "evidence": evidence.of(difference.kind, difference.event_type, difference.path, difference.key)}
         entry["count"] += 1
     differences = list(collapsed.values())
-    problems = [f"orders: {problem}" for problem in ours["problems"]] + \
-               [f"emulator: {problem}" for problem in theirs["problems"]]
+    problems = [f"{side}: {problem}" for side, result in (("orders", ours), ("emulator", theirs))
+                for problem in result["problems"] + [numbering_problem(result["events"])] if problem]
     unexplained = [difference for difference in differences if not difference["known"]]
-    verdict = ("error" if problems else "differs" if unexplained else "known" if differences
-               else "interleaved" if comparison.interleaved else "same")
+    verdict = "error" if problems else "differs" if unexplained else "known" if differences else "same"
     return {
         "suite": case.suite, "requirement": case.requirement, "function": case.function, "handler": case.handler,
         "orders": {"events": len(ours["events"]), "status": ours_outcome.status, "arn": ours.get("arn")},
         "emulator": {"events": len(theirs["events"]), "status": theirs_outcome.status, "arn": theirs.get("arn")},
-        "verdict": verdict, "problems": problems, "differences": differences,
+        "verdict": verdict, "interleaved": comparison.interleaved, "problems": problems,
+        "notes": [f"emulator: {note}" for note in theirs.get("notes", [])], "differences": differences,
     }
 
 
@@ -233,10 +318,13 @@ def requirement_order(row: dict[str, Any]) -> tuple:
 def console_table(rows: list[dict[str, Any]]) -> str:
     lines = [f"{'requirement':<12} {'handler':<42} {'orders':>6} {'emulator':>8}  verdict"]
     for row in rows:
+        order = " (interleaved across branches)" if row["interleaved"] else ""
         lines.append(f"{row['requirement']:<12} {row['handler']:<42} {row['orders']['events']:>6} "
-                     f"{row['emulator']['events']:>8}  {row['verdict']}")
+                     f"{row['emulator']['events']:>8}  {row['verdict']}{order}")
         for problem in row["problems"]:
             lines.append(f"{'':>14}! {problem.splitlines()[-1] if problem else problem}")
+        for note in row["notes"]:
+            lines.append(f"{'':>14}  {note}")
         for difference in row["differences"]:
             times = f" (x{difference['count']})" if difference["count"] > 1 else ""
             lines.append(f"{'':>14}{'~' if difference['known'] else '-'} {difference['text']}{times}")
@@ -248,9 +336,8 @@ def grouped_differences(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
     for row in rows:
         for difference in row["differences"]:
-            key = difference["text"] if difference["kind"] != "order" else f"order: {row['requirement']}"
-            group = groups.setdefault(key, {"text": difference["text"], "known": difference["known"],
-                                            "requirements": []})
+            group = groups.setdefault(difference["summary"], {"text": difference["summary"],
+                                                              "known": difference["known"], "requirements": []})
             if row["requirement"] not in group["requirements"]:
                 group["requirements"].append(row["requirement"])
     return sorted(groups.values(), key=lambda group: (bool(group["known"]), group["text"]))
@@ -258,12 +345,14 @@ def grouped_differences(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def summary(rows: list[dict[str, Any]], chosen: list[str]) -> str:
     """The result per suite, and every difference, as Markdown."""
-    verdicts = ("same", "interleaved", "known", "differs", "error")
-    lines = ["| suite | runs | " + " | ".join(verdicts) + " |", "|---|---:|" + "---:|" * len(verdicts)]
-    totals = [0] * (len(verdicts) + 1)
+    verdicts = ("same", "known", "differs", "error")
+    lines = ["| suite | runs | " + " | ".join(verdicts) + " | interleaved |",
+             "|---|---:|" + "---:|" * (len(verdicts) + 1)]
+    totals = [0] * (len(verdicts) + 2)
     for suite in chosen:
         suite_rows = [row for row in rows if row["suite"] == suite]
-        counts = [len(suite_rows)] + [sum(row["verdict"] == verdict for row in suite_rows) for verdict in verdicts]
+        counts = [len(suite_rows)] + [sum(row["verdict"] == verdict for row in suite_rows) for verdict in verdicts] + \
+                 [sum(row["interleaved"] for row in suite_rows)]
         totals = [total + count for total, count in zip(totals, counts)]
         lines.append(f"| {suite} | " + " | ".join(str(count) for count in counts) + " |")
     lines.append("| **all** | " + " | ".join(f"**{total}**" for total in totals) + " |")
@@ -271,7 +360,9 @@ def summary(rows: list[dict[str, Any]], chosen: list[str]) -> str:
     if groups:
         lines += ["", "| difference | requirements | explained by |", "|---|---|---|"]
         for group in groups:
-            lines.append(f"| {group['text']} | {', '.join(group['requirements'])} | {group['known'] or '**unexplained**'} |")
+            shown = group["requirements"]
+            listed = ", ".join(shown) if len(shown) <= 12 else f"{len(shown)} requirements"
+            lines.append(f"| {group['text']} | {listed} | {group['known'] or '**unexplained**'} |")
     errors = [row for row in rows if row["problems"]]
     if errors:
         lines += ["", "| requirement | function | did not run to its end |", "|---|---|---|"]
@@ -317,7 +408,7 @@ def main() -> int:
     print()
     print(table)
     report = {"seconds": round(seconds, 1), "suites": chosen, "runs": rows,
-              "known": [dataclasses.asdict(known) for known in KNOWN]}
+              "known": [{**dataclasses.asdict(known), "requirements": sorted(known.requirements)} for known in KNOWN]}
     (out_root / "report.json").write_text(json.dumps(report, indent=2))
     failing = [row for row in rows if row["verdict"] in ("differs", "error")]
     print(f"differential: {len(rows)} runs in {len(chosen)} suites, {seconds:.0f} s; "
