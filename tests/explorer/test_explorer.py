@@ -242,6 +242,17 @@ def test_a_request_from_another_page_cannot_act(served, executions):
     assert refused.value.code == 403
 
 
+def test_no_page_of_another_site_can_frame_the_explorer(served):
+    import urllib.request
+
+    for path in ("/", "/api/functions"):
+        with urllib.request.urlopen(f"{served.explorer}{path}", timeout=10) as response:
+            assert response.headers["X-Frame-Options"] == "DENY"
+            policy = response.headers["Content-Security-Policy"]
+            assert "frame-ancestors 'none'" in policy
+            assert "script-src 'self'" in policy
+
+
 def test_the_browser_console_shows_no_errors(browser):
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::limits::MAX_TIME_SCALE;
 use crate::model::Timestamp;
 
 /// Where the engine reads the time from.
@@ -66,6 +67,35 @@ impl Clock {
 pub fn backoff(first: Duration, attempt: u32, max: Duration) -> Duration {
     let factor = 2_u32.saturating_pow(attempt.saturating_sub(1).min(20));
     first.saturating_mul(factor).min(max)
+}
+
+/// `delay` on the time scale `scale` (see `EngineOptions::time_scale`):
+/// a scale that is not a number counts as 1, and scales are held to 0 ..
+/// [`MAX_TIME_SCALE`].
+#[must_use]
+pub fn scaled(delay: Duration, scale: f64) -> Duration {
+    delay.mul_f64(held(scale))
+}
+
+/// `seconds` on the time scale `scale`, in whole milliseconds, as
+/// [`scaled`] scales them.
+#[must_use]
+pub fn scaled_millis(seconds: i64, scale: f64) -> i64 {
+    #[expect(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        reason = "delays are far below f64's exact range and rounded to whole milliseconds"
+    )]
+    let millis = (seconds as f64 * 1000.0 * held(scale)).round() as i64;
+    millis.clamp(0, i64::MAX / 2)
+}
+
+fn held(scale: f64) -> f64 {
+    if scale.is_nan() {
+        1.0
+    } else {
+        scale.clamp(0.0, MAX_TIME_SCALE)
+    }
 }
 
 impl Default for Clock {

@@ -131,6 +131,18 @@ impl Error {
         )
     }
 
+    /// A durable execution asked of the plain function `name`.
+    #[must_use]
+    pub fn not_durable(name: &str) -> Self {
+        Self::invalid(format!("Function {name} is not a durable function."))
+    }
+
+    /// The engine is shutting down: nothing new starts.
+    #[must_use]
+    pub fn shutting_down() -> Self {
+        Self::Service("the engine is shutting down; retry the request".to_owned())
+    }
+
     /// A durable function invoked without a version or alias.
     #[must_use]
     pub fn unqualified_durable() -> Self {

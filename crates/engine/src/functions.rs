@@ -17,7 +17,7 @@ use tracing::Instrument as _;
 use crate::arn::FunctionRef;
 use crate::error::{Error, Result};
 use crate::model::{ErrorObject, Timestamp};
-use crate::store::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// How long one invocation may run unless configured otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
@@ -279,11 +279,11 @@ where
                 clippy::disallowed_methods,
                 reason = "owned by this invocation: awaited below, aborted if it is dropped"
             )]
-            let task = AbortOnDrop(tokio::spawn(
+            let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
                 async move { handler(lambda_runtime::LambdaEvent::new(event, context)).await }
                     .instrument(span),
             ));
-            let answer = task.join().await.map_err(|error| {
+            let answer = task.await.map_err(|error| {
                 FunctionFault::Crashed(format!("the handler panicked: {error}"))
             })?;
             match answer {
@@ -312,21 +312,6 @@ type RunInvocation =
 impl FunctionHandler for InProcess {
     fn invoke(&self, invocation: Invocation) -> BoxFuture<'static, Result<Vec<u8>, FunctionFault>> {
         (self.0)(invocation)
-    }
-}
-
-/// A spawned task, aborted when dropped before it ends.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> AbortOnDrop<T> {
-    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
-        (&mut self.0).await
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

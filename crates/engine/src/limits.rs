@@ -51,6 +51,19 @@ pub const MAX_OPERATION_NAME_BYTES: usize = 256;
 /// succeed without acting again, in milliseconds (15 minutes).
 pub const CONTROL_TOKEN_MILLIS: i64 = 15 * 60 * 1000;
 
+/// A day, in milliseconds.
+pub const DAY_MILLIS: i64 = 86_400_000;
+
+/// How long the log lines of plain functions' invocations are kept, in
+/// days: as long as an execution is by default.
+pub const PLAIN_LOG_DAYS: i64 = 14;
+
+/// The longest function name or ARN a chained invoke may name, in bytes.
+pub const MAX_FUNCTION_REFERENCE_BYTES: usize = 256;
+
+/// The largest time scale (see `EngineOptions::time_scale`).
+pub const MAX_TIME_SCALE: f64 = 1e6;
+
 /// The size of a page asked for with `MaxItems`: the default when absent or
 /// 0, and never more than [`MAX_PAGE_ITEMS`].
 #[must_use]

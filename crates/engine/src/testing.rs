@@ -343,7 +343,7 @@ impl Store for FaultyStore {
     fn write(
         &self,
         batch: crate::store::WriteBatch,
-    ) -> crate::store::BoxFuture<'static, Result<()>> {
+    ) -> futures_util::future::BoxFuture<'static, Result<()>> {
         use std::sync::atomic::Ordering;
         let accepted = self
             .accepted
@@ -361,7 +361,10 @@ impl Store for FaultyStore {
         }
     }
 
-    fn execution(&self, arn: &str) -> crate::store::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+    fn execution(
+        &self,
+        arn: &str,
+    ) -> futures_util::future::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
         self.inner.execution(arn)
     }
 
@@ -369,21 +372,21 @@ impl Store for FaultyStore {
         &self,
         function_name: &str,
         name: &str,
-    ) -> crate::store::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
         self.inner.execution_by_name(function_name, name)
     }
 
     fn list(
         &self,
         filter: crate::store::ListFilter,
-    ) -> crate::store::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
         self.inner.list(filter)
     }
 
     fn operations(
         &self,
         arn: &str,
-    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::model::Operation>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::model::Operation>>> {
         self.inner.operations(arn)
     }
 
@@ -393,53 +396,55 @@ impl Store for FaultyStore {
         from_event_id: u64,
         limit: usize,
         reverse: bool,
-    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::model::Event>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::model::Event>>> {
         self.inner.events(arn, from_event_id, limit, reverse)
     }
 
     fn callback(
         &self,
         callback_id: &str,
-    ) -> crate::store::BoxFuture<'_, Result<Option<crate::execution::CallbackRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Option<crate::execution::CallbackRecord>>> {
         self.inner.callback(callback_id)
     }
 
-    fn running(&self) -> crate::store::BoxFuture<'_, Result<Vec<crate::store::StoredExecution>>> {
+    fn running(
+        &self,
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::store::StoredExecution>>> {
         self.inner.running()
     }
 
     fn children(
         &self,
         parent_arn: &str,
-    ) -> crate::store::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
         self.inner.children(parent_arn)
     }
 
     fn stored(
         &self,
         arn: &str,
-    ) -> crate::store::BoxFuture<'_, Result<Option<crate::store::StoredExecution>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Option<crate::store::StoredExecution>>> {
         self.inner.stored(arn)
     }
 
     fn invocations(
         &self,
         function_name: Option<&str>,
-    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::store::InvocationRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::store::InvocationRecord>>> {
         self.inner.invocations(function_name)
     }
 
     fn logs(
         &self,
         query: crate::logs::LogQuery,
-    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::logs::LogRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::logs::LogRecord>>> {
         self.inner.logs(query)
     }
 
     fn log_streams(
         &self,
         group: &str,
-    ) -> crate::store::BoxFuture<'_, Result<Vec<crate::logs::StreamSummary>>> {
+    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::logs::StreamSummary>>> {
         self.inner.log_streams(group)
     }
 

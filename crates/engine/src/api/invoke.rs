@@ -106,13 +106,7 @@ pub(super) async fn invoke(
     crate::engine::check_tenant(&target, header(&headers, "x-amz-tenant-id"))?;
     let invocation_type = InvocationType::of(&headers)?;
     let (limit, what) = invocation_type.limit();
-    if body.len() > limit {
-        return Err(Error::payload_too_large(limit, what));
-    }
-    let blank = body.iter().all(u8::is_ascii_whitespace);
-    if !blank && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-        return Err(Error::payload_not_json());
-    }
+    crate::engine::check_payload(&body, limit, what)?;
     let version = target.version.clone();
     if target.function.config().durable.is_some() {
         if !target.qualified {
@@ -161,7 +155,11 @@ pub(super) async fn invoke(
             Ok(empty(http::StatusCode::ACCEPTED))
         }
         InvocationType::RequestResponse => {
-            let payload = if blank { b"{}".to_vec() } else { body.to_vec() };
+            let payload = if body.iter().all(u8::is_ascii_whitespace) {
+                b"{}".to_vec()
+            } else {
+                body.to_vec()
+            };
             let response = match engine.invoke_plain(&target, payload).await? {
                 Ok(body) => answer(body),
                 Err(fault) => function_error(&fault),

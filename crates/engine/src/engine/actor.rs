@@ -187,7 +187,7 @@ impl Engine {
         let Some(mailbox) = self.mailbox(arn) else {
             let record = self.execution(arn).await?;
             return Err(if self.is_stopping() {
-                Error::Service("the engine is shutting down; retry the request".to_owned())
+                Error::shutting_down()
             } else {
                 Error::ResourceConflict(format!(
                     "The durable execution {} is {}.",

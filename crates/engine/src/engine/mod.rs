@@ -40,6 +40,7 @@ use tokio_util::task::TaskTracker;
 pub(crate) use self::chained::check_tenant;
 pub use self::logs::LogPage;
 pub use self::queries::{ExecutionPage, HistoryPage};
+pub(crate) use self::start::check_payload;
 pub use self::start::{StartRequest, Started};
 use crate::clock::Clock;
 use crate::execution::{ExecutionRecord, ExecutionState};
@@ -105,7 +106,7 @@ impl EngineOptions {
     /// `delay` on the engine's time scale.
     #[must_use]
     pub fn scaled(&self, delay: Duration) -> Duration {
-        delay.mul_f64(self.time_scale.clamp(0.0, 1e6))
+        crate::clock::scaled(delay, self.time_scale)
     }
 
     /// The engine over `store`, with no functions yet.

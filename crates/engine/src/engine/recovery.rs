@@ -4,15 +4,9 @@ use super::Engine;
 use super::chained::outcome_of;
 use crate::error::Result;
 use crate::execution::ChainedInvokeRequest;
+use crate::limits::{DAY_MILLIS, PLAIN_LOG_DAYS};
 use crate::model::{Event, EventDetails, ExecutionStatus, OperationStatus, OperationType};
 use crate::store::{ListCursor, ListFilter, WriteBatch};
-
-/// A day, in milliseconds.
-const DAY_MILLIS: i64 = 86_400_000;
-
-/// How long the log lines of plain functions' invocations are kept, in
-/// days: as long as an execution is by default.
-const PLAIN_LOG_DAYS: i64 = 14;
 
 impl Engine {
     /// Carries on with every execution the store holds as running: after a

@@ -71,26 +71,39 @@ fn already_started(name: &str, arn: &str) -> Error {
     ))
 }
 
+/// Checks an invocation's payload: at most `limit` bytes (the limit of the
+/// invocation type `what` names), and JSON or blank.
+///
+/// # Errors
+///
+/// `RequestTooLarge` past `limit`; `InvalidRequestContent` for anything but
+/// JSON.
+pub(crate) fn check_payload(payload: &[u8], limit: usize, what: &str) -> Result<()> {
+    if payload.len() > limit {
+        return Err(Error::payload_too_large(limit, what));
+    }
+    let blank = payload.iter().all(u8::is_ascii_whitespace);
+    if !blank && serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() {
+        return Err(Error::payload_not_json());
+    }
+    Ok(())
+}
+
 /// The execution input as JSON text: `{}` for an empty one.
 ///
 /// # Errors
 ///
-/// `RequestTooLarge` past [`MAX_SYNC_PAYLOAD_BYTES`]; `InvalidRequestContent`
-/// for anything but JSON.
+/// As [`check_payload`], at [`MAX_SYNC_PAYLOAD_BYTES`].
 pub(crate) fn input_text(input: Vec<u8>) -> Result<String> {
-    if input.len() > MAX_SYNC_PAYLOAD_BYTES {
-        return Err(Error::payload_too_large(
-            MAX_SYNC_PAYLOAD_BYTES,
-            "for the RequestResponse invocation type",
-        ));
-    }
+    check_payload(
+        &input,
+        MAX_SYNC_PAYLOAD_BYTES,
+        "for the RequestResponse invocation type",
+    )?;
     if input.iter().all(u8::is_ascii_whitespace) {
         return Ok("{}".to_owned());
     }
-    String::from_utf8(input)
-        .ok()
-        .filter(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok())
-        .ok_or_else(Error::payload_not_json)
+    String::from_utf8(input).map_err(|_| Error::payload_not_json())
 }
 
 /// What a start found under its name.
@@ -136,12 +149,9 @@ impl Engine {
         execution_arn: &str,
     ) -> Result<Started> {
         let config = target.function.config();
-        let durable = config.durable.ok_or_else(|| {
-            Error::invalid(format!(
-                "Function {} is not a durable function.",
-                config.name
-            ))
-        })?;
+        let durable = config
+            .durable
+            .ok_or_else(|| Error::not_durable(&config.name))?;
         let identity = execution_arn
             .rsplit_once("/durable-execution/")
             .and_then(|(_, rest)| rest.split_once('/'))
@@ -150,9 +160,7 @@ impl Engine {
                 Error::invalid(format!("{execution_arn} is not a durable execution's ARN"))
             })?;
         if self.is_stopping() {
-            return Err(Error::Service(
-                "the engine is shutting down; retry the request".to_owned(),
-            ));
+            return Err(Error::shutting_down());
         }
         let input_text = input_text(input)?;
         self.commit_start(target, identity, input_text, durable, Some(parent), |_| {})
@@ -167,19 +175,14 @@ impl Engine {
         parent: Option<ParentLink>,
     ) -> Result<Started> {
         let config = target.function.config();
-        let durable = config.durable.ok_or_else(|| {
-            Error::invalid(format!(
-                "Function {} is not a durable function.",
-                config.name
-            ))
-        })?;
+        let durable = config
+            .durable
+            .ok_or_else(|| Error::not_durable(&config.name))?;
         if !target.qualified {
             return Err(Error::unqualified_durable());
         }
         if self.is_stopping() {
-            return Err(Error::Service(
-                "the engine is shutting down; retry the request".to_owned(),
-            ));
+            return Err(Error::shutting_down());
         }
         let input_text = input_text(input)?;
         let Some(name) = name else {

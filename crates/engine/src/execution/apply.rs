@@ -3,7 +3,8 @@
 
 use super::record::{CallbackRecord, ChainedInvokeRequest, TargetResolver};
 use super::validate::{ValidUpdate, validate_batch};
-use super::{ActiveInvocation, ExecutionState, IdempotentCheckpoint, random_text, scaled_millis};
+use super::{ActiveInvocation, ExecutionState, IdempotentCheckpoint, random_text};
+use crate::clock::scaled_millis;
 use crate::error::{Error, Result};
 use crate::model::{
     CallbackDetails, ChainedInvokeDetails, CheckpointOutput, ContextDetails, ErrorObject,

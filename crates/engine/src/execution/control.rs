@@ -81,6 +81,11 @@ impl ExecutionState {
         error: Option<ErrorObject>,
         now: Timestamp,
     ) {
+        // Closed in any case: a callback whose operation is missing must not
+        // stay due forever.
+        if let Some(callback) = self.callbacks.remove(operation_id) {
+            self.changes.closed_callbacks.push(callback.callback_id);
+        }
         let Some(mut op) = self.operations.get(operation_id).cloned() else {
             return;
         };
@@ -105,9 +110,6 @@ impl ExecutionState {
         self.event(&op, now, event);
         self.put(op);
         self.external_seq += 1;
-        if let Some(callback) = self.callbacks.remove(operation_id) {
-            self.changes.closed_callbacks.push(callback.callback_id);
-        }
     }
 
     /// Completes the chained invoke `operation_id` with `outcome`.

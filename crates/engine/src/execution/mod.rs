@@ -116,17 +116,6 @@ pub struct ExecutionState {
     changes: Changes,
 }
 
-/// Milliseconds of `seconds`, scaled.
-pub(super) fn scaled_millis(seconds: i64, scale: f64) -> i64 {
-    #[expect(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        reason = "delays are far below f64's exact range and rounded to whole milliseconds"
-    )]
-    let millis = (seconds as f64 * 1000.0 * scale).round() as i64;
-    millis.clamp(0, i64::MAX / 2)
-}
-
 pub(super) fn random_text(bytes: usize) -> String {
     let mut buffer = vec![0_u8; bytes];
     rand::rng().fill_bytes(&mut buffer);

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::MAX_PAUSED_LIFETIME_DAYS;
+use crate::limits::{DAY_MILLIS, MAX_PAUSED_LIFETIME_DAYS};
 use crate::model::{ErrorObject, ExecutionStatus, Timestamp};
 
 /// An execution, as its record in the store.
@@ -60,7 +60,7 @@ impl ExecutionRecord {
     pub fn timeout_at(&self) -> Timestamp {
         let limit = self
             .start
-            .plus_millis(MAX_PAUSED_LIFETIME_DAYS.saturating_mul(86_400_000));
+            .plus_millis(MAX_PAUSED_LIFETIME_DAYS.saturating_mul(DAY_MILLIS));
         let timeout_paused = self
             .pause
             .as_ref()

@@ -7,8 +7,9 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::limits::{
-    MAX_CALLBACK_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_BYTES, MAX_OPERATION_NAME_BYTES,
-    MAX_OPERATION_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, VALID_NAME, is_valid_name,
+    MAX_CALLBACK_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_BYTES, MAX_FUNCTION_REFERENCE_BYTES,
+    MAX_OPERATION_NAME_BYTES, MAX_OPERATION_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, VALID_NAME,
+    is_valid_name,
 };
 use crate::model::{Operation, OperationAction, OperationStatus, OperationType, OperationUpdate};
 
@@ -362,7 +363,7 @@ fn chained_invoke_transition(update: &OperationUpdate, current: Option<&Operatio
         .ok_or_else(|| {
             Error::invalid("Update for CHAINED_INVOKE operation requires ChainedInvokeOptions.")
         })?;
-    if name.is_empty() || name.len() > 256 {
+    if name.is_empty() || name.len() > MAX_FUNCTION_REFERENCE_BYTES {
         return Err(Error::invalid(format!("Invalid function ARN '{name}'")));
     }
     Ok(())

@@ -8,7 +8,9 @@
 //! events. It is same-origin only: the server answers only its own `Host`
 //! and `Origin` ([`crate::api::serve_app`]), and a state-changing request
 //! must be a JSON `POST` carrying `X-Orders-Explorer`, which no form or
-//! simple cross-site request can.
+//! simple cross-site request can. No page of another site may frame it
+//! (`X-Frame-Options`, CSP `frame-ancestors`), and its Content Security
+//! Policy lets it load only its own assets.
 
 mod routes;
 
@@ -29,6 +31,13 @@ const STYLE: &str = include_str!("../../explorer/explorer.css");
 /// The header every state-changing request of the page carries.
 const MARKER: &str = "x-orders-explorer";
 
+/// What the page may load and do: its own script, style and data, nothing
+/// inline, and no page of another site may frame it (and lead a user into
+/// clicking Stop in it).
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
@@ -39,6 +48,22 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// Marks every answer as the page's own: never framed, loading only its
+/// own assets.
+async fn own_page(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_SECURITY_POLICY,
+        http::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        http::header::X_FRAME_OPTIONS,
+        http::HeaderValue::from_static("DENY"),
+    );
+    response
 }
 
 /// Refuses a state-changing request that a page of another site could
@@ -87,6 +112,7 @@ pub fn router(engine: &Engine) -> Router {
         .route("/api/start", post(routes::start))
         .route("/api/events", get(routes::events))
         .layer(axum::middleware::from_fn(same_page_only))
+        .layer(axum::middleware::from_fn(own_page))
         .with_state(engine.downgrade())
 }
 

@@ -48,7 +48,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use self::pool::{DEFAULT_IDLE_TIMEOUT, Stopped};
 use self::pool::{Job, Pool};
 use crate::functions::{FunctionFault, FunctionHandler, Invocation};
-use crate::store::BoxFuture;
+use futures_util::future::BoxFuture;
 
 /// Where a function's output lines go: the function, the invocation it was
 /// running when it wrote the line (if any), and the line.

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{
-    BoxFuture, InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch,
-};
+use futures_util::future::BoxFuture;
+
+use super::{InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch};
 use crate::error::Result;
 use crate::execution::{CallbackRecord, ExecutionRecord};
 use crate::logs::{LogQuery, LogRecord, StreamSummary};

@@ -8,8 +8,7 @@
 mod memory;
 mod sqlite;
 
-use std::future::Future;
-use std::pin::Pin;
+use futures_util::future::BoxFuture;
 
 pub use self::memory::MemoryStore;
 pub use self::sqlite::{Durability, SqliteStore, StoreSpace};
@@ -17,9 +16,6 @@ use crate::error::Result;
 use crate::execution::{CallbackRecord, Changes, ExecutionRecord};
 use crate::logs::{LogQuery, LogRecord, StreamSummary};
 use crate::model::{Event, ExecutionStatus, Operation, Timestamp};
-
-/// A boxed future, for trait objects.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Everything one change writes, committed atomically.
 #[derive(Debug, Default)]

@@ -55,7 +55,7 @@ fn a_pause_during_an_invocation_takes_effect_at_its_next_checkpoint() {
     // The timeout stops while paused: at most 366 days after the start.
     assert_eq!(
         state.record().timeout_at(),
-        at(1_000_000 + MAX_PAUSED_LIFETIME_DAYS * 86_400_000)
+        at(1_000_000 + MAX_PAUSED_LIFETIME_DAYS * crate::limits::DAY_MILLIS)
     );
     let request = ResumeRequest {
         client_token: None,
@@ -253,4 +253,29 @@ fn stopping_a_paused_execution_ends_it() {
     state.stop(None, Timestamp::from_millis(1_000_020));
     assert_eq!(state.record().status, ExecutionStatus::Stopped);
     assert!(state.record().pause.is_none());
+}
+
+#[test]
+fn a_callback_whose_operation_is_missing_is_closed_when_due_and_never_due_again() {
+    let mut state = started();
+    let due = Timestamp::from_millis(1_000_500);
+    state.callbacks.insert(
+        "gone".to_owned(),
+        CallbackRecord {
+            callback_id: "cb-gone".to_owned(),
+            arn: state.record().arn.clone(),
+            operation_id: "gone".to_owned(),
+            timeout_at: Some(due),
+            heartbeat_seconds: 0,
+            heartbeat_at: None,
+        },
+    );
+    assert_eq!(state.next_deadline(), Some(due));
+    state.fire_timers(Timestamp::from_millis(1_000_501));
+    assert!(
+        state.next_deadline() > Some(due),
+        "{:?} is past: the timer would fire forever",
+        state.next_deadline()
+    );
+    assert_eq!(state.take_changes().0.closed_callbacks, ["cb-gone"]);
 }

@@ -18,14 +18,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
 use self::writer::{Job, Prepared, prepare, write_loop};
 
-use super::{
-    BoxFuture, InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch,
-};
+use super::{InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch};
 use crate::error::{Error, Result};
 use crate::execution::{CallbackRecord, ExecutionRecord};
 use crate::logs::{LogQuery, LogRecord, StreamSummary};
