@@ -4,7 +4,7 @@
 //! [`Money`], the four workers' rules ([`inventory`], [`payment`],
 //! [`shipping`], [`tax`]), how their answers are judged and totalled
 //! ([`outcome`]), and the order's answer ([`OrderResponse`]). Every
-//! message and number here is the one `SPEC.md` gives.
+//! message and number here is the one `docs/ORDER_SYSTEM.md` gives.
 //!
 //! ```
 //! use order_domain::{Order, StateCode, shipping, tax};

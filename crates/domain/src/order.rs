@@ -28,12 +28,12 @@ pub const MAX_TEXT_CHARS: usize = 128;
 /// A validated order, as the orchestrator received it.
 ///
 /// Built only by [`Order::from_event`] (or deserialized from a form it
-/// serialized), so every order in hand satisfies SPEC's validation table.
+/// serialized), so every order in hand satisfies the order system's validation table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[expect(
     clippy::struct_field_names,
-    reason = "`orderId` is the order's field in SPEC and on the wire"
+    reason = "`orderId` is the order's field in the order system's rules and on the wire"
 )]
 pub struct Order {
     order_id: String,
@@ -78,7 +78,7 @@ pub struct Address {
 }
 
 impl Order {
-    /// Validates an order event, applying SPEC's rules in their order and
+    /// Validates an order event, applying the order system's rules in their order and
     /// stopping at the first that fails.
     ///
     /// `event` is `None` when no event was given at all.
@@ -96,7 +96,7 @@ impl Order {
     ///
     /// # Errors
     ///
-    /// The first [`ValidationError`] in SPEC's order.
+    /// The first [`ValidationError`] in the order system's order.
     pub fn from_event(event: Option<&RawValue>) -> Result<Self, ValidationError> {
         let Some(Json::Object(event)) = event.map(json::classify) else {
             return Err(ValidationError(Rule::Event));
@@ -250,9 +250,9 @@ fn price(item: &Object<'_>) -> Option<Money> {
     (in_range && value.scale() <= 2).then_some(Money::new(value))
 }
 
-/// An order that breaks one of SPEC's validation rules.
+/// An order that breaks one of the order system's validation rules.
 ///
-/// Its message and field are SPEC's, word for word. Serializes as the
+/// Its message and field are the order system's, word for word. Serializes as the
 /// `error` member of the order's answer:
 /// `{"name": "ValidationError", "message": ..., "field": ...}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -290,7 +290,7 @@ impl Serialize for ValidationError {
     }
 }
 
-/// SPEC's validation rules, in the order they are checked.
+/// the order system's validation rules, in the order they are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
     /// 1: the event is missing, `null`, or not an object.
@@ -309,10 +309,10 @@ pub enum Rule {
     Quantity(usize),
     /// 8: the item at this index has a price that is not an amount from 0 to 1000000 with at most 2 decimals.
     Price(usize),
-    /// Beyond SPEC's table, checked right after the rule of the same field:
+    /// Beyond the order system's table, checked right after the rule of the same field:
     /// a text longer than [`MAX_TEXT_CHARS`].
     TooLong(Text),
-    /// Beyond SPEC's table, checked right after rule 3: more than
+    /// Beyond the order system's table, checked right after rule 3: more than
     /// [`MAX_ITEMS`] line items.
     TooManyItems,
 }
@@ -349,7 +349,7 @@ impl Text {
 }
 
 impl Rule {
-    /// The rule's message, as SPEC words it.
+    /// The rule's message, as the order system's rules word it.
     #[must_use]
     pub fn message(self) -> String {
         match self {

@@ -342,7 +342,7 @@ pub enum Outcome {
 
 /// The order's answer: the durable execution's result.
 ///
-/// Serializes to one of SPEC's four response shapes.
+/// Serializes to one of the order system's four response shapes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderResponse {
     outcome: Outcome,

@@ -1,4 +1,4 @@
-//! Every row of SPEC's validation table, in its order.
+//! Every row of the order system's validation table, in its order.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests may unwrap")]
 
 use order_domain::{Order, Rule};
