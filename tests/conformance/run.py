@@ -54,10 +54,12 @@ def served_url(output: str) -> str | None:
 
 
 class Serve:
-    """`orders serve` on one suite's template, with a store of its own."""
+    """`orders serve` on one suite's template, with a store of its own; `template`
+    and `stack` serve another template under another stack name instead."""
 
-    def __init__(self, suite: str, out: pathlib.Path):
-        self.stack = f"conformance-tests-{suite}"
+    def __init__(self, suite: str, out: pathlib.Path, template: pathlib.Path | None = None,
+                 stack: str | None = None):
+        self.stack = stack or f"conformance-tests-{suite}"
         self.directory = tempfile.TemporaryDirectory()
         self.log_path = out / "serve.log"
         self.log = open(self.log_path, "w+")
@@ -66,7 +68,8 @@ class Serve:
             # together never race for one.
             [ORDERS, "serve", "--addr", "127.0.0.1:0", "--no-explorer",
              "--db", str(pathlib.Path(self.directory.name) / "orders.db"),
-             "--template", str(HERE / suite / "template.yaml"), "--stack-name", self.stack, "--logs"],
+             "--template", str(template or HERE / suite / "template.yaml"), "--stack-name", self.stack,
+             "--logs"],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **CREDENTIALS},
         )
         deadline = time.monotonic() + 120

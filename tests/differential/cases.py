@@ -26,11 +26,11 @@ REGION = "us-east-1"
 _ARN_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
 
 
-class _TemplateLoader(yaml.SafeLoader):
+class TemplateLoader(yaml.SafeLoader):
     """Reads a SAM template, keeping an intrinsic function as `{"Sub": value}`."""
 
 
-_TemplateLoader.add_multi_constructor(
+TemplateLoader.add_multi_constructor(
     "!", lambda loader, suffix, node: {suffix: loader.construct_scalar(node)}
     if isinstance(node, yaml.ScalarNode) else {suffix: None})
 
@@ -63,7 +63,7 @@ class Function:
 
 def python_functions(suite: str) -> dict[str, Function]:
     """The functions of `suite`'s template that run on a `python3.*` runtime, by logical id."""
-    template = yaml.load((CONFORMANCE / suite / "template.yaml").read_text(), Loader=_TemplateLoader)
+    template = yaml.load((CONFORMANCE / suite / "template.yaml").read_text(), Loader=TemplateLoader)
     defaults = (template.get("Globals") or {}).get("Function") or {}
     functions = {}
     for logical_id, resource in (template.get("Resources") or {}).items():

@@ -8,16 +8,44 @@ Two sources, both attached to each difference in the report:
   list every key, so a key they leave out proves nothing;
 * the Lambda API model botocore ships (`lambda/service-2`): the members of
   each Details shape, and which the service always returns (`required`).
+
+A difference these show the emulator wrong about is listed as `Known`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
 import yaml
 
 from cases import requirement_files
+from compare import Difference
+
+
+@dataclasses.dataclass(frozen=True)
+class Known:
+    """A difference where the emulator, not the engine, departs from the Lambda service.
+
+    It matches a difference by its signature (see `compare.Difference`), and
+    only in `requirements` when they are given. `evidence` names the expected
+    histories (test_requirements/<suite>/<id>.yaml, recorded from the service)
+    or the API model's shapes that show the service doing what the engine does.
+    """
+
+    kind: str
+    event_type: str
+    path: str
+    key: str
+    side: str
+    reason: str
+    evidence: str
+    requirements: frozenset[str] = frozenset()
+
+    def explains(self, difference: Difference, requirement_id: str) -> bool:
+        return ((self.kind, self.event_type, self.path, self.key, self.side) == difference.signature
+                and (not self.requirements or requirement_id in self.requirements))
 
 
 def _paths(value: Any, prefix: str = ""):

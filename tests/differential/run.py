@@ -25,10 +25,19 @@ histories (recorded from the Lambda service) show the engine right is listed
 in KNOWN below, with its reason and evidence; every other difference fails
 the run.
 
+With `--js`, it runs JavaScript durable functions instead (`javascript.py`):
+those of tests/clients/node/template.yaml, on `orders serve` and on the local
+runner of AWS's JS testing library (`js/emulate.mjs`), compared the same way,
+with the runner's own KNOWN list. Its reports go to `target/differential/js/`,
+its table between the `differential-js` markers.
+
     python tests/differential/run.py [--suite callback ...] [--markdown CONFORMANCE.md]
+    python tests/differential/run.py --js [--markdown CONFORMANCE.md]
 
 Needs `orders` (ORDERS_BIN, default target/debug/orders; never built here)
-and `.tools/clients/bin` first on PATH (the functions run under its python3).
+and `.tools/clients/bin` first on PATH (the functions run under its python3);
+with `--js`, also `.tools/node/bin` (Node 22, for the functions and the runner)
+and the node_modules of tests/clients/node/durable and tests/differential/js.
 Writes `target/differential/report.json`, and per suite both sides'
 histories (`<suite>/histories/<id>.<function>.{orders,emulator}.json`) and
 the logs (`serve.log`, `emulator-<n>.log`). The exit code is non-zero when a
@@ -52,9 +61,11 @@ import urllib.request
 from typing import Any
 
 import evidence
+import javascript
 from cases import CONFORMANCE, REGION, Case, cases, python_functions
-from compare import Difference, compare
+from compare import compare
 from drive import Outcome, follow
+from evidence import Known
 
 
 def _conformance_driver():
@@ -71,30 +82,6 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 # How long one execution may take on either side.
 LIMIT_SECONDS = 150.0
-
-
-@dataclasses.dataclass(frozen=True)
-class Known:
-    """A difference where the emulator, not the engine, departs from the Lambda service.
-
-    It matches a difference by its signature (see `compare.Difference`), and
-    only in `requirements` when they are given. `evidence` names the expected
-    histories (test_requirements/<suite>/<id>.yaml, recorded from the service)
-    that show the service doing what the engine does.
-    """
-
-    kind: str
-    event_type: str
-    path: str
-    key: str
-    side: str
-    reason: str
-    evidence: str
-    requirements: frozenset[str] = frozenset()
-
-    def explains(self, difference: Difference, requirement_id: str) -> bool:
-        return ((self.kind, self.event_type, self.path, self.key, self.side) == difference.signature
-                and (not self.requirements or requirement_id in self.requirements))
 
 
 KNOWN: list[Known] = [
@@ -244,7 +231,28 @@ def run_suite(suite: str, out_root: pathlib.Path, workers: int, only: set[str]) 
     finally:
         on_emulator = emulator_results(emulators)
     missing = {"events": [], "problems": ["the emulator process wrote no result (see its log)"]}
-    return [judge(case, ours, on_emulator.get((case.requirement, case.function), missing), out)
+    return [judge(case, ours, on_emulator.get((case.requirement, case.function), missing), out, KNOWN)
+            for case, ours in zip(chosen, on_orders)]
+
+
+def run_js(out: pathlib.Path, workers: int) -> list[dict[str, Any]]:
+    """Runs the JavaScript functions (`javascript.py`) on both sides at once, and
+    compares each pair of histories."""
+    (out / "histories").mkdir(parents=True, exist_ok=True)
+    chosen = javascript.cases()
+    emulators = javascript.start_emulator(chosen, out, LIMIT_SECONDS)
+    try:
+        serve = Serve(javascript.SUITE, out, template=javascript.TEMPLATE, stack=javascript.STACK)
+        try:
+            orders = OrdersSide(serve)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+                on_orders = list(pool.map(orders.run, chosen))
+        finally:
+            serve.stop()
+    finally:
+        on_emulator = emulator_results(emulators)
+    missing = {"events": [], "problems": ["the emulator process wrote no result (see emulator.log)"]}
+    return [judge(case, ours, on_emulator.get((case.requirement, case.function), missing), out, javascript.KNOWN)
             for case, ours in zip(chosen, on_orders)]
 
 
@@ -279,8 +287,10 @@ def numbering_problem(events: list[dict[str, Any]]) -> str | None:
     return "EventIds run " + ", ".join(f"{first}-{last}" if first != last else f"{first}" for first, last in runs)
 
 
-def judge(case: Case, ours: dict[str, Any], theirs: dict[str, Any], out: pathlib.Path) -> dict[str, Any]:
-    """One case's row of the report: both sides' outcomes and their differences."""
+def judge(case: Case, ours: dict[str, Any], theirs: dict[str, Any], out: pathlib.Path,
+          known_differences: list[Known]) -> dict[str, Any]:
+    """One case's row of the report: both sides' outcomes and their differences,
+    each explained by the first of `known_differences` that explains it."""
     for side, result in (("orders", ours), ("emulator", theirs)):
         path = out / "histories" / f"{case.requirement}.{case.function}.{side}.json"
         path.write_text(json.dumps({"Events": result["events"]}, indent=2))
@@ -290,7 +300,8 @@ def judge(case: Case, ours: dict[str, Any], theirs: dict[str, Any], out: pathlib
     for difference in comparison.differences:
         entry = collapsed.get((difference.signature, difference.detail))
         if entry is None:
-            known = next((candidate for candidate in KNOWN if candidate.explains(difference, case.requirement)), None)
+            known = next((candidate for candidate in known_differences
+                          if candidate.explains(difference, case.requirement)), None)
             entry = collapsed[(difference.signature, difference.detail)] = {
                 **dataclasses.asdict(difference), "text": difference.describe(),
                 "summary": difference.describe(full=False), "count": 0,
@@ -356,12 +367,29 @@ def summary(rows: list[dict[str, Any]], chosen: list[str]) -> str:
         totals = [total + count for total, count in zip(totals, counts)]
         lines.append(f"| {suite} | " + " | ".join(str(count) for count in counts) + " |")
     lines.append("| **all** | " + " | ".join(f"**{total}**" for total in totals) + " |")
+    return "\n".join(lines + differences_and_errors(rows, "requirements")) + "\n"
+
+
+def js_summary(rows: list[dict[str, Any]]) -> str:
+    """The result per JavaScript function, and every difference, as Markdown."""
+    lines = ["| function | handler | events on orders | on the emulator | verdict |", "|---|---|---:|---:|---|"]
+    for row in rows:
+        order = " (interleaved across branches)" if row["interleaved"] else ""
+        lines.append(f"| {row['requirement']} | {row['handler']} | {row['orders']['events']} | "
+                     f"{row['emulator']['events']} | {row['verdict']}{order} |")
+    return "\n".join(lines + differences_and_errors(rows, "functions")) + "\n"
+
+
+def differences_and_errors(rows: list[dict[str, Any]], runs: str) -> list[str]:
+    """Markdown lines: each difference once, with the `runs` (requirements or
+    functions) that show it; and the runs that did not end."""
+    lines = []
     groups = grouped_differences(rows)
     if groups:
-        lines += ["", "| difference | requirements | explained by |", "|---|---|---|"]
+        lines += ["", f"| difference | {runs} | explained by |", "|---|---|---|"]
         for group in groups:
             shown = group["requirements"]
-            listed = ", ".join(shown) if len(shown) <= 12 else f"{len(shown)} requirements"
+            listed = ", ".join(shown) if len(shown) <= 12 else f"{len(shown)} {runs}"
             lines.append(f"| {group['text']} | {listed} | {group['known'] or '**unexplained**'} |")
     errors = [row for row in rows if row["problems"]]
     if errors:
@@ -369,12 +397,13 @@ def summary(rows: list[dict[str, Any]], chosen: list[str]) -> str:
         for row in errors:
             lines.append(f"| {row['requirement']} | {row['function']} | "
                          f"{'; '.join(problem.splitlines()[-1] for problem in row['problems'])} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def write_markdown(path: pathlib.Path, table: str) -> None:
-    """Replaces what lies between the differential markers of `path` with `table`."""
-    begin, end = "<!-- differential -->", "<!-- /differential -->"
+def write_markdown(path: pathlib.Path, table: str, marker: str) -> None:
+    """Replaces what lies between the `marker` markers of `path` (`<!-- marker -->`
+    and `<!-- /marker -->`) with `table`."""
+    begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
     text = path.read_text()
     if begin not in text or end not in text:
         raise SystemExit(f"{path} has no {begin} ... {end} markers")
@@ -387,34 +416,44 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", action="append", choices=suites(), help="a suite to run (repeatable; default all)")
     parser.add_argument("--requirement", action="append", default=[], help="only this requirement id (repeatable)")
+    parser.add_argument("--js", action="store_true",
+                        help="run the JavaScript functions (javascript.py) instead of the suites' Python functions")
     parser.add_argument("--out", default=str(ROOT / "target" / "differential"), help="where reports go")
     parser.add_argument("--parallel", type=int, default=int(os.environ.get("DIFFERENTIAL_PARALLEL", "10")),
                         help="suites run at once")
     parser.add_argument("--workers", type=int, default=6, help="executions under way at once per suite and side")
     parser.add_argument("--markdown", help="write the result table into this file between its markers")
     args = parser.parse_args()
+    if args.js and (args.suite or args.requirement):
+        parser.error("--js runs the JavaScript functions only: no --suite or --requirement")
     out_root = pathlib.Path(args.out).resolve()
     out_root.mkdir(parents=True, exist_ok=True)
-    chosen = args.suite or suites()
     started = time.monotonic()
-    rows: list[dict[str, Any]] = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        for suite_rows in pool.map(lambda suite: run_suite(suite, out_root, args.workers, set(args.requirement)),
-                                   chosen):
-            rows += sorted(suite_rows, key=requirement_order)
+    if args.js:
+        out, chosen, known_differences = out_root / "js", [javascript.SUITE], javascript.KNOWN
+        rows = run_js(out, args.workers)
+        table, marker, ran = js_summary(rows), "differential-js", f"{len(rows)} JavaScript functions"
+    else:
+        out, chosen, known_differences = out_root, args.suite or suites(), KNOWN
+        rows = []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            for suite_rows in pool.map(lambda suite: run_suite(suite, out_root, args.workers, set(args.requirement)),
+                                       chosen):
+                rows += sorted(suite_rows, key=requirement_order)
+        table, marker, ran = summary(rows, chosen), "differential", f"{len(rows)} runs in {len(chosen)} suites"
     seconds = time.monotonic() - started
     print(console_table(rows))
-    table = summary(rows, chosen)
     print()
     print(table)
     report = {"seconds": round(seconds, 1), "suites": chosen, "runs": rows,
-              "known": [{**dataclasses.asdict(known), "requirements": sorted(known.requirements)} for known in KNOWN]}
-    (out_root / "report.json").write_text(json.dumps(report, indent=2))
+              "known": [{**dataclasses.asdict(known), "requirements": sorted(known.requirements)}
+                        for known in known_differences]}
+    (out / "report.json").write_text(json.dumps(report, indent=2))
     failing = [row for row in rows if row["verdict"] in ("differs", "error")]
-    print(f"differential: {len(rows)} runs in {len(chosen)} suites, {seconds:.0f} s; "
-          f"{len(failing)} with an unexplained difference or an error; report in {out_root / 'report.json'}")
+    print(f"differential: {ran}, {seconds:.0f} s; "
+          f"{len(failing)} with an unexplained difference or an error; report in {out / 'report.json'}")
     if args.markdown:
-        write_markdown(pathlib.Path(args.markdown), table)
+        write_markdown(pathlib.Path(args.markdown), table, marker)
     return 1 if failing else 0
 
 
