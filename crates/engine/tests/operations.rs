@@ -15,7 +15,8 @@ use common::{
 use durable_engine::execution::ExecutionRecord;
 use durable_engine::functions::{DurableConfig, Function, FunctionConfig, in_process};
 use durable_engine::model::{
-    ChainedInvokeOptions, ExecutionStatus, OperationStatus, OperationType, OperationUpdate,
+    ChainedInvokeOptions, ExecutionStatus, OperationAction, OperationStatus, OperationType,
+    OperationUpdate,
 };
 use durable_engine::{Error, Progress};
 use lambda_runtime::LambdaEvent;
@@ -374,8 +375,8 @@ async fn a_caller_that_keeps_checkpointing_gets_its_chained_result_in_the_same_i
                     .to_owned();
                 let mut updates = vec![OperationUpdate {
                     id: "call".to_owned(),
-                    kind: "CHAINED_INVOKE".to_owned(),
-                    action: "START".to_owned(),
+                    kind: OperationType::ChainedInvoke.into(),
+                    action: OperationAction::Start.into(),
                     payload: Some("5".to_owned()),
                     chained_invoke_options: Some(ChainedInvokeOptions {
                         function_name: Some("Quick".to_owned()),

@@ -5,7 +5,7 @@
 use durable_engine::arn::{FunctionRef, function_arn};
 use durable_engine::execution::validate::validate_batch;
 use durable_engine::model::{
-    Operation, OperationStatus, OperationType, OperationUpdate, Timestamp,
+    Operation, OperationStatus, OperationType, OperationUpdate, Sent, Timestamp,
 };
 use durable_engine::store::ListCursor;
 use indexmap::IndexMap;
@@ -71,15 +71,15 @@ proptest! {
             .into_iter()
             .map(|(id, kind, action, parent)| OperationUpdate {
                 id,
-                kind: kind.to_owned(),
-                action: action.to_owned(),
+                kind: Sent::from_text(kind),
+                action: Sent::from_text(action),
                 parent_id: parent,
                 ..OperationUpdate::default()
             })
             .collect();
         if let Ok(valid) = validate_batch(&operations, &updates) {
             prop_assert_eq!(valid.len(), updates.len(), "a valid batch is valid whole");
-            let executions = updates.iter().filter(|u| u.kind == "EXECUTION").count();
+            let executions = updates.iter().filter(|u| u.kind.is(OperationType::Execution)).count();
             prop_assert!(executions <= 1);
             if executions == 1 {
                 prop_assert_eq!(updates.last().map(|u| u.kind.as_str()), Some("EXECUTION"));

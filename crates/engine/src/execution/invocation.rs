@@ -7,8 +7,8 @@ use super::paging::page_of;
 use super::{ActiveInvocation, ExecutionState};
 use crate::limits::MAX_PAGE_BYTES;
 use crate::model::{
-    ErrorObject, EventDetails, EventError, ExecutionStatus, OperationStatus, OperationType,
-    Timestamp,
+    ErrorObject, EventDetails, EventError, ExecutionStatus, InitialExecutionState, InvocationInput,
+    OperationStatus, OperationType, Timestamp,
 };
 
 /// How one invocation ended, as the engine saw it.
@@ -37,15 +37,15 @@ impl ExecutionState {
     /// Begins invocation `id` (unique in the engine): mints its checkpoint
     /// token and builds the durable envelope the function receives.
     ///
-    /// Returns the request id and the envelope (JSON). The envelope carries
-    /// at most `page_items` operations (and [`MAX_PAGE_BYTES`]);
-    /// `NextMarker` tells the function to fetch the rest.
+    /// Returns the request id and the envelope. The envelope carries at
+    /// most `page_items` operations (and [`MAX_PAGE_BYTES`]); `NextMarker`
+    /// tells the function to fetch the rest.
     pub fn begin_invocation(
         &mut self,
         id: u64,
         now: Timestamp,
         page_items: usize,
-    ) -> (String, serde_json::Value) {
+    ) -> (String, InvocationInput) {
         self.external_at_begin = self.external_seq;
         let request_id = uuid::Uuid::new_v4().to_string();
         let token = self.mint_token();
@@ -61,22 +61,14 @@ impl ExecutionState {
         self.seen = self.touch_seq;
         let visible = self.visible_operations();
         let (page, next) = page_of(&visible, 0, page_items.max(1), MAX_PAGE_BYTES);
-        let operations: Vec<serde_json::Value> = page
-            .iter()
-            .map(|op| crate::model::to_envelope(serde_json::to_value(op).unwrap_or_default()))
-            .collect();
-        let mut state = serde_json::json!({ "Operations": operations });
-        if let (Some(next), Some(members)) = (next, state.as_object_mut()) {
-            members.insert(
-                "NextMarker".to_owned(),
-                serde_json::Value::from(self.marker(next)),
-            );
-        }
-        let envelope = serde_json::json!({
-            "DurableExecutionArn": self.record.arn,
-            "CheckpointToken": token,
-            "InitialExecutionState": state,
-        });
+        let envelope = InvocationInput {
+            durable_execution_arn: self.record.arn.clone(),
+            checkpoint_token: token,
+            initial_execution_state: InitialExecutionState {
+                operations: page.iter().map(|op| op.in_envelope()).collect(),
+                next_marker: next.map(|next| self.marker(next)),
+            },
+        };
         (request_id, envelope)
     }
 

@@ -11,7 +11,9 @@ use crate::limits::{
     MAX_OPERATION_NAME_BYTES, MAX_OPERATION_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, VALID_NAME,
     is_valid_name,
 };
-use crate::model::{Operation, OperationAction, OperationStatus, OperationType, OperationUpdate};
+use crate::model::{
+    Operation, OperationAction, OperationStatus, OperationType, OperationUpdate, Sent,
+};
 
 /// An update that passed the rules, with its type and action read.
 #[derive(Debug, Clone, Copy)]
@@ -50,31 +52,40 @@ fn check_batch(
     operations: &IndexMap<String, Operation>,
     updates: &[OperationUpdate],
 ) -> Result<()> {
-    let executions = updates.iter().filter(|u| u.kind == "EXECUTION").count();
+    let executions = updates
+        .iter()
+        .filter(|u| u.kind.is(OperationType::Execution))
+        .count();
     if executions > 1 {
         return Err(Error::invalid(
             "Cannot checkpoint multiple EXECUTION updates.",
         ));
     }
-    if executions == 1 && updates.last().is_some_and(|u| u.kind != "EXECUTION") {
+    if executions == 1
+        && updates
+            .last()
+            .is_some_and(|u| !u.kind.is(OperationType::Execution))
+    {
         return Err(Error::invalid(
             "EXECUTION checkpoint must be the last update.",
         ));
     }
 
-    let mut last_action: HashMap<&str, &str> = HashMap::new();
+    let mut last_action: HashMap<&str, &Sent<OperationAction>> = HashMap::new();
     let mut started_contexts: BTreeSet<&str> = BTreeSet::new();
     for update in updates {
-        if update.kind != "EXECUTION" && !is_valid_name(&update.id) {
+        if !update.kind.is(OperationType::Execution) && !is_valid_name(&update.id) {
             return Err(Error::invalid(format!(
                 "Invalid operation id '{}': {VALID_NAME}.",
                 update.id
             )));
         }
         if let Some(previous) = last_action.get(update.id.as_str()) {
-            let pairs = matches!(update.kind.as_str(), "STEP" | "CONTEXT")
-                && *previous == "START"
-                && update.action != "START";
+            let pairs = matches!(
+                update.kind.known(),
+                Some(OperationType::Step | OperationType::Context)
+            ) && previous.is(OperationAction::Start)
+                && !update.action.is(OperationAction::Start);
             if !pairs {
                 return Err(Error::invalid(
                     "Cannot checkpoint multiple operations with the same ID.",
@@ -89,8 +100,8 @@ fn check_batch(
                 return Err(Error::invalid("Invalid parent operation id."));
             }
         }
-        last_action.insert(update.id.as_str(), update.action.as_str());
-        if update.kind == "CONTEXT" && update.action == "START" {
+        last_action.insert(update.id.as_str(), &update.action);
+        if update.kind.is(OperationType::Context) && update.action.is(OperationAction::Start) {
             started_contexts.insert(update.id.as_str());
         }
     }
@@ -103,13 +114,13 @@ fn check_update<'u>(
     operations: &IndexMap<String, Operation>,
     update: &'u OperationUpdate,
 ) -> Result<ValidUpdate<'u>> {
-    let current = if update.kind == "EXECUTION" {
+    let current = if update.kind.is(OperationType::Execution) {
         None
     } else {
         operations.get(&update.id)
     };
     if let Some(current) = current {
-        if OperationType::parse(&update.kind).is_some_and(|kind| kind != current.kind) {
+        if update.kind.known().is_some_and(|kind| kind != current.kind) {
             return Err(Error::invalid("Inconsistent operation type."));
         }
         if update.sub_type.is_some() && update.sub_type != current.sub_type {
@@ -131,7 +142,7 @@ fn check_update<'u>(
             "Operation name must be at most {MAX_OPERATION_NAME_BYTES} characters."
         )));
     }
-    let limit = if update.kind == "EXECUTION" {
+    let limit = if update.kind.is(OperationType::Execution) {
         MAX_SYNC_PAYLOAD_BYTES
     } else {
         MAX_OPERATION_PAYLOAD_BYTES
@@ -155,9 +166,13 @@ fn check_update<'u>(
             )));
         }
     }
-    let kind = OperationType::parse(&update.kind)
+    let kind = update
+        .kind
+        .known()
         .ok_or_else(|| Error::invalid("Unknown operation type."))?;
-    let action = OperationAction::parse(&update.action)
+    let action = update
+        .action
+        .known()
         .filter(|action| allowed(kind, *action))
         .ok_or_else(|| Error::invalid("Invalid action for the given operation type."))?;
     validate_transition(update, kind, action, current)?;

@@ -3,8 +3,9 @@
 //! Field names, enum spellings and nesting are those of the Lambda REST-JSON
 //! model (`Operation`, `OperationUpdate`, `ErrorObject`, `Event`), so a value
 //! serializes straight into an API response. Timestamps serialize as epoch
-//! seconds, the API's format; [`to_envelope`] rewrites them to epoch
-//! milliseconds for the invocation envelope, as the SDKs read it there.
+//! seconds, the API's format; in the invocation envelope
+//! ([`InvocationInput`]) they are [`EpochMillis`], as the SDKs read them
+//! there.
 //!
 //! - this module: [`Timestamp`], the enums, [`ErrorObject`];
 //! - `operation`: [`Operation`] with its `*Details`, and [`OperationUpdate`];
@@ -27,8 +28,8 @@ pub use self::operation::{
     StepOptions, WaitDetails, WaitOptions,
 };
 pub use self::output::{
-    CheckpointOutput, DurableConfigShape, ExecutionDescription, ExecutionSummary, PauseDetails,
-    StatePage,
+    CheckpointOutput, DurableConfigShape, ExecutionDescription, ExecutionSummary,
+    InitialExecutionState, InvocationInput, PauseDetails, StatePage,
 };
 
 /// A moment, in milliseconds since the Unix epoch.
@@ -60,20 +61,13 @@ impl Timestamp {
     /// (`2026-11-30T15:00:00.000Z`).
     #[must_use]
     pub fn to_rfc3339(self) -> String {
-        let moment =
-            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        let date = moment.date();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            date.year(),
-            u8::from(date.month()),
-            date.day(),
-            moment.hour(),
-            moment.minute(),
-            moment.second(),
-            moment.millisecond()
-        )
+        const MILLISECONDS: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .format(MILLISECONDS)
+            .unwrap_or_default()
     }
 
     /// Parses RFC 3339 / ISO 8601 (as query strings carry timestamps).
@@ -111,6 +105,20 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// A moment as the invocation envelope writes it: a JSON integer of epoch
+/// milliseconds (`1735787045123`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct EpochMillis(i64);
+
+impl From<Timestamp> for EpochMillis {
+    fn from(moment: Timestamp) -> Self {
+        Self(moment.millis())
+    }
+}
+
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -138,7 +146,102 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl WireEnum for $name {
+            fn parse(text: &str) -> Option<Self> {
+                Self::parse(text)
+            }
+
+            fn as_str(self) -> &'static str {
+                self.as_str()
+            }
+        }
     };
+}
+
+/// One of the API's enums: a closed set of wire spellings.
+pub trait WireEnum: Copy {
+    /// The value with this wire spelling.
+    fn parse(text: &str) -> Option<Self>;
+    /// The value's wire spelling.
+    fn as_str(self) -> &'static str;
+}
+
+/// A value of one of the API's enums as a request sent it: one the API
+/// knows, or another spelling, kept so that the rules can refuse it with
+/// the service's own message rather than a parse error.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Sent<T> {
+    /// A value the API knows.
+    Known(T),
+    /// Anything else (empty when the member was absent).
+    Unknown(String),
+}
+
+impl<T: WireEnum> Sent<T> {
+    /// What `text` spells.
+    #[must_use]
+    pub fn from_text(text: &str) -> Self {
+        T::parse(text).map_or_else(|| Self::Unknown(text.to_owned()), Self::Known)
+    }
+
+    /// The value, when the API knows it.
+    #[must_use]
+    pub fn known(&self) -> Option<T> {
+        match self {
+            Self::Known(value) => Some(*value),
+            Self::Unknown(_) => None,
+        }
+    }
+
+    /// Whether it is `value`.
+    #[must_use]
+    pub fn is(&self, value: T) -> bool
+    where
+        T: PartialEq,
+    {
+        self.known() == Some(value)
+    }
+
+    /// As it was sent.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Known(value) => value.as_str(),
+            Self::Unknown(text) => text,
+        }
+    }
+}
+
+impl<T> Default for Sent<T> {
+    fn default() -> Self {
+        Self::Unknown(String::new())
+    }
+}
+
+impl<T> From<T> for Sent<T> {
+    fn from(value: T) -> Self {
+        Self::Known(value)
+    }
+}
+
+impl<T: WireEnum> fmt::Display for Sent<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<T: WireEnum> Serialize for Sent<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de, T: WireEnum> Deserialize<'de> for Sent<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Self::from_text(&text))
+    }
 }
 
 wire_enum! {
@@ -293,36 +396,6 @@ impl ErrorObject {
     }
 }
 
-/// Rewrites every `…Timestamp` member of an API-shaped value from epoch
-/// seconds to epoch milliseconds, the invocation envelope's format.
-#[must_use]
-pub fn to_envelope(mut value: serde_json::Value) -> serde_json::Value {
-    fn walk(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(members) => {
-                for (key, member) in members.iter_mut() {
-                    if key.ends_with("Timestamp")
-                        && let Some(seconds) = member.as_f64()
-                    {
-                        #[expect(
-                            clippy::cast_possible_truncation,
-                            reason = "epoch milliseconds of a real moment fit an i64"
-                        )]
-                        let millis = (seconds * 1000.0).round() as i64;
-                        *member = serde_json::Value::from(millis);
-                    } else {
-                        walk(member);
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut value);
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,9 +412,9 @@ mod tests {
         assert_eq!(json["StartTimestamp"], serde_json::json!(1_735_787_045.123));
         assert_eq!(json["Type"], "STEP");
         assert_eq!(json["Status"], "STARTED");
-        let back: Operation = serde_json::from_value(json.clone()).unwrap();
+        let back: Operation = serde_json::from_value(json).unwrap();
         assert_eq!(back, op);
-        let envelope = to_envelope(json);
+        let envelope = serde_json::to_value(op.in_envelope()).unwrap();
         assert_eq!(
             envelope["StartTimestamp"],
             serde_json::json!(1_735_787_045_123_i64)

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorObject, OperationStatus, OperationType, Timestamp};
+use super::{
+    EpochMillis, ErrorObject, OperationAction, OperationStatus, OperationType, Sent, Timestamp,
+};
 
 /// How an operation ended: its result or its error. The `*Details` of
 /// contexts, steps, callbacks and chained invokes all carry one.
@@ -51,28 +53,28 @@ pub struct ContextDetails {
     pub outcome: Outcome,
 }
 
-/// A step's details.
+/// A step's details; `T` is how its moment is written (see [`Operation`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StepDetails {
+pub struct StepDetails<T = Timestamp> {
     /// Retries completed so far.
     #[serde(default)]
     pub attempt: u32,
     /// When the next attempt is due (while `PENDING`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_attempt_timestamp: Option<Timestamp>,
+    pub next_attempt_timestamp: Option<T>,
     /// Its result or (last) error.
     #[serde(flatten)]
     pub outcome: Outcome,
 }
 
-/// A wait's details.
+/// A wait's details; `T` is how its moment is written (see [`Operation`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct WaitDetails {
+pub struct WaitDetails<T = Timestamp> {
     /// When the wait ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_end_timestamp: Option<Timestamp>,
+    pub scheduled_end_timestamp: Option<T>,
 }
 
 /// A callback's details.
@@ -91,9 +93,13 @@ pub struct CallbackDetails {
 pub type ChainedInvokeDetails = Outcome;
 
 /// One operation of an execution, as stored and as the API returns it.
+///
+/// `T` is how its moments are written: [`Timestamp`] (epoch seconds) in the
+/// API and the store, [`EpochMillis`] in the invocation envelope
+/// ([`Operation::in_envelope`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Operation {
+pub struct Operation<T = Timestamp> {
     /// Unique within the execution.
     pub id: String,
     /// The enclosing context, if any.
@@ -109,10 +115,10 @@ pub struct Operation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_type: Option<String>,
     /// When it began.
-    pub start_timestamp: Timestamp,
+    pub start_timestamp: T,
     /// When it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_timestamp: Option<Timestamp>,
+    pub end_timestamp: Option<T>,
     /// Where it stands.
     pub status: OperationStatus,
     /// For the execution operation.
@@ -123,10 +129,10 @@ pub struct Operation {
     pub context_details: Option<ContextDetails>,
     /// For steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_details: Option<StepDetails>,
+    pub step_details: Option<StepDetails<T>>,
     /// For waits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait_details: Option<WaitDetails>,
+    pub wait_details: Option<WaitDetails<T>>,
     /// For callbacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_details: Option<CallbackDetails>,
@@ -154,6 +160,34 @@ impl Operation {
             wait_details: None,
             callback_details: None,
             chained_invoke_details: None,
+        }
+    }
+
+    /// The operation as the invocation envelope carries it: its moments in
+    /// epoch milliseconds.
+    #[must_use]
+    pub fn in_envelope(&self) -> Operation<EpochMillis> {
+        Operation {
+            id: self.id.clone(),
+            parent_id: self.parent_id.clone(),
+            name: self.name.clone(),
+            kind: self.kind,
+            sub_type: self.sub_type.clone(),
+            start_timestamp: self.start_timestamp.into(),
+            end_timestamp: self.end_timestamp.map(Into::into),
+            status: self.status,
+            execution_details: self.execution_details.clone(),
+            context_details: self.context_details.clone(),
+            step_details: self.step_details.as_ref().map(|details| StepDetails {
+                attempt: details.attempt,
+                next_attempt_timestamp: details.next_attempt_timestamp.map(Into::into),
+                outcome: details.outcome.clone(),
+            }),
+            wait_details: self.wait_details.as_ref().map(|details| WaitDetails {
+                scheduled_end_timestamp: details.scheduled_end_timestamp.map(Into::into),
+            }),
+            callback_details: self.callback_details.clone(),
+            chained_invoke_details: self.chained_invoke_details.clone(),
         }
     }
 
@@ -238,8 +272,9 @@ pub struct ChainedInvokeOptions {
 
 /// One change a checkpoint asks for, as the SDK sends it.
 ///
-/// `Type` and `Action` stay text until validated, so an unknown value is
-/// answered with the service's message rather than a parse error.
+/// `Type` and `Action` are read into their enums, an unknown spelling kept
+/// ([`Sent::Unknown`]), so that it is answered with the service's message
+/// rather than a parse error.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OperationUpdate {
@@ -254,13 +289,13 @@ pub struct OperationUpdate {
     pub name: Option<String>,
     /// Its type, as sent.
     #[serde(default, rename = "Type")]
-    pub kind: String,
+    pub kind: Sent<OperationType>,
     /// Its SDK kind.
     #[serde(default)]
     pub sub_type: Option<String>,
     /// What to do, as sent.
     #[serde(default)]
-    pub action: String,
+    pub action: Sent<OperationAction>,
     /// A result or input, as JSON text.
     #[serde(default)]
     pub payload: Option<String>,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{ErrorObject, ExecutionStatus, Operation, Timestamp};
+use super::{EpochMillis, ErrorObject, ExecutionStatus, Operation, Timestamp};
 use crate::execution::ExecutionRecord;
 
 /// What a checkpoint answers.
@@ -13,6 +13,31 @@ pub struct CheckpointOutput {
     pub checkpoint_token: String,
     /// Operations changed since the caller last saw them.
     pub new_execution_state: StatePage,
+}
+
+/// What an invocation of a durable function receives (the durable
+/// invocation input), its moments in epoch milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvocationInput {
+    /// The execution.
+    pub durable_execution_arn: String,
+    /// The token of the invocation's first checkpoint.
+    pub checkpoint_token: String,
+    /// The operations so far, the first page of them.
+    pub initial_execution_state: InitialExecutionState,
+}
+
+/// The first page of an execution's operations, in an invocation's input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InitialExecutionState {
+    /// The operations.
+    pub operations: Vec<Operation<EpochMillis>>,
+    /// Where the next page starts (`GetDurableExecutionState`); absent on
+    /// the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
 }
 
 /// A page of operations.

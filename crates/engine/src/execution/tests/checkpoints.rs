@@ -175,7 +175,7 @@ fn a_retry_makes_the_step_pending_then_ready_at_its_time() {
 fn waits_are_scaled_by_the_time_scale() {
     let mut state = ExecutionState::start(record(), "exec".to_owned(), 0.01);
     let (_, envelope) = state.begin_invocation(1, Timestamp::from_millis(1_000_000), 1000);
-    let token = envelope["CheckpointToken"].as_str().unwrap().to_owned();
+    let token = envelope.checkpoint_token;
     let mut wait = update("w", "WAIT", "START");
     wait.wait_options = Some(WaitOptions {
         wait_seconds: Some(10),
@@ -323,11 +323,11 @@ fn completed_contexts_hide_their_children_unless_they_replay_them() {
             .iter()
             .any(|op| op.id == "k")
     );
-    let ids: Vec<&str> = envelope["InitialExecutionState"]["Operations"]
-        .as_array()
-        .unwrap()
+    let ids: Vec<&str> = envelope
+        .initial_execution_state
+        .operations
         .iter()
-        .map(|op| op["Id"].as_str().unwrap())
+        .map(|op| op.id.as_str())
         .collect();
     assert_eq!(ids, ["exec", "c"]);
 }

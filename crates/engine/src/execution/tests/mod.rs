@@ -8,7 +8,7 @@ mod model;
 use super::*;
 pub(super) use crate::error::{Error, INVALID_TOKEN};
 pub(super) use crate::limits::MAX_PAUSED_LIFETIME_DAYS;
-use crate::model::{ChainedInvokeOptions, StepOptions, WaitOptions};
+use crate::model::{ChainedInvokeOptions, Sent, StepOptions, WaitOptions};
 pub(super) use crate::model::{CheckpointOutput, OperationUpdate};
 
 pub(super) fn record() -> ExecutionRecord {
@@ -44,15 +44,15 @@ pub(super) fn started() -> ExecutionState {
 pub(super) fn invoking() -> (ExecutionState, String) {
     let mut state = started();
     let (_, envelope) = state.begin_invocation(1, Timestamp::from_millis(1_000_001), 1000);
-    let token = envelope["CheckpointToken"].as_str().unwrap().to_owned();
+    let token = envelope.checkpoint_token;
     (state, token)
 }
 
 pub(super) fn update(id: &str, kind: &str, action: &str) -> OperationUpdate {
     OperationUpdate {
         id: id.to_owned(),
-        kind: kind.to_owned(),
-        action: action.to_owned(),
+        kind: Sent::from_text(kind),
+        action: Sent::from_text(action),
         ..OperationUpdate::default()
     }
 }

@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::{CallbackOptions, StepOptions, WaitOptions};
+use crate::model::{CallbackOptions, Sent, StepOptions, WaitOptions};
 use crate::store::{MemoryStore, Store as _, WriteBatch};
 
 /// Operation ids the actions pick from: few, so that they collide.
@@ -63,8 +63,8 @@ fn update_strategy() -> impl Strategy<Value = OperationUpdate> {
         .prop_map(
             |(id, kind, action, parent, seconds, payload)| OperationUpdate {
                 id: IDS[id].to_owned(),
-                kind: kind.to_owned(),
-                action: action.to_owned(),
+                kind: Sent::from_text(kind),
+                action: Sent::from_text(action),
                 parent_id: parent.map(|parent| IDS[parent].to_owned()),
                 payload: payload.then(|| "1".to_owned()),
                 step_options: seconds.map(|seconds| StepOptions {
@@ -202,7 +202,7 @@ impl Harness {
                 if self.state.may_invoke() && !self.state.is_invoking() {
                     self.invocation += 1;
                     let (_, envelope) = self.state.begin_invocation(self.invocation, now, 1000);
-                    self.token = envelope["CheckpointToken"].as_str().map(str::to_owned);
+                    self.token = Some(envelope.checkpoint_token);
                 }
             }
             Action::Stop => self.state.stop(None, now),
