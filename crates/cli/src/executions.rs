@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use durable_engine::api::handle;
-use durable_engine::model::ExecutionSummary;
 use durable_engine::store::{ListFilter, SqliteStore};
 use durable_engine::{Engine, EngineOptions};
 use serde_json::Value;
@@ -161,7 +160,7 @@ impl Reader {
                     .await?;
                 return records
                     .iter()
-                    .map(|record| Ok(serde_json::to_value(ExecutionSummary::of(record))?))
+                    .map(|record| Ok(serde_json::to_value(record.summary())?))
                     .collect();
             }
             (None, Self::Remote(_)) => {

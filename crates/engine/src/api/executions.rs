@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::extract::{Answer, Api, Params, count, flag, json, ok};
 use crate::error::Error;
-use crate::model::{ExecutionDescription, ExecutionStatus, ExecutionSummary, Timestamp};
+use crate::execution::ExecutionRecord;
+use crate::model::{ExecutionStatus, ExecutionSummary, Timestamp};
 use crate::store::ListFilter;
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,7 +63,7 @@ pub(super) async fn get(
         query.include_execution_data.as_deref(),
         true,
     )?;
-    Ok(ok(&ExecutionDescription::of(&record, include)))
+    Ok(ok(&record.description(include)))
 }
 
 pub(super) async fn history(
@@ -125,8 +126,11 @@ pub(super) async fn list(
             count("MaxItems", query.max_items.as_deref())?,
         )
         .await?;
-    let executions: Vec<ExecutionSummary> =
-        page.executions.iter().map(ExecutionSummary::of).collect();
+    let executions: Vec<ExecutionSummary> = page
+        .executions
+        .iter()
+        .map(ExecutionRecord::summary)
+        .collect();
     let mut body = json!({ "DurableExecutions": executions });
     if let (Some(marker), Some(members)) = (page.next_marker, body.as_object_mut()) {
         members.insert("NextMarker".to_owned(), marker.into());

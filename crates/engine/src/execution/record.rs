@@ -4,7 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{DAY_MILLIS, MAX_PAUSED_LIFETIME_DAYS};
-use crate::model::{ErrorObject, ExecutionStatus, Timestamp};
+use crate::model::{
+    DurableConfigShape, ErrorObject, ExecutionDescription, ExecutionStatus, ExecutionSummary,
+    PauseDetails, Timestamp,
+};
 
 /// An execution, as its record in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,4 +209,45 @@ pub enum CallbackOutcome {
     Succeeded(Option<String>),
     /// With an error.
     Failed(ErrorObject),
+}
+
+impl ExecutionRecord {
+    /// The execution as `ListDurableExecutionsByFunction` lists it.
+    #[must_use]
+    pub fn summary(&self) -> ExecutionSummary {
+        ExecutionSummary {
+            durable_execution_arn: self.arn.clone(),
+            durable_execution_name: self.name.clone(),
+            function_arn: self.function_arn.clone(),
+            status: self.status,
+            start_timestamp: self.start,
+            end_timestamp: self.end,
+        }
+    }
+
+    /// The execution as `GetDurableExecution` describes it, with its input,
+    /// result and error when `include_data`.
+    #[must_use]
+    pub fn description(&self, include_data: bool) -> ExecutionDescription {
+        let data = |value: &Option<String>| value.clone().filter(|_| include_data);
+        ExecutionDescription {
+            summary: self.summary(),
+            version: self.version.clone(),
+            execution_data_included: include_data,
+            durable_config: DurableConfigShape {
+                execution_timeout: self.timeout_seconds,
+                retention_period_in_days: self.retention_days,
+            },
+            input_payload: include_data.then(|| self.input.clone()),
+            result: data(&self.result),
+            error: self.error.clone().filter(|_| include_data),
+            expected_execution_timeout_timestamp: (!self.status.is_terminal())
+                .then(|| self.timeout_at()),
+            pause_details: self.pause.as_ref().map(|pause| PauseDetails {
+                pause_request_timestamp: pause.requested,
+                execution_timeout_paused: pause.execution_timeout_paused,
+                reason: data(&pause.reason),
+            }),
+        }
+    }
 }

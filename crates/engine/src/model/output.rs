@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use super::{EpochMillis, ErrorObject, ExecutionStatus, Operation, Timestamp};
-use crate::execution::ExecutionRecord;
 
 /// What a checkpoint answers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,21 +69,6 @@ pub struct ExecutionSummary {
     pub end_timestamp: Option<Timestamp>,
 }
 
-impl ExecutionSummary {
-    /// The summary of `record`.
-    #[must_use]
-    pub fn of(record: &ExecutionRecord) -> Self {
-        Self {
-            durable_execution_arn: record.arn.clone(),
-            durable_execution_name: record.name.clone(),
-            function_arn: record.function_arn.clone(),
-            status: record.status,
-            start_timestamp: record.start,
-            end_timestamp: record.end,
-        }
-    }
-}
-
 /// A function's `DurableConfig`, as the API shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -136,32 +120,4 @@ pub struct ExecutionDescription {
     /// The pause under way.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pause_details: Option<PauseDetails>,
-}
-
-impl ExecutionDescription {
-    /// The description of `record`, with its input, result and error when
-    /// `include_data`.
-    #[must_use]
-    pub fn of(record: &ExecutionRecord, include_data: bool) -> Self {
-        let data = |value: &Option<String>| value.clone().filter(|_| include_data);
-        Self {
-            summary: ExecutionSummary::of(record),
-            version: record.version.clone(),
-            execution_data_included: include_data,
-            durable_config: DurableConfigShape {
-                execution_timeout: record.timeout_seconds,
-                retention_period_in_days: record.retention_days,
-            },
-            input_payload: include_data.then(|| record.input.clone()),
-            result: data(&record.result),
-            error: record.error.clone().filter(|_| include_data),
-            expected_execution_timeout_timestamp: (!record.status.is_terminal())
-                .then(|| record.timeout_at()),
-            pause_details: record.pause.as_ref().map(|pause| PauseDetails {
-                pause_request_timestamp: pause.requested,
-                execution_timeout_paused: pause.execution_timeout_paused,
-                reason: data(&pause.reason),
-            }),
-        }
-    }
 }
