@@ -131,7 +131,7 @@ pub async fn run_order(
 ) -> anyhow::Result<ExecutionRecord> {
     let progress = engine.subscribe();
     let refusals = engine.subscribe();
-    let resumed = engine
+    engine
         .recover()
         .await
         .context("cannot resume the store's running executions")?;
@@ -146,17 +146,17 @@ pub async fn run_order(
             ..system.order(order.input)
         })
         .await?;
+    // An execution that already ended publishes nothing more.
+    let running = !engine.execution(&started.arn).await?.status.is_terminal();
     if !order.quiet {
         eprintln!("execution {}", started.arn);
         if started.existing {
             eprintln!(
                 "  (already started under this name{})",
-                if resumed > 0 { "; resuming it" } else { "" }
+                if running { "; resuming it" } else { "" }
             );
         }
     }
-    // An execution that already ended publishes nothing more.
-    let running = !engine.execution(&started.arn).await?.status.is_terminal();
     let printer = (!order.quiet && running).then(|| {
         engine.spawn(print_progress(
             engine.clone(),

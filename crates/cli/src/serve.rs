@@ -169,7 +169,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     print_functions(&functions, &hosted);
     if resumed > 0 {
-        eprintln!("resumed {resumed} running execution(s)");
+        eprintln!("dispatched again {resumed} chained invoke(s) under way");
     }
     if let Some(explorer) = &explorer {
         eprintln!("explorer on http://{}/", explorer.local_addr()?);

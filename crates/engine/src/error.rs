@@ -1,4 +1,12 @@
-//! The engine's errors, each one an error of the Lambda API.
+//! The API's errors: what a request is answered with, each one an error of
+//! the Lambda API. Each layer below has errors of its own (the execution
+//! core's [`ExecutionError`], the store's [`StoreError`], the engine's
+//! [`EngineError`]); they become one of these once, at the API's edge.
+
+use crate::engine::EngineError;
+use crate::execution::ExecutionError;
+use crate::model::exception;
+use crate::store::StoreError;
 
 /// What went wrong, as the Lambda API names it.
 ///
@@ -45,15 +53,15 @@ impl Error {
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
-            Self::InvalidParameterValue(_) => "InvalidParameterValueException",
-            Self::ResourceNotFound(_) => "ResourceNotFoundException",
-            Self::ResourceConflict(_) => "ResourceConflictException",
-            Self::CallbackTimeout(_) => "CallbackTimeoutException",
-            Self::DurableExecutionAlreadyStarted(_) => "DurableExecutionAlreadyStartedException",
-            Self::RequestTooLarge(_) => "RequestTooLargeException",
-            Self::InvalidRequestContent(_) => "InvalidRequestContentException",
-            Self::Service(_) => "ServiceException",
-            Self::AccessDenied(_) => "AccessDeniedException",
+            Self::InvalidParameterValue(_) => exception::INVALID_PARAMETER_VALUE,
+            Self::ResourceNotFound(_) => exception::RESOURCE_NOT_FOUND,
+            Self::ResourceConflict(_) => exception::RESOURCE_CONFLICT,
+            Self::CallbackTimeout(_) => exception::CALLBACK_TIMEOUT,
+            Self::DurableExecutionAlreadyStarted(_) => exception::ALREADY_STARTED,
+            Self::RequestTooLarge(_) => exception::REQUEST_TOO_LARGE,
+            Self::InvalidRequestContent(_) => exception::INVALID_REQUEST_CONTENT,
+            Self::Service(_) => exception::SERVICE,
+            Self::AccessDenied(_) => exception::ACCESS_DENIED,
         }
     }
 
@@ -105,12 +113,6 @@ impl Error {
         Self::ResourceNotFound(message.into())
     }
 
-    /// A checkpoint token that is not (or no longer) the current one.
-    /// Starts with [`INVALID_TOKEN`], which the SDKs recognise.
-    pub fn stale_token(why: impl std::fmt::Display) -> Self {
-        Self::InvalidParameterValue(format!("{INVALID_TOKEN}: {why}"))
-    }
-
     /// The execution `arn` does not exist.
     #[must_use]
     pub fn execution_not_found(arn: &str) -> Self {
@@ -120,15 +122,7 @@ impl Error {
     /// The function `name` does not exist.
     #[must_use]
     pub fn function_not_found(name: &str) -> Self {
-        Self::ResourceNotFound(format!("Function not found: {name}"))
-    }
-
-    /// A callback that timed out, was completed, or never was.
-    #[must_use]
-    pub fn callback_closed() -> Self {
-        Self::CallbackTimeout(
-            "The callback ID token has either expired or the callback associated with the token has already been closed.".to_owned(),
-        )
+        ExecutionError::FunctionNotFound(name.to_owned()).into()
     }
 
     /// A durable execution asked of the plain function `name`.
@@ -162,13 +156,31 @@ impl Error {
     pub fn payload_too_large(limit: usize, what: &str) -> Self {
         Self::RequestTooLarge(format!("Request must be smaller than {limit} bytes {what}"))
     }
+}
 
-    /// The store failed; `what` the engine was doing. Nothing was applied.
-    pub fn store(what: impl std::fmt::Display) -> Self {
-        Self::Service(format!("store: {what}"))
+impl From<ExecutionError> for Error {
+    fn from(error: ExecutionError) -> Self {
+        let message = error.to_string();
+        match error {
+            ExecutionError::Invalid(_) | ExecutionError::StaleToken(_) => {
+                Self::InvalidParameterValue(message)
+            }
+            ExecutionError::CallbackClosed => Self::CallbackTimeout(message),
+            ExecutionError::Conflict(_) => Self::ResourceConflict(message),
+            ExecutionError::FunctionNotFound(_) => Self::ResourceNotFound(message),
+        }
     }
 }
 
-/// The message that starts every rejection of a checkpoint token; the SDKs
-/// recognise it and retry the invocation instead of failing the execution.
-pub const INVALID_TOKEN: &str = "Invalid Checkpoint Token";
+impl From<StoreError> for Error {
+    /// The store failed: nothing was applied.
+    fn from(error: StoreError) -> Self {
+        Self::Service(error.to_string())
+    }
+}
+
+impl From<EngineError> for Error {
+    fn from(error: EngineError) -> Self {
+        error.into_api()
+    }
+}

@@ -28,7 +28,9 @@ pub mod transport;
 
 pub use self::clock::Clock;
 pub use self::engine::{
-    Engine, EngineOptions, EngineStats, ExecutionPage, HistoryPage, LogPage, Progress,
+    Engine, EngineError, EngineOptions, EngineStats, ExecutionPage, HistoryPage, LogPage, Progress,
     StartRequest, Started, WeakEngine,
 };
-pub use self::error::{Error, INVALID_TOKEN, Result};
+pub use self::error::{Error, Result};
+pub use self::execution::{ExecutionError, INVALID_TOKEN};
+pub use self::store::StoreError;

@@ -14,11 +14,12 @@ use aws_durable_execution_sdk as durable;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::engine::Result;
 use crate::engine::{Engine, EngineOptions, Progress, StartRequest};
-use crate::error::Result;
 use crate::execution::ExecutionRecord;
 use crate::functions::{DurableConfig, Function, FunctionConfig, in_process};
 use crate::model::ExecutionStatus;
+use crate::store::error::Result as StoreResult;
 use crate::store::{MemoryStore, Store};
 
 /// How long a test waits for an execution before it gives up (on tokio's
@@ -343,7 +344,7 @@ impl Store for FaultyStore {
     fn write(
         &self,
         batch: crate::store::WriteBatch,
-    ) -> futures_util::future::BoxFuture<'static, Result<()>> {
+    ) -> futures_util::future::BoxFuture<'static, StoreResult<()>> {
         use std::sync::atomic::Ordering;
         let accepted = self
             .accepted
@@ -357,14 +358,16 @@ impl Store for FaultyStore {
             self.inner.write(batch)
         } else {
             self.refused.fetch_add(1, Ordering::SeqCst);
-            Box::pin(std::future::ready(Err(crate::Error::store(Self::FULL))))
+            Box::pin(std::future::ready(Err(crate::store::StoreError::Refused(
+                Self::FULL,
+            ))))
         }
     }
 
     fn execution(
         &self,
         arn: &str,
-    ) -> futures_util::future::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Option<ExecutionRecord>>> {
         self.inner.execution(arn)
     }
 
@@ -372,21 +375,21 @@ impl Store for FaultyStore {
         &self,
         function_name: &str,
         name: &str,
-    ) -> futures_util::future::BoxFuture<'_, Result<Option<ExecutionRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Option<ExecutionRecord>>> {
         self.inner.execution_by_name(function_name, name)
     }
 
     fn list(
         &self,
         filter: crate::store::ListFilter,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Vec<ExecutionRecord>>> {
         self.inner.list(filter)
     }
 
     fn operations(
         &self,
         arn: &str,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::model::Operation>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Vec<crate::model::Operation>>> {
         self.inner.operations(arn)
     }
 
@@ -396,55 +399,62 @@ impl Store for FaultyStore {
         from_event_id: u64,
         limit: usize,
         reverse: bool,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::model::Event>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Vec<crate::model::Event>>> {
         self.inner.events(arn, from_event_id, limit, reverse)
     }
 
     fn callback(
         &self,
         callback_id: &str,
-    ) -> futures_util::future::BoxFuture<'_, Result<Option<crate::execution::CallbackRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Option<crate::execution::CallbackRecord>>>
+    {
         self.inner.callback(callback_id)
     }
 
-    fn running(
+    fn due(
         &self,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::store::StoredExecution>>> {
-        self.inner.running()
+        after: Option<crate::store::DueCursor>,
+        until: crate::model::Timestamp,
+        limit: usize,
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Vec<crate::store::Due>>> {
+        self.inner.due(after, until, limit)
     }
 
-    fn children(
+    fn outbox(
         &self,
-        parent_arn: &str,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
-        self.inner.children(parent_arn)
+    ) -> futures_util::future::BoxFuture<
+        '_,
+        StoreResult<Vec<(String, crate::execution::ChainedInvokeRequest)>>,
+    > {
+        self.inner.outbox()
     }
 
     fn stored(
         &self,
         arn: &str,
-    ) -> futures_util::future::BoxFuture<'_, Result<Option<crate::store::StoredExecution>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Option<crate::store::StoredExecution>>>
+    {
         self.inner.stored(arn)
     }
 
     fn invocations(
         &self,
         function_name: Option<&str>,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::store::InvocationRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Vec<crate::store::InvocationRecord>>> {
         self.inner.invocations(function_name)
     }
 
     fn logs(
         &self,
         query: crate::logs::LogQuery,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::logs::LogRecord>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Vec<crate::logs::LogRecord>>> {
         self.inner.logs(query)
     }
 
     fn log_streams(
         &self,
         group: &str,
-    ) -> futures_util::future::BoxFuture<'_, Result<Vec<crate::logs::StreamSummary>>> {
+    ) -> futures_util::future::BoxFuture<'_, StoreResult<Vec<crate::logs::StreamSummary>>> {
         self.inner.log_streams(group)
     }
 

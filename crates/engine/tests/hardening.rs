@@ -16,7 +16,7 @@ use durable_engine::functions::DurableConfig;
 use durable_engine::model::ExecutionStatus;
 use durable_engine::store::{MemoryStore, Store};
 use durable_engine::testing::{FaultyStore, TestEngine, config, durable};
-use durable_engine::{Engine, Error, Progress, StartRequest};
+use durable_engine::{Engine, EngineError, Progress, StartRequest};
 
 /// A step, a ten-second wait, a step, in an execution that may take a day:
 /// the first step's runs are counted.
@@ -121,7 +121,7 @@ async fn a_start_the_store_refuses_is_an_error_and_no_execution() {
         .await
         .unwrap_err();
     assert_eq!(error.to_string(), "store: database or disk is full");
-    assert!(matches!(error, Error::Service(_)));
+    assert!(matches!(error, EngineError::Store(_)));
     store.heal();
     let listed = engine
         .list(durable_engine::store::ListFilter::default(), None, None)
@@ -156,7 +156,7 @@ async fn concurrent_starts_with_one_name_all_get_the_one_committed_execution() {
                         .await?;
                     // Told of it, a caller finds it: committed and running or over.
                     let record = engine.wait(&started.arn).await?;
-                    Ok::<_, Error>((started, record))
+                    Ok::<_, EngineError>((started, record))
                 })
             })
             .collect();

@@ -18,7 +18,7 @@ use durable_engine::model::{
     ChainedInvokeOptions, ExecutionStatus, OperationAction, OperationStatus, OperationType,
     OperationUpdate,
 };
-use durable_engine::{Error, Progress};
+use durable_engine::{EngineError, ExecutionError, Progress};
 use lambda_runtime::LambdaEvent;
 
 /// Retries a failed attempt after `delay`, and stops at attempt `last`.
@@ -168,7 +168,10 @@ async fn a_callback_completed_from_outside_resumes_the_execution() {
         .await
         .unwrap_err();
     assert!(
-        matches!(again, Error::CallbackTimeout(_)),
+        matches!(
+            again,
+            EngineError::Execution(ExecutionError::CallbackClosed)
+        ),
         "a closed callback cannot complete twice: {again:?}"
     );
 }
@@ -200,7 +203,10 @@ async fn a_callback_not_completed_in_time_times_out() {
     assert_eq!(record.status, ExecutionStatus::Failed);
     assert_eq!(count(&engine, &arn, "CallbackTimedOut").await, 1);
     let late = engine.callback_succeed(&id, None).await.unwrap_err();
-    assert!(matches!(late, Error::CallbackTimeout(_)));
+    assert!(matches!(
+        late,
+        EngineError::Execution(ExecutionError::CallbackClosed)
+    ));
 }
 
 #[tokio::test(start_paused = true)]
@@ -616,7 +622,7 @@ async fn stop_ends_a_running_execution_and_its_token() {
     assert_eq!(count(&engine, &arn, "ExecutionStopped").await, 1);
     assert!(matches!(
         engine.callback_succeed(&id, None).await,
-        Err(Error::CallbackTimeout(_))
+        Err(EngineError::Execution(ExecutionError::CallbackClosed))
     ));
     engine
         .stop(&arn, None)

@@ -32,6 +32,11 @@ fn record(name: &str, start: i64, status: ExecutionStatus) -> ExecutionRecord {
         pause: None,
         paused_millis: 0,
         control_tokens: Vec::new(),
+        owed_since: None,
+        invoking_since: None,
+        failed_invocations: 0,
+        retry_at: None,
+        due: None,
     }
 }
 
@@ -121,10 +126,9 @@ async fn what_is_written_reads_back_from_every_store() {
             Some(callback),
             "{kind}"
         );
-        let stored = store.running().await.unwrap();
-        assert_eq!(stored.len(), 1, "{kind}");
-        assert_eq!(stored[0].next_event_id, 6, "{kind}");
-        assert_eq!(stored[0].callbacks.len(), 1, "{kind}");
+        let stored = store.stored(&running.arn).await.unwrap().unwrap();
+        assert_eq!(stored.next_event_id, 6, "{kind}");
+        assert_eq!(stored.callbacks.len(), 1, "{kind}");
 
         store
             .write(WriteBatch {
@@ -576,10 +580,25 @@ async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same()
     }
     let store = SqliteStore::open(&path).unwrap();
     let ids = |events: Vec<Event>| events.into_iter().map(|e| e.event_id).collect::<Vec<_>>();
+    // Taken up as a restart took it: the running execution is owed an
+    // invocation, due at once.
+    let migrated = store.execution(&running.arn).await.unwrap().unwrap();
+    assert_eq!(migrated.owed_since, Some(running.start));
+    assert_eq!(
+        store
+            .due(None, Timestamp::from_millis(0), 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|due| due.arn.as_str())
+            .collect::<Vec<_>>(),
+        [running.arn.as_str()]
+    );
     for execution in [&finished, &running] {
+        let read = store.execution(&execution.arn).await.unwrap().unwrap();
         assert_eq!(
-            store.execution(&execution.arn).await.unwrap().as_ref(),
-            Some(execution)
+            (&read.arn, read.status, &read.input),
+            (&execution.arn, execution.status, &execution.input)
         );
         assert_eq!(store.operations(&execution.arn).await.unwrap(), ops);
         assert_eq!(
@@ -594,10 +613,9 @@ async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same()
     let folded = store.stored(&finished.arn).await.unwrap().unwrap();
     assert_eq!(folded.operations, ops);
     assert_eq!(folded.next_event_id, 4, "after the archive's last event");
-    let live = store.running().await.unwrap();
-    assert_eq!(live.len(), 1);
-    assert_eq!(live[0].operations, ops);
-    assert_eq!(live[0].next_event_id, 4);
+    let live = store.stored(&running.arn).await.unwrap().unwrap();
+    assert_eq!(live.operations, ops);
+    assert_eq!(live.next_event_id, 4);
     drop(store);
     let vacuum: i64 = rusqlite::Connection::open(&path)
         .unwrap()

@@ -5,7 +5,9 @@ use axum::extract::Path;
 use serde::Deserialize;
 
 use super::extract::{Answer, Api, JsonBody, Params, count, header, ok};
-use crate::error::{Error, INVALID_TOKEN};
+use crate::engine::EngineError;
+use crate::error::Error;
+use crate::execution::INVALID_TOKEN;
 use crate::model::OperationUpdate;
 
 #[derive(Debug, Default, Deserialize)]
@@ -38,10 +40,10 @@ fn required(token: Option<String>) -> Result<String, Error> {
 /// refusal by the start of the message: `Invalid Checkpoint Token` for the
 /// Rust, JavaScript and Java SDKs, `Invalid checkpoint token` for the Python
 /// SDK, which identifies itself in the User-Agent.
-fn token_wording(error: Error, headers: &http::HeaderMap) -> Error {
+fn token_wording(error: EngineError, headers: &http::HeaderMap) -> Error {
     let python = header(headers, "user-agent")
         .is_some_and(|agent| agent.contains("aws-durable-execution-sdk-python"));
-    match error {
+    match error.into_api() {
         Error::InvalidParameterValue(message) if python => {
             let reworded = message
                 .strip_prefix(INVALID_TOKEN)

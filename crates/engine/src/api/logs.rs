@@ -77,7 +77,7 @@ fn request<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Refusal> {
         .map_err(|error| Refusal::invalid(format!("The request body is not valid: {error}")))
 }
 
-fn store_error(error: &crate::Error) -> Refusal {
+fn store_error(error: &crate::EngineError) -> Refusal {
     Refusal("ServiceUnavailableException", error.to_string())
 }
 

@@ -1,20 +1,25 @@
-//! The task that owns one running execution.
+//! The task that owns one resident execution.
 //!
 //! Every change to the execution goes through the actor's inbox, so changes
 //! are serialized without locks. The actor writes each change to the store
-//! before it answers, invokes the function when something it waits for is
-//! ready, and sleeps until the next deadline or message.
+//! before it answers, invokes the function when an invocation is owed, and
+//! sleeps until the next deadline or message. When it has been idle for a
+//! while with nothing under way and nothing soon due, it goes to rest: it
+//! leaves the resident executions and ends, and the execution is only in
+//! the store until something concerns it again.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::{Engine, Progress, lock};
-use crate::error::{Error, Result};
+use super::error::{EngineError, Result};
+use super::residents::Inbox;
+use super::{Engine, Progress};
 use crate::execution::{
-    AfterInvocation, CallbackOutcome, ChainedOutcome, ExecutionRecord, ExecutionState,
+    AfterInvocation, CallbackOutcome, ChainedOutcome, ExecutionError, ExecutionState,
     InvocationEnd, PauseRequest, ResumeRequest,
 };
 use crate::functions::{Invocation, call};
@@ -22,9 +27,6 @@ use crate::model::{
     CheckpointOutput, ErrorObject, OperationType, OperationUpdate, StatePage, Timestamp,
 };
 use crate::store::{InvocationRecord, WriteBatch};
-
-/// How many requests may wait in one execution's inbox before senders wait.
-const INBOX: usize = 256;
 
 /// The delay before the first retry of a write the store refused.
 const STORE_RETRY: Duration = Duration::from_millis(100);
@@ -70,161 +72,223 @@ pub(super) enum Command {
         request: ResumeRequest,
         reply: Reply<()>,
     },
-    /// The engine is shutting down: end once no invocation is under way.
-    Shutdown,
+    /// Something may be due: fire the timers.
+    Wake,
 }
 
-/// How the engine reaches a running execution's actor.
-#[derive(Clone)]
+impl Command {
+    /// Answers the command with `error` (the execution cannot be loaded:
+    /// it is over, unknown, or the store failed); one without an answer
+    /// is dropped.
+    fn refuse(self, error: impl FnOnce() -> EngineError) {
+        match self {
+            Self::Checkpoint { reply, .. } => drop(reply.send(Err(error()))),
+            Self::State { reply, .. } => drop(reply.send(Err(error()))),
+            Self::Callback { reply, .. }
+            | Self::Pause { reply, .. }
+            | Self::Resume { reply, .. } => drop(reply.send(Err(error()))),
+            Self::Stop { reply, .. } => drop(reply.send(Err(error()))),
+            Self::ChainedDone { .. } | Self::InvocationDone { .. } | Self::Wake => {}
+        }
+    }
+}
+
+/// How the engine reaches a resident execution's actor.
+#[derive(Debug, Clone)]
 pub(super) struct Mailbox {
-    commands: mpsc::Sender<Command>,
-    finished: watch::Receiver<Option<ExecutionRecord>>,
-}
-
-fn gone() -> Error {
-    Error::Service("the execution's task has stopped; retry the request".to_owned())
-}
-
-impl Mailbox {
-    /// Sends `command`, waiting for room in the inbox.
-    pub(super) async fn send(&self, command: Command) -> Result<()> {
-        self.commands.send(command).await.map_err(|_| gone())
-    }
-
-    /// Asks the actor and waits for its answer.
-    pub(super) async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
-        let (reply, answer) = oneshot::channel();
-        self.send(command(reply)).await?;
-        answer.await.map_err(|_| gone())?
-    }
-
-    /// The execution's record once it is over; `None` if its task ended
-    /// first (the engine is shutting down).
-    pub(super) async fn finished(mut self) -> Option<ExecutionRecord> {
-        self.finished
-            .wait_for(Option::is_some)
-            .await
-            .ok()
-            .and_then(|record| record.clone())
-    }
-
-    /// Asks the actor to end once idle.
-    pub(super) async fn stop_when_idle(&self) {
-        let _ = self.commands.send(Command::Shutdown).await;
-    }
+    /// Tells this actor's entry among the residents from a later one's.
+    pub(super) id: u64,
+    pub(super) commands: mpsc::Sender<Command>,
 }
 
 impl Engine {
-    /// Starts the actor of `state`, invoking its function at once when
-    /// `invoke_now`.
-    pub(super) fn spawn_actor(&self, state: ExecutionState, invoke_now: bool) {
-        let actor = self.prepare_actor(state, invoke_now);
-        self.run_actor(actor);
-    }
-
-    /// The actor of `state`, reachable through the engine from now on but
-    /// not yet running: its requests wait in its inbox.
-    pub(super) fn prepare_actor(&self, state: ExecutionState, invoke_now: bool) -> Actor {
-        let (commands, receiver) = mpsc::channel(INBOX);
-        let (finished_sender, finished) = watch::channel(None);
-        let arn = state.record().arn.clone();
-        lock(&self.shared.running).insert(
-            arn.clone(),
-            Mailbox {
-                commands: commands.clone(),
-                finished,
-            },
-        );
-        Actor {
-            engine: self.clone(),
-            state,
-            commands: receiver,
-            me: commands.downgrade(),
-            finished: finished_sender,
-            failures: 0,
-            store_failures: 0,
-            retry_at: None,
-            invoke_now,
-            outstanding: 0,
-            held: Vec::new(),
-            abandoned: false,
-            stopping: false,
+    /// Delivers `command` to the execution `arn`, loading it when it is at
+    /// rest. An actor that goes to rest as the command arrives hands it
+    /// back, and it is delivered again.
+    pub(super) async fn deliver(&self, arn: &str, mut command: Command) {
+        loop {
+            let mailbox = self.resident(arn, None);
+            match mailbox.commands.send(command).await {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(back)) => {
+                    command = back;
+                    tokio::task::yield_now().await;
+                }
+            }
         }
     }
 
-    /// Runs `actor` as one of the engine's tasks; if it panics, the
-    /// execution carries on from the store.
-    pub(super) fn run_actor(&self, actor: Actor) {
-        let arn = actor.state.record().arn.clone();
-        let task = self.spawn(actor.run());
+    /// Asks the execution `arn` and waits for its answer.
+    pub(super) async fn ask<T>(
+        &self,
+        arn: &str,
+        command: impl FnOnce(Reply<T>) -> Command,
+    ) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.deliver(arn, command(reply)).await;
+        answer.await.map_err(|_| EngineError::TaskGone)?
+    }
+
+    /// Tells the execution `parent` that its chained invoke `operation_id`
+    /// ended with `outcome`.
+    pub(super) async fn chained_done(
+        &self,
+        parent: &str,
+        operation_id: String,
+        outcome: ChainedOutcome,
+    ) {
+        self.deliver(
+            parent,
+            Command::ChainedDone {
+                operation_id,
+                outcome,
+            },
+        )
+        .await;
+    }
+
+    /// Asks the execution `arn` to fire its timers, loading it if it is at
+    /// rest; `permit` is its turn to be in memory (the timer loop's).
+    pub(super) fn wake(&self, arn: &str, permit: Option<OwnedSemaphorePermit>) {
+        let mailbox = self.resident(arn, permit);
+        // A full inbox is one with work on its way: the wake is not needed.
+        let _ = mailbox.commands.try_send(Command::Wake);
+    }
+
+    /// The mailbox of `arn`: its actor's if it is resident, else a new
+    /// actor's, which loads the execution from the store.
+    fn resident(&self, arn: &str, permit: Option<OwnedSemaphorePermit>) -> Mailbox {
+        self.run_background();
+        let (mailbox, inbox) = self.shared.residents.get_or_add(arn);
+        if let Some(inbox) = inbox {
+            let engine = self.clone();
+            let arn = arn.to_owned();
+            let own = mailbox.clone();
+            self.run_actor(arn.clone(), async move {
+                engine.load(&arn, &own, inbox, permit).await;
+            });
+        }
+        mailbox
+    }
+
+    /// Makes the new execution `state` resident, with its first invocation
+    /// owed, when a turn to be in memory is free now; otherwise it stays at
+    /// rest, due at once, and the timer loop loads it when a turn frees.
+    pub(super) fn spawn_started(&self, state: ExecutionState) {
+        self.run_background();
+        let Ok(permit) = Arc::clone(&self.shared.residency).try_acquire_owned() else {
+            self.shared.timers.note();
+            return;
+        };
+        let arn = state.record().arn.clone();
+        let (mailbox, inbox) = self.shared.residents.get_or_add(&arn);
+        let Some(inbox) = inbox else {
+            // Already loaded by a request that came first: it carries on.
+            return;
+        };
+        let actor = Actor::new(self.clone(), state, inbox, &mailbox, Some(permit));
+        self.run_actor(arn, actor.run());
+    }
+
+    /// Loads the execution `arn` and runs its actor; answers what waits in
+    /// its inbox when it cannot (over, unknown, or the store failed).
+    async fn load(
+        &self,
+        arn: &str,
+        mailbox: &Mailbox,
+        mut inbox: Inbox,
+        permit: Option<OwnedSemaphorePermit>,
+    ) {
+        let refusal = match self.shared.store.stored(arn).await {
+            Ok(Some(stored)) if !stored.record.status.is_terminal() => {
+                let state = ExecutionState::restore(
+                    stored.record,
+                    stored.operations,
+                    stored.callbacks,
+                    stored.next_event_id,
+                    self.shared.options.time_scale,
+                    self.now(),
+                );
+                return Actor::new(self.clone(), state, inbox, mailbox, permit)
+                    .run()
+                    .await;
+            }
+            Ok(Some(stored)) => EngineError::Over {
+                arn: stored.record.arn,
+                status: stored.record.status,
+            },
+            Ok(None) => EngineError::ExecutionNotFound(arn.to_owned()),
+            Err(error) => EngineError::Store(error),
+        };
+        // Gone from the residents before the inbox closes: later requests
+        // load it again.
+        self.shared.residents.remove(arn, mailbox.id);
+        inbox.close();
+        while let Ok(command) = inbox.try_recv() {
+            command.refuse(|| refusal_again(&refusal));
+        }
+    }
+
+    /// Runs an execution's task as one of the engine's; if it panics, the
+    /// execution leaves the residents and is loaded again from the store.
+    fn run_actor(&self, arn: String, task: impl Future<Output = ()> + Send + 'static) {
+        let task = self.spawn(task);
         let engine = self.clone();
         self.spawn(async move {
             if let Err(error) = task.await
                 && error.is_panic()
             {
                 tracing::error!(%arn, "an execution's task panicked; it carries on from the store");
-                lock(&engine.shared.running).remove(&arn);
-                match engine.shared.store.stored(&arn).await {
-                    Ok(Some(stored)) if !stored.record.status.is_terminal() => {
-                        engine.spawn_restored(stored);
-                    }
-                    Ok(_) => {}
-                    Err(error) => {
-                        tracing::error!(%arn, %error, "the execution could not be read back");
-                    }
+                if let Some(mailbox) = engine.shared.residents.get(&arn) {
+                    engine.shared.residents.remove(&arn, mailbox.id);
+                }
+                if !engine.is_stopping() {
+                    engine.wake(&arn, None);
                 }
             }
         });
     }
+}
 
-    /// Asks the actor of `arn`; an execution without one is over (or
-    /// unknown).
-    pub(super) async fn ask<T>(
-        &self,
-        arn: &str,
-        command: impl FnOnce(Reply<T>) -> Command,
-    ) -> Result<T> {
-        let Some(mailbox) = self.mailbox(arn) else {
-            let record = self.execution(arn).await?;
-            return Err(if self.is_stopping() {
-                Error::shutting_down()
-            } else {
-                Error::ResourceConflict(format!(
-                    "The durable execution {} is {}.",
-                    record.arn, record.status
-                ))
-            });
-        };
-        mailbox.ask(command).await
+/// The same refusal again, for each command that waited.
+fn refusal_again(refusal: &EngineError) -> EngineError {
+    match refusal {
+        EngineError::Over { arn, status } => EngineError::Over {
+            arn: arn.clone(),
+            status: *status,
+        },
+        EngineError::ExecutionNotFound(arn) => EngineError::ExecutionNotFound(arn.clone()),
+        EngineError::Store(error) => EngineError::Store(error.clone()),
+        _ => EngineError::TaskGone,
     }
 }
 
-/// The task that owns one running execution.
+/// The task that owns one resident execution.
 pub(super) struct Actor {
     engine: Engine,
     state: ExecutionState,
-    commands: mpsc::Receiver<Command>,
+    commands: Inbox,
+    /// This actor's entry among the residents.
+    id: u64,
     /// For the invocations it starts to report back; weak, so the inbox
-    /// closes when the engine forgets the execution.
+    /// closes when the actor leaves the residents.
     me: mpsc::WeakSender<Command>,
-    finished: watch::Sender<Option<ExecutionRecord>>,
-    /// Invocations that failed in a row.
-    failures: u32,
-    /// Writes the store refused in a row.
+    /// Its turn to be in memory, when the timer loop or a start loaded it.
+    _permit: Option<OwnedSemaphorePermit>,
+    /// Writes the store refused in a row, and when to try again.
     store_failures: u32,
-    retry_at: Option<Instant>,
-    invoke_now: bool,
+    store_retry_at: Option<Instant>,
     /// Invocations started and not yet reported back (at most one runs at
     /// a time; after a reload, an old one may still be on its way).
     outstanding: u32,
     /// The store failed and the state could not be read back: the task
-    /// ends, and the execution carries on when the engine next starts.
+    /// ends, and the execution carries on when it is next loaded.
     abandoned: bool,
-    /// The engine is shutting down: end once no invocation is under way.
-    stopping: bool,
     /// Chained invokes that ended while an invocation was under way: their
     /// ends are recorded at its next checkpoint or once it ends.
     held: Vec<(String, ChainedOutcome)>,
+    /// Since when nothing has happened.
+    idle_since: Instant,
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -235,91 +299,178 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 impl Actor {
+    fn new(
+        engine: Engine,
+        state: ExecutionState,
+        commands: Inbox,
+        mailbox: &Mailbox,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Self {
+        Self {
+            engine,
+            state,
+            commands,
+            id: mailbox.id,
+            me: mailbox.commands.downgrade(),
+            _permit: permit,
+            store_failures: 0,
+            store_retry_at: None,
+            outstanding: 0,
+            abandoned: false,
+            held: Vec::new(),
+            idle_since: Instant::now(),
+        }
+    }
+
     fn now(&self) -> Timestamp {
         self.engine.now()
     }
 
+    fn arn(&self) -> String {
+        self.state.record().arn.clone()
+    }
+
     async fn run(mut self) {
-        // What restoring changed (a pause that took effect with the engine's end).
+        // What loading changed (an invocation owed again, a pause that took
+        // effect with the engine's end).
         let _ = self.persist(Vec::new()).await;
+        let stopped = self.engine.shared.stopped.clone();
         loop {
-            if self.abandoned || (self.stopping && self.outstanding == 0) {
-                self.leave_running();
+            let stopping = stopped.is_cancelled();
+            if self.abandoned || (stopping && self.outstanding == 0) {
+                self.leave();
                 return;
             }
-            if self.state.record().status.is_terminal() && !self.state.is_invoking() {
+            if self.state.record().status.is_terminal()
+                && !self.state.is_invoking()
+                && self.outstanding == 0
+            {
                 break;
             }
-            if self.invoke_now && self.may_invoke_now() {
-                self.invoke_now = false;
+            if self.may_invoke_now() {
                 self.invoke();
                 continue;
             }
             let clock = self.engine.shared.options.clock;
             // While the store refuses writes, nothing is due before the next try.
-            let deadline = if self.store_failures > 0 && self.retry_at.is_some() {
+            let deadline = if self.store_retry_at.is_some() {
                 None
             } else {
                 self.state.next_deadline().map(|at| clock.instant_at(at))
             };
-            let retry_at = self.retry_at;
+            let rest_at = self.rest_at();
+            let store_retry_at = self.store_retry_at;
             tokio::select! {
                 command = self.commands.recv() => match command {
-                    Some(command) => self.handle(command).await,
+                    Some(command) => {
+                        self.handle(command).await;
+                        self.idle_since = Instant::now();
+                    }
                     None => break,
                 },
                 () = sleep_until(deadline) => {
                     self.state.fire_timers(self.now());
-                    // Invoke first, then write: the invocation's first checkpoint
-                    // is queued behind this write, and a wait that ends is safe to
-                    // end again after a crash.
-                    if self.state.has_news() && self.may_invoke_now() {
+                    // Invoke first, then write: the invocation's first
+                    // checkpoint is queued behind this write, and what
+                    // fired is fired again after a crash.
+                    if self.may_invoke_now() {
                         self.invoke();
-                    } else if self.state.has_news() {
-                        self.invoke_now = true;
                     }
                     let _ = self.persist(Vec::new()).await;
                 }
-                () = sleep_until(retry_at) => {
-                    self.retry_at = None;
-                    self.invoke_now = true;
+                () = sleep_until(store_retry_at) => self.store_retry_at = None,
+                () = sleep_until(rest_at) => {
+                    if self.rest().await {
+                        return;
+                    }
+                    self.idle_since = Instant::now();
                 }
+                () = stopped.cancelled(), if !stopping => {}
             }
         }
         self.finish().await;
     }
 
-    /// Whether an invocation may start now: none under way or still
-    /// returning, the execution running, and the engine not stopping.
+    /// Whether an invocation may start now: one is owed, none is under way
+    /// or still returning, the store accepts writes, and the engine is not
+    /// stopping.
     fn may_invoke_now(&self) -> bool {
         self.outstanding == 0
-            && self.state.may_invoke()
-            && !self.state.is_invoking()
-            && !self.stopping
-            && self.retry_at.is_none()
+            && self.state.wants_invocation()
+            && self.store_retry_at.is_none()
+            && !self.engine.is_stopping()
     }
 
-    /// Takes this execution off the engine's running ones.
-    fn leave_running(&self) {
-        lock(&self.engine.shared.running).remove(&self.state.record().arn);
+    /// When the execution goes to rest, if nothing happens meanwhile: once
+    /// it has been idle for the engine's `rest_after`, with nothing under
+    /// way and nothing due before then.
+    fn rest_at(&self) -> Option<Instant> {
+        let options = &self.engine.shared.options;
+        let quiet = self.outstanding == 0
+            && !self.state.is_invoking()
+            && self.held.is_empty()
+            && self.store_failures == 0
+            && self.state.record().failed_invocations == 0
+            && !self.state.wants_invocation();
+        if !quiet {
+            return None;
+        }
+        let rest_at = self.idle_since + options.rest_after;
+        let soon = self
+            .state
+            .next_deadline()
+            .map(|at| options.clock.instant_at(at))
+            .is_some_and(|due| due <= rest_at + options.rest_after);
+        (!soon).then_some(rest_at)
+    }
+
+    /// Goes to rest: leaves the residents, hands back what arrived
+    /// meanwhile, and tells the timer loop of its next due moment. False
+    /// when something is left to write.
+    async fn rest(&mut self) -> bool {
+        if self.persist(Vec::new()).await.is_err() || self.store_failures > 0 {
+            return false;
+        }
+        let arn = self.arn();
+        self.engine.shared.residents.remove(&arn, self.id);
+        self.commands.close();
+        let mut late = Vec::new();
+        while let Ok(command) = self.commands.try_recv() {
+            late.push(command);
+        }
+        if !late.is_empty() {
+            let engine = self.engine.clone();
+            self.engine.spawn(async move {
+                for command in late {
+                    engine.deliver(&arn, command).await;
+                }
+            });
+        }
+        self.engine.shared.timers.note();
+        true
+    }
+
+    /// Takes this execution off the resident ones.
+    fn leave(&self) {
+        self.engine
+            .shared
+            .residents
+            .remove(&self.state.record().arn, self.id);
     }
 
     async fn finish(&mut self) {
         let _ = self.persist(Vec::new()).await;
-        self.leave_running();
+        self.leave();
         let record = self.state.record().clone();
-        self.engine.forget_name(&record.function_name, &record.name);
         self.engine.publish(Progress::Finished {
             arn: record.arn.clone(),
             status: record.status,
         });
         if let Some(parent) = record.parent.clone() {
-            let outcome = super::chained::outcome_of(&record);
             self.engine
-                .chained_done(&parent.arn, parent.operation_id, outcome)
+                .chained_done(&parent.arn, parent.operation_id, record.chained_outcome())
                 .await;
         }
-        let _ = self.finished.send(Some(record));
     }
 
     async fn handle(&mut self, command: Command) {
@@ -340,6 +491,7 @@ impl Actor {
                     let targets = |name: &str| self.engine.chained_target(name);
                     self.state
                         .checkpoint(&token, client_token.as_deref(), &updates, now, &targets)
+                        .map_err(EngineError::from)
                 };
                 let persisted = self.persist(Vec::new()).await;
                 let _ = reply.send(output.and_then(|output| persisted.map(|()| output)));
@@ -350,7 +502,11 @@ impl Actor {
                 max_items,
                 reply,
             } => {
-                let _ = reply.send(self.state.state_page(&token, marker.as_deref(), max_items));
+                let page = self
+                    .state
+                    .state_page(&token, marker.as_deref(), max_items)
+                    .map_err(EngineError::from);
+                let _ = reply.send(page);
             }
             Command::Callback {
                 operation_id,
@@ -363,11 +519,8 @@ impl Actor {
                 };
                 let result = match result {
                     Ok(()) => self.persist(Vec::new()).await,
-                    Err(error) => Err(error),
+                    Err(error) => Err(error.into()),
                 };
-                if result.is_ok() && self.state.has_news() {
-                    self.invoke_now = true;
-                }
                 let _ = reply.send(result);
             }
             Command::ChainedDone {
@@ -384,9 +537,7 @@ impl Actor {
                 }
                 self.state
                     .complete_chained_invoke(&operation_id, outcome, now);
-                if self.persist(Vec::new()).await.is_ok() && self.state.has_news() {
-                    self.invoke_now = true;
-                }
+                let _ = self.persist(Vec::new()).await;
             }
             Command::InvocationDone { id, end } => self.invocation_done(id, end).await,
             Command::Stop { error, reply } => {
@@ -397,22 +548,22 @@ impl Actor {
             Command::Pause { request, reply } => {
                 let result = match self.state.pause(request, now) {
                     Ok(()) => self.persist(Vec::new()).await,
-                    Err(error) => Err(error),
+                    Err(error) => Err(error.into()),
                 };
                 let _ = reply.send(result);
             }
             Command::Resume { request, reply } => {
+                // An invocation owed while paused is owed now.
                 let result = match self.state.resume(request, now) {
-                    // A retry or news that came while paused is still owed.
-                    Ok(invoke) => {
-                        self.invoke_now |= invoke;
-                        self.persist(Vec::new()).await
-                    }
-                    Err(error) => Err(error),
+                    Ok(_) => self.persist(Vec::new()).await,
+                    Err(error) => Err(error.into()),
                 };
                 let _ = reply.send(result);
             }
-            Command::Shutdown => self.stopping = true,
+            Command::Wake => {
+                self.state.fire_timers(now);
+                let _ = self.persist(Vec::new()).await;
+            }
         }
         let status = self.state.record().status;
         if status != status_before && !status.is_terminal() {
@@ -430,11 +581,10 @@ impl Actor {
             .registry()
             .get(&self.state.record().function_name)
             .cloned();
-        self.retry_at = None;
         let Some(function) = function else {
-            let error = Error::function_not_found(&self.state.record().function_name);
+            let name = self.state.record().function_name.clone();
             self.state
-                .fail(ErrorObject::new(error.code(), error.to_string()), now);
+                .fail(ExecutionError::FunctionNotFound(name).error_object(), now);
             return;
         };
         let Some(me) = self.me.upgrade() else {
@@ -455,7 +605,7 @@ impl Actor {
         });
         shared.counters.invocations.fetch_add(1, Ordering::Relaxed);
         let function_arn = self.state.record().function_arn.clone();
-        let permits = std::sync::Arc::clone(&shared.invocation_permits);
+        let permits = Arc::clone(&shared.invocation_permits);
         let clock = shared.options.clock;
         self.engine.spawn(async move {
             // Its turn first; its timeout runs from when it runs.
@@ -493,48 +643,32 @@ impl Actor {
                 },
             });
         let after = self.state.end_invocation(id, end, now);
-        if self.record_held(now) && self.state.has_news() {
-            self.invoke_now = true;
+        if after == AfterInvocation::Retry {
+            let options = &self.engine.shared.options;
+            let failures = self.state.record().failed_invocations;
+            let delay = options.scaled(options.backoff(options.invocation_retry_delay, failures));
+            self.state
+                .retry_invocation(options.invocation_attempts, delay, now);
         }
-        match after {
-            AfterInvocation::Finished | AfterInvocation::Sleep => self.failures = 0,
-            AfterInvocation::InvokeNow => {
-                self.failures = 0;
-                self.invoke_now = true;
-            }
-            AfterInvocation::Retry => {
-                self.failures += 1;
-                let options = &self.engine.shared.options;
-                if self.failures >= options.invocation_attempts {
-                    self.state.give_up(self.failures, now);
-                } else {
-                    let delay = options
-                        .scaled(options.backoff(options.invocation_retry_delay, self.failures));
-                    self.retry_at = Some(Instant::now() + delay);
-                }
-            }
-        }
+        self.record_held(now);
         self.engine.publish(Progress::InvocationEnded {
             arn: self.state.record().arn.clone(),
         });
         let _ = self.persist(record.into_iter().collect()).await;
     }
 
-    /// Records the chained invokes held while an invocation ran; whether
-    /// there were any.
-    fn record_held(&mut self, now: Timestamp) -> bool {
-        let held = std::mem::take(&mut self.held);
-        let any = !held.is_empty();
-        for (operation_id, outcome) in held {
+    /// Records the chained invokes held while an invocation ran.
+    fn record_held(&mut self, now: Timestamp) {
+        for (operation_id, outcome) in std::mem::take(&mut self.held) {
             self.state
                 .complete_chained_invoke(&operation_id, outcome, now);
         }
-        any
     }
 
-    /// Writes what changed. When the store refuses the write, the execution
-    /// is read back from the store (as after a crash) and invoked again
-    /// after a backoff that grows with each refusal in a row.
+    /// Writes what changed, then dispatches the chained invokes it started.
+    /// When the store refuses the write, the execution is read back from
+    /// the store (as after a crash) and carries on after a backoff that
+    /// grows with each refusal in a row.
     async fn persist(&mut self, invocations: Vec<InvocationRecord>) -> Result<()> {
         let (changes, positions) = self.state.take_changes();
         if changes.is_empty() && invocations.is_empty() {
@@ -556,18 +690,6 @@ impl Actor {
                 ended: op.end_timestamp,
             })
             .collect();
-        {
-            let mut callbacks = lock(&self.engine.shared.callbacks);
-            for callback in &changes.callbacks {
-                callbacks.insert(
-                    callback.callback_id.clone(),
-                    (arn.clone(), callback.operation_id.clone()),
-                );
-            }
-            for closed in &changes.closed_callbacks {
-                callbacks.remove(closed);
-            }
-        }
         let chained_invokes = changes.chained_invokes.clone();
         let batch = WriteBatch::of_changes(self.state.record(), changes, positions, invocations);
         if let Err(error) = self.engine.shared.store.write(batch).await {
@@ -580,7 +702,7 @@ impl Actor {
                 error: error.to_string(),
             });
             self.reload().await;
-            return Err(error);
+            return Err(error.into());
         }
         if self.store_failures > 0 {
             tracing::info!(%arn, "the store accepts writes again");
@@ -599,7 +721,7 @@ impl Actor {
         let arn = self.state.record().arn.clone();
         let now = self.now();
         let Ok(Some(stored)) = self.engine.shared.store.stored(&arn).await else {
-            tracing::error!(%arn, "the execution could not be read back; it resumes when the engine restarts");
+            tracing::error!(%arn, "the execution could not be read back; it carries on when it is next loaded");
             self.abandoned = true;
             return;
         };
@@ -613,6 +735,6 @@ impl Actor {
         );
         let options = &self.engine.shared.options;
         let delay = options.backoff(STORE_RETRY, self.store_failures);
-        self.retry_at = Some(Instant::now() + delay);
+        self.store_retry_at = Some(Instant::now() + delay);
     }
 }

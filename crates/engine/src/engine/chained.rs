@@ -1,39 +1,26 @@
 //! Invocations of other functions: plain ones through the Invoke API and
 //! chained invokes, whose outcome goes back to the waiting execution.
+//!
+//! A chained invoke is in the store's outbox from the commit that starts it
+//! until the commit that records its end; after a restart, the outbox is
+//! dispatched again ([`Engine::recover`]), each call idempotent where it
+//! can be (a durable target's execution has its ARN from the start).
 
 use std::sync::atomic::Ordering;
 
 use super::Engine;
-use super::actor::Command;
+use super::error::{EngineError, Result};
 use crate::arn;
-use crate::error::Result;
-use crate::execution::{
-    ChainedInvokeRequest, ChainedOutcome, ChainedTarget, ExecutionRecord, ParentLink,
-};
+use crate::execution::{ChainedInvokeRequest, ChainedOutcome, ChainedTarget, ParentLink};
 use crate::functions::{FunctionFault, Invocation, Target, call};
-use crate::model::{ErrorObject, ExecutionStatus};
 use crate::store::{InvocationRecord, WriteBatch};
 
-/// How a chained invoke ended, from its child execution's end.
-pub(super) fn outcome_of(record: &ExecutionRecord) -> ChainedOutcome {
-    let error = record.error.clone().unwrap_or_default();
-    match record.status {
-        ExecutionStatus::Succeeded => ChainedOutcome::Succeeded(record.result.clone()),
-        ExecutionStatus::TimedOut => ChainedOutcome::TimedOut(timed_out(record.timeout_seconds)),
-        ExecutionStatus::Stopped => ChainedOutcome::Stopped(error),
-        _ => ChainedOutcome::Failed(error),
-    }
-}
-
-fn timed_out(seconds: impl std::fmt::Display) -> ErrorObject {
-    ErrorObject::new(
-        "ChainedInvoke.Timeout",
-        format!("CHAINED_INVOKE timed out after {seconds} seconds."),
-    )
-}
-
-fn failed(error: &crate::Error) -> ChainedOutcome {
-    ChainedOutcome::Failed(ErrorObject::new(error.code(), error.to_string()))
+fn failed(error: EngineError) -> ChainedOutcome {
+    let error = error.into_api();
+    ChainedOutcome::Failed(crate::model::ErrorObject::new(
+        error.code(),
+        error.to_string(),
+    ))
 }
 
 /// Checks that `tenant` is given exactly when `target` keeps tenants apart.
@@ -41,7 +28,7 @@ fn failed(error: &crate::Error) -> ChainedOutcome {
 /// # Errors
 ///
 /// `InvalidParameterValue`, naming what is missing or not allowed.
-pub(crate) fn check_tenant(target: &Target, tenant: Option<&str>) -> Result<()> {
+pub(crate) fn check_tenant(target: &Target, tenant: Option<&str>) -> crate::Result<()> {
     let config = target.function.config();
     match (config.per_tenant, tenant) {
         (true, None | Some("")) => Err(crate::Error::invalid(format!(
@@ -143,8 +130,8 @@ impl Engine {
         });
     }
 
-    /// The chained invoke's outcome, or `None` for a child execution, which
-    /// reports its own end.
+    /// The chained invoke's outcome, or `None` for a child execution still
+    /// running, which reports its own end.
     async fn run_chained(
         &self,
         parent: &str,
@@ -152,10 +139,10 @@ impl Engine {
     ) -> Option<ChainedOutcome> {
         let target = match self.resolve(&request.function_name, None) {
             Ok(target) => target,
-            Err(error) => return Some(failed(&error)),
+            Err(error) => return Some(failed(error)),
         };
         if let Err(error) = check_tenant(&target, request.tenant_id.as_deref()) {
-            return Some(failed(&error));
+            return Some(failed(error.into()));
         }
         if target.function.config().durable.is_some() {
             let link = ParentLink {
@@ -173,12 +160,12 @@ impl Engine {
                         .await
                 }
                 // Its ARN was not recorded (a store from before they were).
-                None => self.start_target(&target, None, payload, Some(link)).await,
+                None => self
+                    .start_target(&target, None, payload, Some(link))
+                    .await
+                    .map(|_| None),
             };
-            return match started {
-                Ok(_) => None,
-                Err(error) => Some(failed(&error)),
-            };
+            return started.unwrap_or_else(|error| Some(failed(error)));
         }
         let answer = self
             .invoke_plain(&target, request.payload.clone().into_bytes())
@@ -188,28 +175,10 @@ impl Engine {
                 ChainedOutcome::Succeeded(Some(String::from_utf8_lossy(&answer).into_owned()))
             }
             Ok(Err(FunctionFault::TimedOut(limit))) => {
-                ChainedOutcome::TimedOut(timed_out(limit.as_secs()))
+                ChainedOutcome::TimedOut(ChainedOutcome::timed_out(limit.as_secs()))
             }
             Ok(Err(fault)) => ChainedOutcome::Failed(fault.error_object()),
-            Err(error) => failed(&error),
+            Err(error) => failed(error),
         })
-    }
-
-    /// Tells the execution `parent` that its chained invoke `operation_id`
-    /// ended with `outcome`.
-    pub(super) async fn chained_done(
-        &self,
-        parent: &str,
-        operation_id: String,
-        outcome: ChainedOutcome,
-    ) {
-        if let Some(mailbox) = self.mailbox(parent) {
-            let _ = mailbox
-                .send(Command::ChainedDone {
-                    operation_id,
-                    outcome,
-                })
-                .await;
-        }
     }
 }

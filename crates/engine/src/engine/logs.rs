@@ -1,11 +1,107 @@
 //! Function logs: keeping the lines functions write, attributed to their
 //! invocation and execution, and reading them back as CloudWatch Logs does.
+//!
+//! Lines go to the store through a bounded queue and one writer task, which
+//! writes what has queued up in one batch and waits for it to commit: a
+//! chatty function costs at most the queue's memory while the store syncs.
+//! Lines past a full queue are dropped, and counted.
 
-use super::{Engine, lock};
-use crate::Result;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::mpsc;
+
+use super::error::Result;
+use super::{Engine, WeakEngine, lock};
 use crate::logs::pattern::Pattern;
 use crate::logs::{LogLine, LogQuery, LogRecord, StreamSummary, group_of};
 use crate::store::WriteBatch;
+
+/// Lines waiting for the store at most; more are dropped.
+const QUEUE_LINES: usize = 16_384;
+
+/// Lines one write carries at most.
+const BATCH_LINES: usize = 1_000;
+
+/// The lines on their way to the store.
+#[derive(Debug)]
+pub(super) struct LogQueue {
+    lines: mpsc::Sender<LogRecord>,
+    receiver: std::sync::Mutex<Option<mpsc::Receiver<LogRecord>>>,
+    dropped: AtomicU64,
+}
+
+impl LogQueue {
+    pub(super) fn new() -> Self {
+        let (lines, receiver) = mpsc::channel(QUEUE_LINES);
+        Self {
+            lines,
+            receiver: std::sync::Mutex::new(Some(receiver)),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// The queue's other end, for its writer (once).
+    pub(super) fn take_receiver(&self) -> Option<mpsc::Receiver<LogRecord>> {
+        lock(&self.receiver).take()
+    }
+
+    /// Queues `line`; drops it when the queue is full.
+    fn push(&self, line: LogRecord) {
+        if self.lines.try_send(line).is_err() {
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(
+                    dropped,
+                    "function log lines come faster than the store keeps them; some are dropped"
+                );
+            }
+        }
+    }
+
+    /// How many lines were dropped so far.
+    pub(super) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// Writes the queued lines to the store until the engine is gone, a batch
+/// at a time, each waiting for the last to commit.
+pub(super) async fn write_lines(engine: WeakEngine, mut lines: mpsc::Receiver<LogRecord>) {
+    let mut batch = Vec::with_capacity(BATCH_LINES);
+    loop {
+        let stopped = match engine.upgrade() {
+            Some(live) => live.shared.stopped.clone(),
+            None => return,
+        };
+        let received = tokio::select! {
+            received = lines.recv_many(&mut batch, BATCH_LINES) => received,
+            // Stopping: what is queued is written, then the writer ends.
+            () = stopped.cancelled() => {
+                while batch.len() < BATCH_LINES && let Ok(line) = lines.try_recv() {
+                    batch.push(line);
+                }
+                batch.len()
+            }
+        };
+        if received == 0 {
+            return;
+        }
+        let Some(live) = engine.upgrade() else {
+            return;
+        };
+        let written = live.shared.store.write(WriteBatch {
+            logs: std::mem::take(&mut batch),
+            ..WriteBatch::default()
+        });
+        drop(live);
+        if let Err(error) = written.await {
+            tracing::warn!(%error, "function log lines could not be kept");
+        }
+        if stopped.is_cancelled() && lines.is_empty() {
+            return;
+        }
+    }
+}
 
 /// Lines the store is asked for at once while a pattern is applied.
 const SCAN_PAGE: usize = 1000;
@@ -40,11 +136,8 @@ impl Engine {
         let Some(record) = lock(&self.shared.logbook).record(line, now) else {
             return;
         };
-        // Queued now; nothing waits for the commit.
-        drop(self.shared.store.write(WriteBatch {
-            logs: vec![record],
-            ..WriteBatch::default()
-        }));
+        self.run_background();
+        self.shared.log_queue.push(record);
     }
 
     /// The lines `query` asks for that `pattern` matches, at most
@@ -97,7 +190,7 @@ impl Engine {
     ///
     /// When the store cannot be read.
     pub async fn log_streams(&self, group: &str) -> Result<Vec<StreamSummary>> {
-        self.shared.store.log_streams(group).await
+        Ok(self.shared.store.log_streams(group).await?)
     }
 
     /// The log groups: one per registered function, by name.

@@ -1,53 +1,69 @@
-//! The engine: one task per running execution, driving its invocations.
+//! The engine: executions driven by their invocations, each in memory only
+//! while something concerns it.
 //!
-//! [`Engine`] is a cheap-to-clone handle. Each running execution is owned by
-//! an actor task holding its [`ExecutionState`]; every request about that
-//! execution (checkpoint, state page, callback, stop) is a message to the
-//! actor, so changes to one execution are serialized without locks, and
-//! different executions proceed in parallel. The actor writes each change to
-//! the [`Store`] (which commits concurrent writes together) before it
-//! answers, then invokes the function again as soon as something it waits
-//! for is ready: a wait's end, a retry, a callback, a chained invoke. It
-//! sleeps until the next deadline instead of polling.
+//! [`Engine`] is a cheap-to-clone handle. An execution is *resident* while
+//! something concerns it: an actor task holds its [`ExecutionState`], and
+//! every request about it (checkpoint, state page, callback, stop) is a
+//! message to that actor, so changes to one execution are serialized without
+//! locks while different executions proceed in parallel. The actor writes
+//! each change to the [`Store`] (which commits concurrent writes together)
+//! before it answers, invokes the function when an invocation is owed, and
+//! sleeps until its next deadline or message. Once it has been idle for
+//! [`EngineOptions::rest_after`] with nothing under way, the execution goes
+//! to *rest*: the actor ends and the execution is only in the store, with
+//! its next due moment in the store's timer index. It is loaded again when
+//! something concerns it: a request, a callback, a chained invoke's end, or
+//! its timer (the engine's one timer loop walks the index).
 //!
 //! The rooms:
 //! - this module: the handle, its options and counters, and the tasks it owns;
+//! - `error`: what goes wrong ([`EngineError`]);
+//! - `residents`: the executions in memory, each reached through its mailbox;
+//! - `names`: the names claimed by starts under way;
 //! - `start`: starting an execution, idempotently by name;
-//! - `actor`: the task that owns one running execution;
-//! - `requests`: what callers ask of a running execution (checkpoints, state
+//! - `actor`: the task that owns a resident execution;
+//! - `requests`: what callers ask of an execution (checkpoints, state
 //!   pages, callbacks, stop, pause, resume);
+//! - `timers`: the timer loop over the store's index: waking executions at
+//!   rest when something is due, deleting those past their retention;
 //! - `queries`: reading executions and their history from the store;
 //! - `chained`: invocations of other functions, plain or durable;
 //! - `logs`: the lines functions write, kept and read back;
-//! - `recovery`: carrying on after a restart, and the retention purge.
+//! - `recovery`: carrying on after a restart.
 
 mod actor;
 mod chained;
+mod error;
 mod logs;
+mod names;
 mod queries;
 mod recovery;
 mod requests;
+mod residents;
 mod start;
+mod timers;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub(crate) use self::chained::check_tenant;
+pub use self::error::EngineError;
+pub(crate) use self::error::Result;
 pub use self::logs::LogPage;
 pub use self::queries::{ExecutionPage, HistoryPage};
 pub(crate) use self::start::check_payload;
 pub use self::start::{StartRequest, Started};
+use crate::arn;
 use crate::clock::Clock;
-use crate::execution::{ExecutionRecord, ExecutionState};
+use crate::execution::ExecutionRecord;
 use crate::functions::{Function, Registry, Target};
 use crate::model::{ExecutionStatus, OperationStatus, OperationType, Timestamp};
 use crate::store::Store;
-use crate::{Result, arn};
 
 /// How the engine runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +91,13 @@ pub struct EngineOptions {
     pub envelope_page_items: usize,
     /// The most invocations of durable functions running at once; more wait
     /// their turn (their timeout starts when they run). Lambda's default
-    /// concurrency is 1,000 per account and region.
+    /// concurrency is 1,000 per account and region. As many executions at
+    /// most are loaded at once by the timer loop and by starts, so an
+    /// execution waiting its turn waits at rest.
     pub max_concurrent_invocations: usize,
+    /// How long a resident execution with nothing under way stays in
+    /// memory before it goes to rest (when nothing is due before then).
+    pub rest_after: Duration,
 }
 
 impl Default for EngineOptions {
@@ -91,6 +112,7 @@ impl Default for EngineOptions {
             max_retry_delay: Duration::from_secs(30),
             envelope_page_items: 1000,
             max_concurrent_invocations: 1000,
+            rest_after: Duration::from_secs(2),
         }
     }
 }
@@ -212,6 +234,9 @@ pub struct EngineStats {
     pub store_batches: u64,
     /// Store transactions committed.
     pub store_commits: u64,
+    /// Function log lines dropped because they came faster than the store
+    /// kept them.
+    pub log_lines_dropped: u64,
 }
 
 /// The local durable-execution service. Cheap to clone.
@@ -240,23 +265,32 @@ struct Shared {
     options: EngineOptions,
     store: Arc<dyn Store>,
     registry: RwLock<Registry>,
-    running: Mutex<HashMap<String, actor::Mailbox>>,
-    names: Mutex<HashMap<(String, String), start::Named>>,
-    callbacks: Mutex<HashMap<String, (String, String)>>,
+    /// The executions in memory.
+    residents: residents::Residents,
+    /// The names of starts under way.
+    names: names::Names,
+    /// Tells the timer loop of a new entry in the store's timer index.
+    timers: timers::TimerNotes,
     /// What attributes function log lines to invocations.
     logbook: Mutex<crate::logs::Logbook>,
+    /// Function log lines on their way to the store.
+    log_queue: logs::LogQueue,
     counters: Counters,
     progress: broadcast::Sender<Progress>,
     /// Invocation ids, unique across executions and restarts of an actor.
     next_invocation: AtomicU64,
     /// Turns to run a durable invocation.
     invocation_permits: Arc<Semaphore>,
+    /// Turns to be loaded by the timer loop or a start: what bounds the
+    /// executions in memory when many are due at once.
+    residency: Arc<Semaphore>,
+    /// Whether the engine's own loops (timers, logs) run.
+    background: AtomicBool,
     /// Every task the engine starts; shutdown waits for them.
     tasks: TaskTracker,
-    /// Set once shutdown begins: no invocation starts after it.
-    stopping: AtomicBool,
-    /// Cancelled once shutdown begins, for the engine's own loops.
-    stopped: tokio_util::sync::CancellationToken,
+    /// Cancelled once shutdown begins: nothing new starts, and every
+    /// task of the engine winds down.
+    stopped: CancellationToken,
 }
 
 impl std::fmt::Debug for Shared {
@@ -278,7 +312,7 @@ struct Counters {
 
 /// Locks `mutex`, carrying on past a panic elsewhere (every critical section
 /// leaves its map consistent).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -289,25 +323,42 @@ impl Engine {
     #[must_use]
     pub fn new(options: EngineOptions, store: Arc<dyn Store>) -> Self {
         let (progress, _) = broadcast::channel(4096);
-        let invocation_permits =
-            Arc::new(Semaphore::new(options.max_concurrent_invocations.max(1)));
+        let concurrency = options.max_concurrent_invocations.max(1);
         Self {
             shared: Arc::new(Shared {
                 options,
                 store,
                 registry: RwLock::new(Registry::default()),
-                running: Mutex::new(HashMap::new()),
-                names: Mutex::new(HashMap::new()),
-                callbacks: Mutex::new(HashMap::new()),
+                residents: residents::Residents::default(),
+                names: names::Names::default(),
+                timers: timers::TimerNotes::default(),
                 logbook: Mutex::new(crate::logs::Logbook::default()),
+                log_queue: logs::LogQueue::new(),
                 counters: Counters::default(),
                 progress,
                 next_invocation: AtomicU64::new(1),
-                invocation_permits,
+                invocation_permits: Arc::new(Semaphore::new(concurrency)),
+                residency: Arc::new(Semaphore::new(concurrency)),
+                background: AtomicBool::new(false),
                 tasks: TaskTracker::new(),
-                stopping: AtomicBool::new(false),
-                stopped: tokio_util::sync::CancellationToken::new(),
+                stopped: CancellationToken::new(),
             }),
+        }
+    }
+
+    /// Starts the engine's own loops once: the timer loop and the log
+    /// writer. Needs a tokio runtime; the first start, request or recovery
+    /// calls it.
+    fn run_background(&self) {
+        if tokio::runtime::Handle::try_current().is_err()
+            || self.shared.background.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        self.spawn(timers::run(self.downgrade()));
+        let logs = self.shared.log_queue.take_receiver();
+        if let Some(logs) = logs {
+            self.spawn(logs::write_lines(self.downgrade(), logs));
         }
     }
 
@@ -367,8 +418,9 @@ impl Engine {
     /// another region or account.
     pub fn resolve(&self, function: &str, qualifier: Option<&str>) -> Result<Target> {
         let options = &self.shared.options;
-        self.registry()
-            .resolve(function, qualifier, &options.region, &options.account)
+        Ok(self
+            .registry()
+            .resolve(function, qualifier, &options.region, &options.account)?)
     }
 
     /// Watches what happens to executions.
@@ -396,6 +448,7 @@ impl Engine {
             plain_invocations: counters.plain_invocations.load(Ordering::Relaxed),
             store_batches: store.batches,
             store_commits: store.commits,
+            log_lines_dropped: self.shared.log_queue.dropped(),
         }
     }
 
@@ -425,7 +478,7 @@ impl Engine {
     /// Whether shutdown has begun.
     #[must_use]
     pub fn is_stopping(&self) -> bool {
-        self.shared.stopping.load(Ordering::Acquire)
+        self.shared.stopped.is_cancelled()
     }
 
     /// Stops the engine in order: no new execution or invocation starts,
@@ -436,12 +489,7 @@ impl Engine {
     ///
     /// Returns whether every task ended within `grace`.
     pub async fn shutdown(&self, grace: Duration) -> bool {
-        self.shared.stopping.store(true, Ordering::Release);
         self.shared.stopped.cancel();
-        let mailboxes: Vec<actor::Mailbox> = lock(&self.shared.running).values().cloned().collect();
-        for mailbox in mailboxes {
-            mailbox.stop_when_idle().await;
-        }
         self.shared.tasks.close();
         let ended = tokio::time::timeout(grace, self.shared.tasks.wait())
             .await
@@ -452,47 +500,44 @@ impl Engine {
         ended
     }
 
-    fn spawn_restored(&self, stored: crate::store::StoredExecution) {
-        let arn = stored.record.arn.clone();
-        if self.mailbox(&arn).is_some() {
-            return;
-        }
-        {
-            let mut callbacks = lock(&self.shared.callbacks);
-            for callback in &stored.callbacks {
-                callbacks.insert(
-                    callback.callback_id.clone(),
-                    (arn.clone(), callback.operation_id.clone()),
-                );
-            }
-        }
-        self.remember_name(&stored.record);
-        let state = ExecutionState::restore(
-            stored.record,
-            stored.operations,
-            stored.callbacks,
-            stored.next_event_id,
-            self.shared.options.time_scale,
-            self.now(),
-        );
-        self.spawn_actor(state, true);
-    }
-
-    fn mailbox(&self, arn: &str) -> Option<actor::Mailbox> {
-        lock(&self.shared.running).get(arn).cloned()
-    }
-
     /// Waits until the execution `arn` is over and returns its record.
+    ///
+    /// It waits on the engine's progress, not on the execution's actor: an
+    /// execution that goes to rest, or whose actor is started again after a
+    /// panic, is waited for until it ends.
     ///
     /// # Errors
     ///
-    /// `ResourceNotFound` for an unknown execution.
+    /// `ExecutionNotFound` for an unknown execution; `ShuttingDown` when the
+    /// engine stops first.
     pub async fn wait(&self, arn: &str) -> Result<ExecutionRecord> {
-        if let Some(mailbox) = self.mailbox(arn)
-            && let Some(record) = mailbox.finished().await
-        {
-            return Ok(record);
+        let mut progress = self.subscribe();
+        loop {
+            let record = self.execution(arn).await?;
+            if record.status.is_terminal() {
+                return Ok(record);
+            }
+            loop {
+                let event = tokio::select! {
+                    event = progress.recv() => event,
+                    () = self.stopping() => return Err(EngineError::ShuttingDown),
+                };
+                match event {
+                    Ok(Progress::Finished { arn: ended, .. }) if ended == arn => break,
+                    Ok(_) => {}
+                    // Missed some: look at the store again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Err(EngineError::ShuttingDown);
+                    }
+                }
+            }
         }
-        self.execution(arn).await
+    }
+
+    /// How many executions are in memory now.
+    #[must_use]
+    pub fn resident_count(&self) -> usize {
+        self.shared.residents.count()
     }
 }

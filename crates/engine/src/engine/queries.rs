@@ -1,7 +1,8 @@
 //! Reading executions and their history from the store.
 
 use super::Engine;
-use crate::error::{Error, Result};
+use super::error::{EngineError, Result};
+use crate::error::Error;
 use crate::execution::ExecutionRecord;
 use crate::limits::page_items;
 use crate::model::{Event, Operation};
@@ -40,7 +41,7 @@ impl Engine {
             .store
             .execution(arn)
             .await?
-            .ok_or_else(|| Error::execution_not_found(arn))
+            .ok_or_else(|| EngineError::ExecutionNotFound(arn.to_owned()))
     }
 
     /// The history of `arn`, a page at a time.
@@ -100,7 +101,7 @@ impl Engine {
     /// `ResourceNotFound` for an unknown execution.
     pub async fn operations(&self, arn: &str) -> Result<Vec<Operation>> {
         self.execution(arn).await?;
-        self.shared.store.operations(arn).await
+        Ok(self.shared.store.operations(arn).await?)
     }
 
     /// Executions matching `filter`, a page at a time. The marker names

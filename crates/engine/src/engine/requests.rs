@@ -1,20 +1,24 @@
-//! What callers ask of a running execution: checkpoints and state pages
-//! from its invocations; callbacks, stop, pause and resume from outside.
+//! What callers ask of an execution: checkpoints and state pages from its
+//! invocations; callbacks, stop, pause and resume from outside. Each is
+//! delivered to the execution's actor, loading it when it is at rest.
 
 use std::sync::atomic::Ordering;
 
+use super::Engine;
 use super::actor::Command;
-use super::{Engine, lock};
-use crate::error::{Error, Result};
-use crate::execution::{CallbackOutcome, PauseRequest, ResumeRequest};
+use super::error::{EngineError, Result};
+use crate::error::Error;
+use crate::execution::{CallbackOutcome, ExecutionError, PauseRequest, ResumeRequest};
 use crate::model::{CheckpointOutput, ErrorObject, OperationUpdate, StatePage, Timestamp};
 use crate::store::WriteBatch;
 
 /// A request of an invocation that came after its execution ended is a
 /// stale token, which the SDKs handle.
-fn stale_if_over(error: Error) -> Error {
+fn stale_if_over(error: EngineError) -> EngineError {
     match error {
-        Error::ResourceConflict(message) => Error::stale_token(message),
+        EngineError::Over { arn, status } => {
+            ExecutionError::StaleToken(format!("the durable execution {arn} is {status}")).into()
+        }
         other => other,
     }
 }
@@ -24,7 +28,7 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `InvalidParameterValue` for a stale token or an invalid update.
+    /// `Execution` for a stale token or an invalid update.
     pub async fn checkpoint(
         &self,
         arn: &str,
@@ -52,7 +56,7 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `InvalidParameterValue` for a stale token or a bad marker.
+    /// `Execution` for a stale token or a bad marker.
     pub async fn state(
         &self,
         arn: &str,
@@ -80,10 +84,10 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `ResourceNotFound` for an unknown execution.
+    /// `ExecutionNotFound` for an unknown execution.
     pub async fn stop(&self, arn: &str, error: Option<ErrorObject>) -> Result<Timestamp> {
         match self.ask(arn, |reply| Command::Stop { error, reply }).await {
-            Err(Error::ResourceConflict(_)) => {
+            Err(EngineError::Over { .. }) => {
                 let record = self.execution(arn).await?;
                 Ok(record.end.unwrap_or_else(|| self.now()))
             }
@@ -97,7 +101,7 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `ResourceConflict` when it is not running.
+    /// `Execution` (a conflict) when it is not running.
     pub async fn pause(&self, arn: &str, request: PauseRequest) -> Result<()> {
         self.ask(arn, |reply| Command::Pause { request, reply })
             .await
@@ -109,7 +113,7 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `ResourceConflict` when it is neither paused nor pausing.
+    /// `Execution` (a conflict) when it is neither paused nor pausing.
     pub async fn resume(&self, arn: &str, request: ResumeRequest) -> Result<()> {
         self.ask(arn, |reply| Command::Resume { request, reply })
             .await
@@ -119,14 +123,15 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `ResourceConflict` while it is still running.
+    /// `Refused` (a conflict) while it is still running.
     pub async fn delete(&self, arn: &str) -> Result<Timestamp> {
         let record = self.execution(arn).await?;
         if !record.status.is_terminal() {
             return Err(Error::ResourceConflict(format!(
                 "Cannot delete a durable execution that is {}; stop it first.",
                 record.status
-            )));
+            ))
+            .into());
         }
         self.shared
             .store
@@ -135,34 +140,31 @@ impl Engine {
                 ..WriteBatch::default()
             })
             .await?;
-        self.forget_name(&record.function_name, &record.name);
         Ok(self.now())
     }
 
-    async fn callback_target(&self, callback_id: &str) -> Result<(String, String)> {
-        if callback_id.is_empty() {
-            return Err(Error::invalid("CallbackId is required."));
-        }
-        let known = lock(&self.shared.callbacks).get(callback_id).cloned();
-        if let Some(target) = known {
-            return Ok(target);
-        }
-        let stored = self.shared.store.callback(callback_id).await?;
-        stored
-            .map(|callback| (callback.arn, callback.operation_id))
-            .ok_or_else(Error::callback_closed)
-    }
-
     async fn callback(&self, callback_id: &str, outcome: Option<CallbackOutcome>) -> Result<()> {
-        let (arn, operation_id) = self.callback_target(callback_id).await?;
-        self.ask(&arn, |reply| Command::Callback {
-            operation_id,
+        if callback_id.is_empty() {
+            return Err(Error::invalid("CallbackId is required.").into());
+        }
+        // The store's callback index: an open callback's execution and
+        // operation.
+        let callback = self
+            .shared
+            .store
+            .callback(callback_id)
+            .await?
+            .ok_or(ExecutionError::CallbackClosed)?;
+        self.ask(&callback.arn, |reply| Command::Callback {
+            operation_id: callback.operation_id,
             outcome,
             reply,
         })
         .await
         .map_err(|error| match error {
-            Error::ResourceConflict(_) | Error::ResourceNotFound(_) => Error::callback_closed(),
+            EngineError::Over { .. } | EngineError::ExecutionNotFound(_) => {
+                ExecutionError::CallbackClosed.into()
+            }
             other => other,
         })
     }
@@ -171,7 +173,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `CallbackTimeout` when it is unknown, timed out or already closed.
+    /// `Execution` (`CallbackClosed`) when it is unknown, timed out or
+    /// already closed.
     pub async fn callback_succeed(&self, callback_id: &str, result: Option<String>) -> Result<()> {
         self.callback(callback_id, Some(CallbackOutcome::Succeeded(result)))
             .await
@@ -181,7 +184,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `CallbackTimeout` when it is unknown, timed out or already closed.
+    /// `Execution` (`CallbackClosed`) when it is unknown, timed out or
+    /// already closed.
     pub async fn callback_fail(&self, callback_id: &str, error: ErrorObject) -> Result<()> {
         self.callback(callback_id, Some(CallbackOutcome::Failed(error)))
             .await
@@ -191,7 +195,8 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `CallbackTimeout` when it is unknown, timed out or already closed.
+    /// `Execution` (`CallbackClosed`) when it is unknown, timed out or
+    /// already closed.
     pub async fn callback_heartbeat(&self, callback_id: &str) -> Result<()> {
         self.callback(callback_id, None).await
     }

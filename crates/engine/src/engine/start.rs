@@ -1,15 +1,20 @@
 //! Starting an execution: the checks, the name that makes a start
 //! idempotent, the first commit, and the actor.
+//!
+//! A start runs as one of the engine's tasks, whatever its caller does: a
+//! caller that gives up (a cancelled request, a timeout around it) leaves
+//! it to finish, so a name claimed is always released and an execution
+//! committed is always carried on.
 
 use std::sync::atomic::Ordering;
 
-use tokio::sync::watch;
-
-use super::{Engine, Progress, lock};
+use super::error::{EngineError, Result};
+use super::names::{Claim, Claimed};
+use super::{Engine, Progress};
 use crate::arn;
-use crate::error::{Error, Result};
-use crate::execution::{ExecutionRecord, ExecutionState, ParentLink};
-use crate::functions::Target;
+use crate::error::Error;
+use crate::execution::{ChainedOutcome, ExecutionRecord, ExecutionState, ParentLink};
+use crate::functions::{DurableConfig, Target};
 use crate::limits::{MAX_SYNC_PAYLOAD_BYTES, VALID_NAME, is_valid_name};
 use crate::model::ExecutionStatus;
 use crate::store::WriteBatch;
@@ -38,26 +43,6 @@ pub struct Started {
     pub existing: bool,
 }
 
-/// A named execution being started or running: later starts with its name
-/// wait for its first commit, then return it.
-#[derive(Debug, Clone)]
-pub(super) struct Named {
-    version: String,
-    input: Vec<u8>,
-    committed: watch::Receiver<Claimed>,
-}
-
-/// Where the start that claimed a name stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Claimed {
-    /// Its first commit is under way.
-    Pending,
-    /// It committed the execution with this ARN, and its actor runs.
-    Committed(String),
-    /// It gave the name up (it failed, or found the name stored).
-    Released,
-}
-
 /// Whether `input` is the input `existing` was started with (as JSON).
 fn same_input(existing: &[u8], input: &[u8]) -> bool {
     existing == input
@@ -78,7 +63,7 @@ fn already_started(name: &str, arn: &str) -> Error {
 ///
 /// `RequestTooLarge` past `limit`; `InvalidRequestContent` for anything but
 /// JSON.
-pub(crate) fn check_payload(payload: &[u8], limit: usize, what: &str) -> Result<()> {
+pub(crate) fn check_payload(payload: &[u8], limit: usize, what: &str) -> crate::Result<()> {
     if payload.len() > limit {
         return Err(Error::payload_too_large(limit, what));
     }
@@ -94,7 +79,7 @@ pub(crate) fn check_payload(payload: &[u8], limit: usize, what: &str) -> Result<
 /// # Errors
 ///
 /// As [`check_payload`], at [`MAX_SYNC_PAYLOAD_BYTES`].
-pub(crate) fn input_text(input: Vec<u8>) -> Result<String> {
+pub(crate) fn input_text(input: Vec<u8>) -> crate::Result<String> {
     check_payload(
         &input,
         MAX_SYNC_PAYLOAD_BYTES,
@@ -106,28 +91,19 @@ pub(crate) fn input_text(input: Vec<u8>) -> Result<String> {
     String::from_utf8(input).map_err(|_| Error::payload_not_json())
 }
 
-/// What a start found under its name.
-enum Claim {
-    /// The name is ours; this tells the others how the start went.
-    Ours(watch::Sender<Claimed>),
-    /// Another start holds it.
-    Taken(Named),
-}
-
 impl Engine {
     /// Starts an execution of a durable function, or finds the one already
     /// started under the same name with the same input.
     ///
-    /// A caller is told of an execution only once it is committed and its
-    /// task runs; concurrent starts with one name all get that execution.
+    /// A caller is told of an execution only once it is committed;
+    /// concurrent starts with one name all get that execution.
     ///
     /// # Errors
     ///
-    /// `ResourceNotFound` for an unknown function; `InvalidParameterValue`
-    /// for a plain function, an unqualified durable function or a bad name;
-    /// `DurableExecutionAlreadyStarted` for a name already used with
-    /// another input; `RequestTooLarge` or `InvalidRequestContent` for an
-    /// input that is too large or not JSON.
+    /// `Refused` for an unknown or plain function, an unqualified durable
+    /// function, a bad name, a name used with another input, an input that
+    /// is too large or not JSON; `ShuttingDown`; `Store` when the store
+    /// refuses the execution.
     pub async fn start(&self, request: StartRequest) -> Result<Started> {
         let target = self.resolve(&request.function, request.qualifier.as_deref())?;
         self.start_target(&target, request.name, request.input, None)
@@ -135,19 +111,20 @@ impl Engine {
     }
 
     /// Starts the child execution of a chained invoke under the ARN its
-    /// parent's history already gives it.
+    /// parent's history already gives it; finds it when it exists, with
+    /// its outcome when it is over.
     ///
     /// # Errors
     ///
-    /// As [`Engine::start_target`], and `InvalidParameterValue` for an ARN
-    /// that is not an execution's.
+    /// As [`Engine::start`], and `Refused` for an ARN that is not an
+    /// execution's.
     pub(super) async fn start_child(
         &self,
         target: &Target,
         input: Vec<u8>,
         parent: ParentLink,
         execution_arn: &str,
-    ) -> Result<Started> {
+    ) -> Result<Option<ChainedOutcome>> {
         let config = target.function.config();
         let durable = config
             .durable
@@ -159,12 +136,27 @@ impl Engine {
             .ok_or_else(|| {
                 Error::invalid(format!("{execution_arn} is not a durable execution's ARN"))
             })?;
+        if let Some(existing) = self.shared.store.execution(execution_arn).await? {
+            // Started before a restart: it reports its own end, or has.
+            return Ok(existing
+                .status
+                .is_terminal()
+                .then(|| existing.chained_outcome()));
+        }
         if self.is_stopping() {
-            return Err(Error::shutting_down());
+            return Err(EngineError::ShuttingDown);
         }
         let input_text = input_text(input)?;
-        self.commit_start(target, identity, input_text, durable, Some(parent), |_| {})
-            .await
+        let engine = self.clone();
+        let target = target.clone();
+        self.spawn(async move {
+            engine
+                .commit_start(&target, identity, input_text, durable, Some(parent))
+                .await
+        })
+        .await
+        .map_err(|_| EngineError::TaskGone)??;
+        Ok(None)
     }
 
     pub(super) async fn start_target(
@@ -179,141 +171,104 @@ impl Engine {
             .durable
             .ok_or_else(|| Error::not_durable(&config.name))?;
         if !target.qualified {
-            return Err(Error::unqualified_durable());
+            return Err(Error::unqualified_durable().into());
         }
         if self.is_stopping() {
-            return Err(Error::shutting_down());
+            return Err(EngineError::ShuttingDown);
         }
         let input_text = input_text(input)?;
-        let Some(name) = name else {
-            let name = uuid::Uuid::new_v4().to_string();
-            let id = uuid::Uuid::new_v4().to_string();
-            return self
-                .commit_start(target, (name, id), input_text, durable, parent, |_| {})
-                .await;
-        };
-        if !is_valid_name(&name) {
+        if let Some(name) = &name
+            && !is_valid_name(name)
+        {
             return Err(Error::invalid(format!(
                 "Invalid DurableExecutionName '{name}': {VALID_NAME}."
-            )));
+            ))
+            .into());
         }
-        let key = (config.name.clone(), name.clone());
-        loop {
-            let claim = {
-                let mut names = lock(&self.shared.names);
-                if let Some(named) = names.get(&key) {
-                    Claim::Taken(named.clone())
-                } else {
-                    let (sender, committed) = watch::channel(Claimed::Pending);
-                    names.insert(
-                        key.clone(),
-                        Named {
-                            version: target.version.clone(),
-                            input: input_text.clone().into_bytes(),
-                            committed,
-                        },
-                    );
-                    Claim::Ours(sender)
-                }
-            };
-            let mut named = match claim {
-                Claim::Ours(committed) => {
-                    return self
-                        .start_named(target, &key, input_text, durable, parent, committed)
-                        .await;
-                }
-                Claim::Taken(named) => named,
-            };
-            let outcome = named
-                .committed
-                .wait_for(|claimed| *claimed != Claimed::Pending)
-                .await
-                .map_or(Claimed::Released, |claimed| claimed.clone());
-            if let Claimed::Committed(arn) = outcome {
-                if !same_input(&named.input, input_text.as_bytes()) {
-                    return Err(already_started(&name, &arn));
-                }
-                return Ok(Started {
-                    arn,
-                    version: named.version,
-                    existing: true,
-                });
+        let engine = self.clone();
+        let target = target.clone();
+        // An engine task: cancelling the caller cancels nothing of it.
+        self.spawn(async move {
+            if let Some(name) = name {
+                engine
+                    .start_named(&target, name, input_text, durable, parent)
+                    .await
+            } else {
+                let identity = (
+                    uuid::Uuid::new_v4().to_string(),
+                    uuid::Uuid::new_v4().to_string(),
+                );
+                engine
+                    .commit_start(&target, identity, input_text, durable, parent)
+                    .await
             }
-            // That start did not commit (or found one stored): look again.
-            tokio::task::yield_now().await;
-        }
+        })
+        .await
+        .map_err(|_| EngineError::TaskGone)?
     }
 
-    /// Starts the execution `key` whose name this call claimed: returns the
-    /// stored one of that name, or commits a new one; then tells the starts
-    /// waiting on the name.
+    /// Starts the execution `name`: claims the name, returns the stored
+    /// execution of that name, or commits a new one.
     async fn start_named(
         &self,
         target: &Target,
-        key: &(String, String),
+        name: String,
         input_text: String,
-        durable: crate::functions::DurableConfig,
+        durable: DurableConfig,
         parent: Option<ParentLink>,
-        committed: watch::Sender<Claimed>,
     ) -> Result<Started> {
-        let (function, name) = key;
-        let stored = match self.shared.store.execution_by_name(function, name).await {
-            Ok(stored) => stored,
-            Err(error) => {
-                self.release_name(key, &committed);
-                return Err(error);
+        let function = target.function.config().name.clone();
+        let key = (function.clone(), name.clone());
+        loop {
+            let guard = match self.shared.names.claim(key.clone()) {
+                Claim::Ours(guard) => guard,
+                Claim::Taken(mut claimed) => {
+                    // Wait for that start, then look again: the store knows
+                    // the name once it committed.
+                    let _ = claimed
+                        .wait_for(|claimed| *claimed != Claimed::Pending)
+                        .await;
+                    continue;
+                }
+            };
+            if let Some(existing) = self
+                .shared
+                .store
+                .execution_by_name(&function, &name)
+                .await?
+            {
+                if !same_input(existing.input.as_bytes(), input_text.as_bytes()) {
+                    return Err(already_started(&name, &existing.arn).into());
+                }
+                return Ok(Started {
+                    arn: existing.arn,
+                    version: existing.version,
+                    existing: true,
+                });
             }
-        };
-        if let Some(existing) = stored {
-            // Ended and forgotten, or not yet recovered: the store answers.
-            self.release_name(key, &committed);
-            if !same_input(existing.input.as_bytes(), input_text.as_bytes()) {
-                return Err(already_started(name, &existing.arn));
-            }
-            return Ok(Started {
-                arn: existing.arn,
-                version: existing.version,
-                existing: true,
-            });
-        }
-        let announce = |arn: &str| {
-            committed.send_replace(Claimed::Committed(arn.to_owned()));
-        };
-        match self
-            .commit_start(
-                target,
-                (name.clone(), uuid::Uuid::new_v4().to_string()),
-                input_text,
-                durable,
-                parent,
-                announce,
-            )
-            .await
-        {
-            Ok(started) => Ok(started),
-            Err(error) => {
-                self.release_name(key, &committed);
-                Err(error)
-            }
+            let started = self
+                .commit_start(
+                    target,
+                    (name, uuid::Uuid::new_v4().to_string()),
+                    input_text,
+                    durable,
+                    parent,
+                )
+                .await?;
+            guard.committed(&started.arn);
+            return Ok(started);
         }
     }
 
-    /// Gives up the claim on `key`, telling those waiting on it.
-    fn release_name(&self, key: &(String, String), committed: &watch::Sender<Claimed>) {
-        lock(&self.shared.names).remove(key);
-        committed.send_replace(Claimed::Released);
-    }
-
-    /// Commits a new execution, calls `committed` with its ARN, and starts
-    /// its actor.
+    /// Commits a new execution, its first invocation owed, and makes it
+    /// resident (or leaves it at rest, due at once, when too many are).
     async fn commit_start(
         &self,
         target: &Target,
         (name, execution_id): (String, String),
         input_text: String,
-        durable: crate::functions::DurableConfig,
+        durable: DurableConfig,
         parent: Option<ParentLink>,
-        committed: impl FnOnce(&str),
     ) -> Result<Started> {
         let config = target.function.config();
         // The EXECUTION operation's id is the ARN's last segment, as on AWS
@@ -339,6 +294,11 @@ impl Engine {
             pause: None,
             paused_millis: 0,
             control_tokens: Vec::new(),
+            owed_since: None,
+            invoking_since: None,
+            failed_invocations: 0,
+            retry_at: None,
+            due: None,
         };
         let mut state = ExecutionState::start(record, execution_id, self.shared.options.time_scale);
         let (changes, positions) = state.take_changes();
@@ -352,40 +312,11 @@ impl Engine {
             arn: execution_arn.clone(),
             function_name: config.name.clone(),
         });
-        let actor = self.prepare_actor(state, true);
-        committed(&execution_arn);
-        self.run_actor(actor);
+        self.spawn_started(state);
         Ok(Started {
             arn: execution_arn,
             version: target.version.clone(),
             existing: false,
         })
-    }
-
-    /// Records the name of the running execution `record`, so that a start
-    /// under it returns it.
-    pub(super) fn remember_name(&self, record: &ExecutionRecord) {
-        let (sender, committed) = watch::channel(Claimed::Committed(record.arn.clone()));
-        drop(sender);
-        lock(&self.shared.names).insert(
-            (record.function_name.clone(), record.name.clone()),
-            Named {
-                version: record.version.clone(),
-                input: record.input.clone().into_bytes(),
-                committed,
-            },
-        );
-    }
-
-    /// Forgets the name of an execution that ended.
-    pub(super) fn forget_name(&self, function: &str, name: &str) {
-        let mut names = lock(&self.shared.names);
-        let key = (function.to_owned(), name.to_owned());
-        if names
-            .get(&key)
-            .is_some_and(|named| matches!(*named.committed.borrow(), Claimed::Committed(_)))
-        {
-            names.remove(&key);
-        }
     }
 }

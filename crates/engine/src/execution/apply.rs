@@ -1,35 +1,35 @@
 //! Checkpoints: the token check, then each valid update applied in order,
 //! with the history events it makes.
 
+use super::error::{ExecutionError, Result};
 use super::record::{CallbackRecord, ChainedInvokeRequest, TargetResolver};
 use super::validate::{ValidUpdate, validate_batch};
-use super::{ActiveInvocation, ExecutionState, IdempotentCheckpoint, random_text};
+use super::{ActiveInvocation, ExecutionState, IdempotentCheckpoint};
 use crate::clock::scaled_millis;
-use crate::error::{Error, Result};
 use crate::model::{
-    CallbackDetails, ChainedInvokeDetails, CheckpointOutput, ContextDetails, ErrorObject,
-    EventDetails, EventError, EventPayload, ExecutionStatus, Operation, OperationAction,
-    OperationStatus, OperationType, OperationUpdate, Outcome, RetryDetails, StatePage, StepDetails,
-    Timestamp, WaitDetails,
+    CallbackDetails, ChainedInvokeDetails, CheckpointOutput, ContextDetails, EventDetails,
+    EventError, EventPayload, ExecutionStatus, Operation, OperationAction, OperationStatus,
+    OperationType, OperationUpdate, Outcome, RetryDetails, StatePage, StepDetails, Timestamp,
+    WaitDetails,
 };
 
 impl ExecutionState {
     /// The invocation `token` belongs to, if it may checkpoint.
     pub(super) fn check_token(&self, token: &str) -> Result<&ActiveInvocation> {
         if self.record.status.is_terminal() {
-            return Err(Error::stale_token(format!(
+            return Err(ExecutionError::StaleToken(format!(
                 "the execution has ended ({})",
                 self.record.status
             )));
         }
         match self.invocation.as_ref() {
-            Some(active) if active.cut_short => Err(Error::stale_token(format!(
+            Some(active) if active.cut_short => Err(ExecutionError::StaleToken(format!(
                 "the execution is {}",
                 self.record.status
             ))),
             Some(active) if active.token == token => Ok(active),
-            _ => Err(Error::stale_token(
-                "the token is not the current one of a running invocation",
+            _ => Err(ExecutionError::StaleToken(
+                "the token is not the current one of a running invocation".to_owned(),
             )),
         }
     }
@@ -342,7 +342,7 @@ impl ExecutionState {
         let options = update.callback_options.clone().unwrap_or_default();
         let timeout = options.timeout_seconds.unwrap_or(0).max(0);
         let heartbeat = options.heartbeat_timeout_seconds.unwrap_or(0).max(0);
-        let callback_id = random_text(24);
+        let callback_id = self.random_text(24);
         let record = CallbackRecord {
             callback_id: callback_id.clone(),
             arn: self.record.arn.clone(),
@@ -363,7 +363,7 @@ impl ExecutionState {
         };
         self.event(op, now, event);
         self.changes.callbacks.push(record.clone());
-        self.callbacks.insert(op.id.clone(), record);
+        self.track_callback(record);
     }
 
     fn apply_chained_invoke(
@@ -401,10 +401,7 @@ impl ExecutionState {
                 tenant_id,
             });
         } else {
-            let error = ErrorObject::new(
-                "ResourceNotFoundException",
-                format!("Function not found: {function_name}"),
-            );
+            let error = ExecutionError::FunctionNotFound(function_name).error_object();
             op.status = OperationStatus::Failed;
             op.end_timestamp = Some(now);
             op.chained_invoke_details = Some(ChainedInvokeDetails {

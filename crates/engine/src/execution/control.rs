@@ -2,10 +2,10 @@
 //! heartbeated, chained invokes ended, stop, pause and resume.
 
 use super::ExecutionState;
+use super::error::{ExecutionError, Result};
 use super::record::{
     CallbackOutcome, ChainedOutcome, ControlToken, PauseRecord, PauseRequest, ResumeRequest,
 };
-use crate::error::{Error, Result};
 use crate::limits::CONTROL_TOKEN_MILLIS;
 use crate::model::{
     CallbackDetails, ChainedInvokeDetails, ErrorObject, EventDetails, EventError, EventPayload,
@@ -49,12 +49,16 @@ impl ExecutionState {
     /// `CallbackTimeout` when it is no longer open.
     pub fn heartbeat(&mut self, operation_id: &str, now: Timestamp) -> Result<()> {
         self.open_callback(operation_id)?;
-        if let Some(callback) = self.callbacks.get_mut(operation_id)
-            && callback.heartbeat_seconds > 0
+        if let Some(mut callback) = self
+            .callbacks
+            .get(operation_id)
+            .filter(|callback| callback.heartbeat_seconds > 0)
+            .cloned()
         {
             callback.heartbeat_at =
                 Some(now.plus_millis(callback.heartbeat_seconds.saturating_mul(1000)));
             self.changes.callbacks.push(callback.clone());
+            self.track_callback(callback);
         }
         Ok(())
     }
@@ -67,9 +71,7 @@ impl ExecutionState {
         if open {
             Ok(())
         } else {
-            Err(Error::CallbackTimeout(
-                "The callback ID token has either expired or the callback associated with the token has already been closed.".to_owned(),
-            ))
+            Err(ExecutionError::CallbackClosed)
         }
     }
 
@@ -82,10 +84,12 @@ impl ExecutionState {
         now: Timestamp,
     ) {
         // Closed in any case: a callback whose operation is missing must not
-        // stay due forever.
-        if let Some(callback) = self.callbacks.remove(operation_id) {
-            self.changes.closed_callbacks.push(callback.callback_id);
-        }
+        // stay due forever. One already closed (both of its deadlines came
+        // due at once) is left as it is.
+        let Some(callback) = self.untrack_callback(operation_id) else {
+            return;
+        };
+        self.changes.closed_callbacks.push(callback.callback_id);
         let Some(mut op) = self.operations.get(operation_id).cloned() else {
             return;
         };
@@ -110,6 +114,7 @@ impl ExecutionState {
         self.event(&op, now, event);
         self.put(op);
         self.external_seq += 1;
+        self.owe(now);
     }
 
     /// Completes the chained invoke `operation_id` with `outcome`.
@@ -155,6 +160,7 @@ impl ExecutionState {
         self.event(&op, now, event);
         self.put(op);
         self.external_seq += 1;
+        self.owe(now);
     }
 
     /// Stops the execution.
@@ -189,7 +195,7 @@ impl ExecutionState {
             return Ok(());
         }
         if self.record.status != ExecutionStatus::Running {
-            return Err(Error::ResourceConflict(format!(
+            return Err(ExecutionError::Conflict(format!(
                 "Cannot pause an execution that is {}.",
                 self.record.status
             )));
@@ -254,7 +260,7 @@ impl ExecutionState {
         let pause = match self.record.status {
             ExecutionStatus::Pausing | ExecutionStatus::Paused => self.record.pause.take(),
             status => {
-                return Err(Error::ResourceConflict(format!(
+                return Err(ExecutionError::Conflict(format!(
                     "Cannot resume an execution that is {status}."
                 )));
             }
@@ -279,7 +285,11 @@ impl ExecutionState {
             };
             self.event(&op, now, details);
         }
-        Ok(pause.invoke_on_resume || self.has_news())
+        let invoke = pause.invoke_on_resume || self.has_news();
+        if invoke {
+            self.owe(now);
+        }
+        Ok(invoke)
     }
 
     /// Whether `client_token` repeats a recent request asking `asked`.
@@ -302,7 +312,7 @@ impl ExecutionState {
         };
         match tokens.iter().find(|known| known.token == token) {
             Some(known) if known.asked == asked => Ok(true),
-            Some(_) => Err(Error::invalid(format!(
+            Some(_) => Err(ExecutionError::invalid(format!(
                 "ClientToken '{token}' was used for a different request in the last 15 minutes."
             ))),
             None => Ok(false),

@@ -3,12 +3,13 @@
 
 use serde::Deserialize;
 
+use super::error::ExecutionError;
 use super::paging::page_of;
 use super::{ActiveInvocation, ExecutionState};
 use crate::limits::MAX_PAGE_BYTES;
 use crate::model::{
     ErrorObject, EventDetails, EventError, ExecutionStatus, InitialExecutionState, InvocationInput,
-    OperationStatus, OperationType, Timestamp,
+    Timestamp,
 };
 
 /// How one invocation ended, as the engine saw it.
@@ -47,7 +48,7 @@ impl ExecutionState {
         page_items: usize,
     ) -> (String, InvocationInput) {
         self.external_at_begin = self.external_seq;
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = self.request_id();
         let token = self.mint_token();
         self.invocation = Some(ActiveInvocation {
             id,
@@ -57,6 +58,9 @@ impl ExecutionState {
             cut_short: false,
         });
         self.record.invocations += 1;
+        self.record.invoking_since = Some(now);
+        self.record.owed_since = None;
+        self.record.retry_at = None;
         self.changes.execution_changed = true;
         self.seen = self.touch_seq;
         let visible = self.visible_operations();
@@ -97,16 +101,52 @@ impl ExecutionState {
                 AfterInvocation::Sleep
             };
         };
+        self.record.invoking_since = None;
+        self.changes.execution_changed = true;
+        let after = self.ended(&active, end, now);
+        match after {
+            AfterInvocation::Retry => self.record.failed_invocations += 1,
+            AfterInvocation::InvokeNow => {
+                self.record.failed_invocations = 0;
+                self.owe(now);
+            }
+            AfterInvocation::Finished | AfterInvocation::Sleep => {
+                self.record.failed_invocations = 0;
+            }
+        }
+        after
+    }
+
+    /// Fails the execution after `attempts` failed invocations in a row, or
+    /// makes the next invocation due after `delay`. Called after an
+    /// invocation ended with [`AfterInvocation::Retry`].
+    pub fn retry_invocation(&mut self, attempts: u32, delay: std::time::Duration, now: Timestamp) {
+        if self.record.failed_invocations >= attempts {
+            self.give_up(self.record.failed_invocations, now);
+        } else {
+            let millis = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            self.record.retry_at = Some(now.plus_millis(millis));
+            self.changes.execution_changed = true;
+        }
+    }
+
+    /// What the end of invocation `active` means.
+    fn ended(
+        &mut self,
+        active: &ActiveInvocation,
+        end: InvocationEnd,
+        now: Timestamp,
+    ) -> AfterInvocation {
         if self.record.status.is_terminal() {
-            self.invocation_completed(&active, now, None);
+            self.invocation_completed(active, now, None);
             return AfterInvocation::Finished;
         }
         if active.cut_short {
             // Paused at one of its checkpoints; resuming invokes again.
-            self.invocation_completed(&active, now, None);
+            self.invocation_completed(active, now, None);
             return AfterInvocation::Sleep;
         }
-        let after = self.settle(&active, end, now);
+        let after = self.settle(active, end, now);
         if self.record.status == ExecutionStatus::Pausing && after != AfterInvocation::Finished {
             // It ended before another checkpoint: the pause takes effect now,
             // and resuming invokes again if it would have been invoked.
@@ -146,18 +186,16 @@ impl ExecutionState {
                 // The SDK suspends on a wait or a retry even when the answer to
                 // its own checkpoint already shows it over; anything completed
                 // since this invocation began, or ready now, needs another.
-                let ready = self.operations.values().any(|op| {
-                    op.kind == OperationType::Step && op.status == OperationStatus::Ready
-                });
+                let ready = self.has_ready_step();
                 if self.has_news() || ready || self.external_seq > self.external_at_begin {
                     AfterInvocation::InvokeNow
                 } else if self.has_pending_work() {
                     AfterInvocation::Sleep
                 } else {
-                    let error = ErrorObject::new(
-                        "InvalidParameterValueException",
+                    let error = ExecutionError::invalid(
                         "Cannot return PENDING status with no pending operations.",
-                    );
+                    )
+                    .error_object();
                     self.invocation_failed(active, now, error);
                     AfterInvocation::Retry
                 }
@@ -234,10 +272,7 @@ fn parse_invocation_output(bytes: &[u8]) -> Result<Output, ErrorObject> {
         error: Option<serde_json::Value>,
     }
     let invalid = |reason: String| {
-        ErrorObject::new(
-            "InvalidParameterValueException",
-            format!("Invalid invocation output: {reason}"),
-        )
+        ExecutionError::invalid(format!("Invalid invocation output: {reason}")).error_object()
     };
     let envelope: Envelope = serde_json::from_slice(bytes)
         .map_err(|error| invalid(format!("not a durable response envelope ({error})")))?;

@@ -6,6 +6,7 @@
 //! state per running execution and serializes the calls into it.
 //!
 //! The rooms:
+//! - `error`: what the rules refuse ([`ExecutionError`]);
 //! - [`record`]: what the store keeps of an execution, and the requests
 //!   and outcomes that change it;
 //! - `invocation`: beginning an invocation, and what its answer means;
@@ -18,6 +19,7 @@
 
 mod apply;
 mod control;
+mod error;
 mod invocation;
 mod paging;
 pub mod record;
@@ -33,6 +35,7 @@ use base64::Engine as _;
 use indexmap::IndexMap;
 use rand::RngCore as _;
 
+pub use self::error::{ExecutionError, INVALID_TOKEN};
 pub use self::invocation::{AfterInvocation, InvocationEnd};
 pub use self::record::{
     CallbackOutcome, CallbackRecord, ChainedInvokeRequest, ChainedOutcome, ChainedTarget,
@@ -55,8 +58,11 @@ pub struct Changes {
     pub callbacks: Vec<CallbackRecord>,
     /// Callbacks no longer open (completed or timed out).
     pub closed_callbacks: Vec<String>,
-    /// Function calls to make.
+    /// Function calls to make (each into the outbox).
     pub chained_invokes: Vec<ChainedInvokeRequest>,
+    /// Chained invokes whose end is recorded (out of the outbox), by
+    /// operation id.
+    pub chained_done: Vec<String>,
     /// Whether the execution record changed.
     pub execution_changed: bool,
 }
@@ -69,6 +75,8 @@ impl Changes {
             && self.events.is_empty()
             && self.callbacks.is_empty()
             && self.closed_callbacks.is_empty()
+            && self.chained_invokes.is_empty()
+            && self.chained_done.is_empty()
             && !self.execution_changed
     }
 }
@@ -110,16 +118,55 @@ pub struct ExecutionState {
     token_seq: u64,
     next_event_id: u64,
     callbacks: HashMap<String, CallbackRecord>,
+    /// Every deadline of the operations and callbacks, by moment.
+    deadlines: timers::Deadlines,
+    /// Chained invokes under way, by operation id.
+    open_chained: BTreeSet<String>,
+    /// Steps whose next attempt is due, by operation id.
+    ready_steps: BTreeSet<String>,
     last_checkpoint: Option<IdempotentCheckpoint>,
     time_scale: f64,
+    /// Where request ids, token salts and callback ids come from.
+    ids: Box<dyn IdSource>,
     changed_operations: BTreeSet<String>,
     changes: Changes,
 }
 
-pub(super) fn random_text(bytes: usize) -> String {
-    let mut buffer = vec![0_u8; bytes];
-    rand::rng().fill_bytes(&mut buffer);
-    base64::engine::general_purpose::STANDARD_NO_PAD.encode(buffer)
+/// Where an execution draws its unguessable ids from: invocations' request
+/// ids, checkpoint tokens' salt, callback ids. The engine draws them at
+/// random; a test gives a seeded source, and replays a history to the
+/// byte.
+pub trait IdSource: Send + Sync + std::fmt::Debug {
+    /// Fills `bytes`.
+    fn fill(&mut self, bytes: &mut [u8]);
+}
+
+/// Ids drawn from the operating system's random source.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomIds;
+
+impl IdSource for RandomIds {
+    fn fill(&mut self, bytes: &mut [u8]) {
+        rand::rng().fill_bytes(bytes);
+    }
+}
+
+/// Ids drawn from a seeded generator: the same seed, the same ids.
+#[derive(Debug, Clone)]
+pub struct SeededIds(rand::rngs::StdRng);
+
+impl SeededIds {
+    /// The ids of `seed`.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(rand::SeedableRng::seed_from_u64(seed))
+    }
+}
+
+impl IdSource for SeededIds {
+    fn fill(&mut self, bytes: &mut [u8]) {
+        self.0.fill_bytes(bytes);
+    }
 }
 
 impl ExecutionState {
@@ -147,11 +194,17 @@ impl ExecutionState {
         state.event(&op, now, details);
         state.put(op);
         state.changes.execution_changed = true;
+        // Its first invocation is owed from its start.
+        state.owe(now);
         state
     }
 
-    /// An execution as the store kept it, to carry on after a restart at
-    /// `now`.
+    /// An execution as the store kept it, to carry on with at `now`: one at
+    /// rest, loaded again, or one whose engine ended.
+    ///
+    /// What no invocation has seen is news again only if an invocation is
+    /// owed; an invocation the store shows under way was cut off (its
+    /// engine or task ended) and is owed again.
     #[must_use]
     pub fn restore(
         record: ExecutionRecord,
@@ -165,18 +218,103 @@ impl ExecutionState {
         for op in operations {
             state.touch_seq += 1;
             state.touched.insert(op.id.clone(), state.touch_seq);
+            state.index(&op);
             state.operations.insert(op.id.clone(), op);
         }
-        state.callbacks = callbacks
-            .into_iter()
-            .map(|callback| (callback.operation_id.clone(), callback))
-            .collect();
+        for callback in callbacks {
+            state.track_callback(callback);
+        }
+        if state.record.status.is_terminal() {
+            // Nothing is due of one that ended, as when it ended.
+            state.deadlines.clear();
+            state.open_chained.clear();
+        }
         state.next_event_id = next_event_id.max(1);
+        if let Some(since) = state.record.invoking_since.take() {
+            state.changes.execution_changed = true;
+            state.owe(since);
+        }
+        if state.record.owed_since.is_none() {
+            state.seen = state.touch_seq;
+        }
         if state.record.status == ExecutionStatus::Pausing {
             // Its invocation ended with the engine that ran it.
             state.take_effect(now, true);
         }
         state
+    }
+
+    /// The state, drawing its ids from `ids` from now on.
+    #[must_use]
+    pub fn with_ids(mut self, ids: Box<dyn IdSource>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// `bytes` unguessable bytes, as text.
+    pub(super) fn random_text(&mut self, bytes: usize) -> String {
+        let mut buffer = vec![0_u8; bytes];
+        self.ids.fill(&mut buffer);
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(buffer)
+    }
+
+    /// A new request id (a UUID).
+    pub(super) fn request_id(&mut self) -> String {
+        let mut bytes = [0_u8; 16];
+        self.ids.fill(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+
+    /// An invocation is owed from `since` (unless already owed earlier).
+    pub(super) fn owe(&mut self, since: Timestamp) {
+        if self.record.owed_since.is_none_or(|owed| since < owed) {
+            self.record.owed_since = Some(since);
+            self.changes.execution_changed = true;
+        }
+    }
+
+    /// Whether an invocation should start now: one is owed, none is under
+    /// way, and the execution may be invoked.
+    #[must_use]
+    pub fn wants_invocation(&self) -> bool {
+        self.record.owed_since.is_some() && !self.is_invoking() && self.may_invoke()
+    }
+
+    /// When something is next due for the execution: an invocation owed or
+    /// under way (due again after a restart), a timer, or, once it ended,
+    /// its deletion. What the engine's timer index holds for it.
+    #[must_use]
+    pub fn due(&self) -> Option<Timestamp> {
+        if self.record.status.is_terminal() {
+            return self.record.expires_at();
+        }
+        if let Some(since) = self.record.invoking_since {
+            return Some(since);
+        }
+        let owed = self.record.owed_since.filter(|_| self.may_invoke());
+        [owed, self.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// Starts tracking the open callback `callback`, and its deadlines.
+    pub(super) fn track_callback(&mut self, callback: CallbackRecord) {
+        let id = callback.operation_id.clone();
+        self.deadlines
+            .set(timers::Timer::CallbackTimeout, &id, callback.timeout_at);
+        self.deadlines
+            .set(timers::Timer::Heartbeat, &id, callback.heartbeat_at);
+        self.callbacks.insert(id, callback);
+    }
+
+    /// Stops tracking the callback of `operation_id`; the callback, if it
+    /// was open.
+    pub(super) fn untrack_callback(&mut self, operation_id: &str) -> Option<CallbackRecord> {
+        self.deadlines
+            .set(timers::Timer::CallbackTimeout, operation_id, None);
+        self.deadlines
+            .set(timers::Timer::Heartbeat, operation_id, None);
+        self.callbacks.remove(operation_id)
     }
 
     fn empty(record: ExecutionRecord, time_scale: f64) -> Self {
@@ -193,8 +331,12 @@ impl ExecutionState {
             token_seq: 0,
             next_event_id: 1,
             callbacks: HashMap::new(),
+            deadlines: timers::Deadlines::default(),
+            open_chained: BTreeSet::new(),
+            ready_steps: BTreeSet::new(),
             last_checkpoint: None,
             time_scale,
+            ids: Box::new(RandomIds),
             changed_operations: BTreeSet::new(),
             changes: Changes::default(),
         }
@@ -226,6 +368,11 @@ impl ExecutionState {
     /// Takes what changed since the last call, for the store: the changes,
     /// and each changed operation's position in the execution.
     pub fn take_changes(&mut self) -> (Changes, Vec<usize>) {
+        let due = self.due();
+        if self.record.due != due {
+            self.record.due = due;
+            self.changes.execution_changed = true;
+        }
         let ids = std::mem::take(&mut self.changed_operations);
         let mut changes = std::mem::take(&mut self.changes);
         let mut positions = Vec::with_capacity(ids.len());
@@ -242,7 +389,27 @@ impl ExecutionState {
         self.touch_seq += 1;
         self.touched.insert(op.id.clone(), self.touch_seq);
         self.changed_operations.insert(op.id.clone());
+        self.index(&op);
         self.operations.insert(op.id.clone(), op);
+    }
+
+    /// Keeps the indexes of `op` up to date: its deadline, whether it is a
+    /// chained invoke under way or a step ready for its next attempt.
+    fn index(&mut self, op: &Operation) {
+        let (timer, at) = timers::operation_deadline(op);
+        self.deadlines.set(timer, &op.id, at);
+        let chained =
+            op.kind == OperationType::ChainedInvoke && op.status == OperationStatus::Started;
+        if chained {
+            self.open_chained.insert(op.id.clone());
+        } else if self.open_chained.remove(&op.id) && op.kind == OperationType::ChainedInvoke {
+            self.changes.chained_done.push(op.id.clone());
+        }
+        if op.kind == OperationType::Step && op.status == OperationStatus::Ready {
+            self.ready_steps.insert(op.id.clone());
+        } else {
+            self.ready_steps.remove(&op.id);
+        }
     }
 
     /// Records an event about the operation `op`.
@@ -284,7 +451,8 @@ impl ExecutionState {
 
     pub(super) fn mint_token(&mut self) -> String {
         self.token_seq += 1;
-        let text = format!("{}:{}:{}", self.record.arn, self.token_seq, random_text(12));
+        let salt = self.random_text(12);
+        let text = format!("{}:{}:{}", self.record.arn, self.token_seq, salt);
         base64::engine::general_purpose::STANDARD.encode(text)
     }
 
@@ -298,13 +466,15 @@ impl ExecutionState {
     /// a chained invoke.
     #[must_use]
     pub fn has_pending_work(&self) -> bool {
-        self.operations.values().any(|op| match op.kind {
-            OperationType::Step => op.status == OperationStatus::Pending,
-            OperationType::Wait | OperationType::Callback | OperationType::ChainedInvoke => {
-                op.status == OperationStatus::Started
-            }
-            OperationType::Execution | OperationType::Context => false,
-        })
+        self.deadlines.first().is_some()
+            || !self.callbacks.is_empty()
+            || !self.open_chained.is_empty()
+    }
+
+    /// Whether a step's next attempt is due (it is `READY`).
+    #[must_use]
+    pub fn has_ready_step(&self) -> bool {
+        !self.ready_steps.is_empty()
     }
 
     pub(super) fn finish(
@@ -319,6 +489,10 @@ impl ExecutionState {
         self.record.result.clone_from(&result);
         self.record.error.clone_from(&error);
         self.record.end = Some(now);
+        self.record.owed_since = None;
+        self.record.invoking_since = None;
+        self.record.retry_at = None;
+        self.record.failed_invocations = 0;
         self.changes.execution_changed = true;
         self.invocation = None;
         let closed: Vec<String> = self
@@ -327,6 +501,10 @@ impl ExecutionState {
             .map(|(_, callback)| callback.callback_id)
             .collect();
         self.changes.closed_callbacks.extend(closed);
+        self.deadlines.clear();
+        // Chained invokes under way are no longer awaited.
+        let open = std::mem::take(&mut self.open_chained);
+        self.changes.chained_done.extend(open);
         let Some(mut op) = self.execution_op().cloned() else {
             return;
         };

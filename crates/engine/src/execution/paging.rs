@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::ExecutionState;
-use crate::error::{Error, Result};
+use super::error::{ExecutionError, Result};
 use crate::limits::{MAX_PAGE_BYTES, page_items};
 use crate::model::{Operation, StatePage};
 
@@ -63,21 +63,21 @@ impl ExecutionState {
             Some(marker) => {
                 let (seq, index) = marker
                     .split_once(':')
-                    .ok_or_else(|| Error::invalid("Invalid marker"))?;
+                    .ok_or_else(|| ExecutionError::invalid("Invalid marker"))?;
                 if seq != self.token_seq.to_string() {
-                    return Err(Error::invalid(
+                    return Err(ExecutionError::invalid(
                         "Invalid marker: it belongs to another checkpoint token",
                     ));
                 }
                 index
                     .parse()
-                    .map_err(|_| Error::invalid("Invalid marker"))?
+                    .map_err(|_| ExecutionError::invalid("Invalid marker"))?
             }
         };
         let max_items = page_items(max_items);
         let visible = self.visible_operations();
         if start > visible.len() {
-            return Err(Error::invalid("Invalid marker"));
+            return Err(ExecutionError::invalid("Invalid marker"));
         }
         let (page, next) = page_of(&visible, start, max_items, MAX_PAGE_BYTES);
         Ok(StatePage {

@@ -53,9 +53,43 @@ pub struct ExecutionRecord {
     /// execution so a repeat is recognised after a restart too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub control_tokens: Vec<ControlToken>,
+    /// Since when an invocation is owed: something it waits for arrived, a
+    /// retry came due, or an invocation was cut off by the engine's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owed_since: Option<Timestamp>,
+    /// When the invocation under way began; after a restart, that
+    /// invocation is owed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoking_since: Option<Timestamp>,
+    /// Invocations that failed in a row.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_invocations: u32,
+    /// When the next invocation after a failed one is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<Timestamp>,
+    /// When something is next due for the execution: an invocation, a
+    /// timer, or (once it ended) its deletion. The engine's timer index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Timestamp>,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+const fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 impl ExecutionRecord {
+    /// When the execution's history is deleted, once it ended: its
+    /// retention period after its end.
+    #[must_use]
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        self.end
+            .map(|end| end.plus_millis(self.retention_days.saturating_mul(DAY_MILLIS)))
+    }
+
     /// When the execution times out: its timeout after its start, extended
     /// by the time it spent paused with the timeout paused, and while it is
     /// paused so, [`MAX_PAUSED_LIFETIME_DAYS`] after its start.
@@ -160,8 +194,9 @@ pub struct CallbackRecord {
     pub heartbeat_at: Option<Timestamp>,
 }
 
-/// A function call a `CHAINED_INVOKE` start asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A function call a `CHAINED_INVOKE` start asks for. Kept in the store's
+/// outbox from its start until its end is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainedInvokeRequest {
     /// The operation waiting for it.
     pub operation_id: String,
@@ -202,6 +237,17 @@ pub enum ChainedOutcome {
     Stopped(ErrorObject),
 }
 
+impl ChainedOutcome {
+    /// The error of a chained invoke that ran past `seconds`.
+    #[must_use]
+    pub fn timed_out(seconds: impl std::fmt::Display) -> ErrorObject {
+        ErrorObject::new(
+            "ChainedInvoke.Timeout",
+            format!("CHAINED_INVOKE timed out after {seconds} seconds."),
+        )
+    }
+}
+
 /// How a callback was completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallbackOutcome {
@@ -212,6 +258,21 @@ pub enum CallbackOutcome {
 }
 
 impl ExecutionRecord {
+    /// How the chained invoke that started this execution ended, from how
+    /// the execution ended.
+    #[must_use]
+    pub fn chained_outcome(&self) -> ChainedOutcome {
+        let error = self.error.clone().unwrap_or_default();
+        match self.status {
+            ExecutionStatus::Succeeded => ChainedOutcome::Succeeded(self.result.clone()),
+            ExecutionStatus::TimedOut => {
+                ChainedOutcome::TimedOut(ChainedOutcome::timed_out(self.timeout_seconds))
+            }
+            ExecutionStatus::Stopped => ChainedOutcome::Stopped(error),
+            _ => ChainedOutcome::Failed(error),
+        }
+    }
+
     /// The execution as `ListDurableExecutionsByFunction` lists it.
     #[must_use]
     pub fn summary(&self) -> ExecutionSummary {

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 
-use crate::error::{Error, Result};
+use super::error::{ExecutionError, Result};
 use crate::limits::{
     MAX_CALLBACK_SECONDS, MAX_DELAY_SECONDS, MAX_ERROR_BYTES, MAX_FUNCTION_REFERENCE_BYTES,
     MAX_OPERATION_NAME_BYTES, MAX_OPERATION_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, VALID_NAME,
@@ -57,7 +57,7 @@ fn check_batch(
         .filter(|u| u.kind.is(OperationType::Execution))
         .count();
     if executions > 1 {
-        return Err(Error::invalid(
+        return Err(ExecutionError::invalid(
             "Cannot checkpoint multiple EXECUTION updates.",
         ));
     }
@@ -66,7 +66,7 @@ fn check_batch(
             .last()
             .is_some_and(|u| !u.kind.is(OperationType::Execution))
     {
-        return Err(Error::invalid(
+        return Err(ExecutionError::invalid(
             "EXECUTION checkpoint must be the last update.",
         ));
     }
@@ -75,7 +75,7 @@ fn check_batch(
     let mut started_contexts: BTreeSet<&str> = BTreeSet::new();
     for update in updates {
         if !update.kind.is(OperationType::Execution) && !is_valid_name(&update.id) {
-            return Err(Error::invalid(format!(
+            return Err(ExecutionError::invalid(format!(
                 "Invalid operation id '{}': {VALID_NAME}.",
                 update.id
             )));
@@ -87,7 +87,7 @@ fn check_batch(
             ) && previous.is(OperationAction::Start)
                 && !update.action.is(OperationAction::Start);
             if !pairs {
-                return Err(Error::invalid(
+                return Err(ExecutionError::invalid(
                     "Cannot checkpoint multiple operations with the same ID.",
                 ));
             }
@@ -97,7 +97,7 @@ fn check_batch(
                 .get(parent)
                 .is_some_and(|op| op.kind == OperationType::Context);
             if !existing && !started_contexts.contains(parent) {
-                return Err(Error::invalid("Invalid parent operation id."));
+                return Err(ExecutionError::invalid("Invalid parent operation id."));
             }
         }
         last_action.insert(update.id.as_str(), &update.action);
@@ -121,16 +121,16 @@ fn check_update<'u>(
     };
     if let Some(current) = current {
         if update.kind.known().is_some_and(|kind| kind != current.kind) {
-            return Err(Error::invalid("Inconsistent operation type."));
+            return Err(ExecutionError::invalid("Inconsistent operation type."));
         }
         if update.sub_type.is_some() && update.sub_type != current.sub_type {
-            return Err(Error::invalid("Inconsistent operation subtype."));
+            return Err(ExecutionError::invalid("Inconsistent operation subtype."));
         }
         if update.name.is_some() && update.name != current.name {
-            return Err(Error::invalid("Inconsistent operation name."));
+            return Err(ExecutionError::invalid("Inconsistent operation name."));
         }
         if update.parent_id.is_some() && update.parent_id != current.parent_id {
-            return Err(Error::invalid("Inconsistent parent operation id."));
+            return Err(ExecutionError::invalid("Inconsistent parent operation id."));
         }
     }
     if update
@@ -138,7 +138,7 @@ fn check_update<'u>(
         .as_ref()
         .is_some_and(|name| name.len() > MAX_OPERATION_NAME_BYTES)
     {
-        return Err(Error::invalid(format!(
+        return Err(ExecutionError::invalid(format!(
             "Operation name must be at most {MAX_OPERATION_NAME_BYTES} characters."
         )));
     }
@@ -152,7 +152,7 @@ fn check_update<'u>(
         .as_ref()
         .is_some_and(|payload| payload.len() > limit)
     {
-        return Err(Error::invalid(format!(
+        return Err(ExecutionError::invalid(format!(
             "{} payload size must be less than or equal to {limit} bytes.",
             update.kind
         )));
@@ -161,7 +161,7 @@ fn check_update<'u>(
     if let Some(error) = &update.error {
         let size = serde_json::to_vec(error).map_or(0, |bytes| bytes.len());
         if size > MAX_ERROR_BYTES {
-            return Err(Error::invalid(format!(
+            return Err(ExecutionError::invalid(format!(
                 "Error object size must be less than or equal to {MAX_ERROR_BYTES} bytes."
             )));
         }
@@ -169,12 +169,12 @@ fn check_update<'u>(
     let kind = update
         .kind
         .known()
-        .ok_or_else(|| Error::invalid("Unknown operation type."))?;
+        .ok_or_else(|| ExecutionError::invalid("Unknown operation type."))?;
     let action = update
         .action
         .known()
         .filter(|action| allowed(kind, *action))
-        .ok_or_else(|| Error::invalid("Invalid action for the given operation type."))?;
+        .ok_or_else(|| ExecutionError::invalid("Invalid action for the given operation type."))?;
     validate_transition(update, kind, action, current)?;
     Ok(ValidUpdate {
         update,
@@ -186,7 +186,7 @@ fn check_update<'u>(
 /// The numeric options' ranges, as the API's model gives them.
 fn check_ranges(update: &OperationUpdate) -> Result<()> {
     let within = |value: Option<i64>, low: i64, high: i64, name: &str| match value {
-        Some(value) if !(low..=high).contains(&value) => Err(Error::invalid(format!(
+        Some(value) if !(low..=high).contains(&value) => Err(ExecutionError::invalid(format!(
             "{name} must be from {low} to {high}, not {value}."
         ))),
         _ => Ok(()),
@@ -246,10 +246,12 @@ fn validate_transition(
     let status = current.map(|op| op.status);
     let no_payload_on_fail = || {
         if action == OperationAction::Fail && update.payload.is_some() {
-            return Err(Error::invalid("Cannot provide a Payload for FAIL action."));
+            return Err(ExecutionError::invalid(
+                "Cannot provide a Payload for FAIL action.",
+            ));
         }
         if action == OperationAction::Succeed && update.error.is_some() {
-            return Err(Error::invalid(
+            return Err(ExecutionError::invalid(
                 "Cannot provide an Error for SUCCEED action.",
             ));
         }
@@ -274,7 +276,9 @@ fn step_transition(
     match (status, action) {
         (None, _) => {
             if action == OperationAction::Retry && update.step_options.is_none() {
-                return Err(Error::invalid("Invalid StepOptions for the given action."));
+                return Err(ExecutionError::invalid(
+                    "Invalid StepOptions for the given action.",
+                ));
             }
             no_payload_on_fail()
         }
@@ -282,7 +286,9 @@ fn step_transition(
             if status == Some(OperationStatus::Ready) {
                 Ok(())
             } else {
-                Err(Error::invalid("Invalid current STEP state to start."))
+                Err(ExecutionError::invalid(
+                    "Invalid current STEP state to start.",
+                ))
             }
         }
         (_, OperationAction::Succeed | OperationAction::Fail) => {
@@ -290,7 +296,9 @@ fn step_transition(
                 status,
                 Some(OperationStatus::Started | OperationStatus::Ready)
             ) {
-                return Err(Error::invalid("Invalid current STEP state to close."));
+                return Err(ExecutionError::invalid(
+                    "Invalid current STEP state to close.",
+                ));
             }
             no_payload_on_fail()
         }
@@ -299,13 +307,17 @@ fn step_transition(
                 status,
                 Some(OperationStatus::Started | OperationStatus::Ready)
             ) {
-                return Err(Error::invalid("Invalid current STEP state to re-attempt."));
+                return Err(ExecutionError::invalid(
+                    "Invalid current STEP state to re-attempt.",
+                ));
             }
             if update.step_options.is_none() {
-                return Err(Error::invalid("Invalid StepOptions for the given action."));
+                return Err(ExecutionError::invalid(
+                    "Invalid StepOptions for the given action.",
+                ));
             }
             if update.error.is_some() && update.payload.is_some() {
-                return Err(Error::invalid(
+                return Err(ExecutionError::invalid(
                     "Cannot provide both error and payload to RETRY a STEP.",
                 ));
             }
@@ -325,20 +337,26 @@ fn other_transition(
     match (kind, action) {
         (OperationType::Context, OperationAction::Start) => {
             if current.is_some() {
-                Err(Error::invalid("Cannot start a CONTEXT that already exist."))
+                Err(ExecutionError::invalid(
+                    "Cannot start a CONTEXT that already exist.",
+                ))
             } else {
                 Ok(())
             }
         }
         (OperationType::Context, _) => {
             if current.is_some() && status != Some(OperationStatus::Started) {
-                return Err(Error::invalid("Invalid current CONTEXT state to close."));
+                return Err(ExecutionError::invalid(
+                    "Invalid current CONTEXT state to close.",
+                ));
             }
             no_payload_on_fail()
         }
         (OperationType::Wait, OperationAction::Start) => {
             if current.is_some() {
-                return Err(Error::invalid("Cannot start a WAIT that already exist."));
+                return Err(ExecutionError::invalid(
+                    "Cannot start a WAIT that already exist.",
+                ));
             }
             Ok(())
         }
@@ -346,14 +364,14 @@ fn other_transition(
             if status == Some(OperationStatus::Started) {
                 Ok(())
             } else {
-                Err(Error::invalid(
+                Err(ExecutionError::invalid(
                     "Cannot cancel a WAIT that does not exist or has already completed.",
                 ))
             }
         }
         (OperationType::Callback, _) => {
             if current.is_some() {
-                Err(Error::invalid(
+                Err(ExecutionError::invalid(
                     "Cannot start a CALLBACK that already exist.",
                 ))
             } else {
@@ -367,7 +385,7 @@ fn other_transition(
 /// A chained invoke's rules: started once, naming a function.
 fn chained_invoke_transition(update: &OperationUpdate, current: Option<&Operation>) -> Result<()> {
     if current.is_some() {
-        return Err(Error::invalid(
+        return Err(ExecutionError::invalid(
             "Cannot start a CHAINED_INVOKE operation that already exists.",
         ));
     }
@@ -376,10 +394,14 @@ fn chained_invoke_transition(update: &OperationUpdate, current: Option<&Operatio
         .as_ref()
         .and_then(|options| options.function_name.as_deref())
         .ok_or_else(|| {
-            Error::invalid("Update for CHAINED_INVOKE operation requires ChainedInvokeOptions.")
+            ExecutionError::invalid(
+                "Update for CHAINED_INVOKE operation requires ChainedInvokeOptions.",
+            )
         })?;
     if name.is_empty() || name.len() > MAX_FUNCTION_REFERENCE_BYTES {
-        return Err(Error::invalid(format!("Invalid function ARN '{name}'")));
+        return Err(ExecutionError::invalid(format!(
+            "Invalid function ARN '{name}'"
+        )));
     }
     Ok(())
 }

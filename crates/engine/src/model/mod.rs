@@ -32,6 +32,29 @@ pub use self::output::{
     InitialExecutionState, InvocationInput, PauseDetails, StatePage,
 };
 
+/// The API's exception types, each spelled once: what the API answers
+/// with (`x-amzn-ErrorType`) and what histories record as an error's type.
+pub mod exception {
+    /// A parameter is missing, malformed, or not allowed in this state.
+    pub const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValueException";
+    /// The function, execution or callback does not exist.
+    pub const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
+    /// The resource is in a state that does not allow the request.
+    pub const RESOURCE_CONFLICT: &str = "ResourceConflictException";
+    /// The callback timed out or was already completed.
+    pub const CALLBACK_TIMEOUT: &str = "CallbackTimeoutException";
+    /// An execution of that name exists with another input.
+    pub const ALREADY_STARTED: &str = "DurableExecutionAlreadyStartedException";
+    /// The request body is too large.
+    pub const REQUEST_TOO_LARGE: &str = "RequestTooLargeException";
+    /// The request body is not valid JSON.
+    pub const INVALID_REQUEST_CONTENT: &str = "InvalidRequestContentException";
+    /// The service failed.
+    pub const SERVICE: &str = "ServiceException";
+    /// The request came from where the server does not answer.
+    pub const ACCESS_DENIED: &str = "AccessDeniedException";
+}
+
 /// A moment, in milliseconds since the Unix epoch.
 ///
 /// Serializes as a JSON number of epoch seconds (`1735787045.123`).

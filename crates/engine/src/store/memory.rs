@@ -10,17 +10,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::future::BoxFuture;
 
-use super::{InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch};
-use crate::error::Result;
-use crate::execution::{CallbackRecord, ExecutionRecord};
+use super::error::Result;
+use super::{
+    Due, DueCursor, InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch,
+};
+use crate::execution::{CallbackRecord, ChainedInvokeRequest, ExecutionRecord};
 use crate::logs::{LogQuery, LogRecord, StreamSummary};
-use crate::model::{Event, Operation};
+use crate::model::{Event, Operation, Timestamp};
 
 #[derive(Debug, Default)]
 struct Stored {
     record: Option<ExecutionRecord>,
     operations: BTreeMap<usize, Operation>,
     events: BTreeMap<u64, Event>,
+    outbox: BTreeMap<String, ChainedInvokeRequest>,
 }
 
 #[derive(Debug, Default)]
@@ -118,6 +121,18 @@ impl Store for MemoryStore {
             }
             for closed in &batch.closed_callbacks {
                 data.callbacks.remove(closed);
+            }
+            for (arn, request) in batch.outbox {
+                data.executions
+                    .entry(arn)
+                    .or_default()
+                    .outbox
+                    .insert(request.operation_id.clone(), request);
+            }
+            for (arn, operation_id) in &batch.outbox_done {
+                if let Some(stored) = data.executions.get_mut(arn) {
+                    stored.outbox.remove(operation_id);
+                }
             }
             data.invocations.extend(batch.invocations);
             for arn in &batch.deleted {
@@ -236,33 +251,45 @@ impl Store for MemoryStore {
         self.answer(|data| data.callbacks.get(callback_id).cloned())
     }
 
-    fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>> {
+    fn due(
+        &self,
+        after: Option<DueCursor>,
+        until: Timestamp,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Due>>> {
         self.answer(|data| {
-            let mut running: Vec<StoredExecution> = data
+            let mut due: Vec<Due> = data
                 .executions
                 .values()
-                .filter_map(|stored| {
-                    let record = stored.record.as_ref()?;
-                    (!record.status.is_terminal()).then(|| stored_execution(stored, record, data))
+                .filter_map(|stored| stored.record.as_ref())
+                .filter_map(|record| {
+                    let at = record.due?;
+                    let beyond = after.as_ref().is_none_or(|cursor| {
+                        (at, record.arn.as_str()) > (cursor.at, cursor.arn.as_str())
+                    });
+                    (beyond && at <= until).then(|| Due {
+                        at,
+                        arn: record.arn.clone(),
+                        finished: record.status.is_terminal(),
+                    })
                 })
                 .collect();
-            running.sort_by_key(|stored| stored.record.start);
-            running
+            due.sort_by(|a, b| (a.at, &a.arn).cmp(&(b.at, &b.arn)));
+            due.truncate(limit);
+            due
         })
     }
 
-    fn children(&self, parent_arn: &str) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
+    fn outbox(&self) -> BoxFuture<'_, Result<Vec<(String, ChainedInvokeRequest)>>> {
         self.answer(|data| {
             data.executions
-                .values()
-                .filter_map(|stored| stored.record.as_ref())
-                .filter(|record| {
-                    record
-                        .parent
-                        .as_ref()
-                        .is_some_and(|parent| parent.arn == parent_arn)
+                .iter()
+                .flat_map(|(arn, stored)| {
+                    stored
+                        .outbox
+                        .values()
+                        .map(|request| (arn.clone(), request.clone()))
                 })
-                .cloned()
                 .collect()
         })
     }

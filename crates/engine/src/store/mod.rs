@@ -1,19 +1,25 @@
 //! Where executions live: the [`Store`] trait and its SQLite implementation.
 //!
-//! The runtime keeps each running execution in memory and writes every
-//! change through [`Store::write`] before it answers or acts on it; a
-//! restart reads the running executions back with [`Store::running`].
-//! Reads of finished executions (history, lists) go to the store.
+//! The store is where every execution is, whether the engine holds it in
+//! memory or not. The engine writes each change through [`Store::write`]
+//! before it answers or acts on it, and loads an execution at rest
+//! ([`Store::stored`]) when something concerns it. Three indexes let it
+//! carry on without holding what waits: the timer index ([`Store::due`]:
+//! each execution's next due moment), the callback index
+//! ([`Store::callback`]) and the outbox of chained invokes under way
+//! ([`Store::outbox`]).
 
+pub(crate) mod error;
 mod memory;
 mod sqlite;
 
 use futures_util::future::BoxFuture;
 
+use self::error::Result;
+pub use self::error::StoreError;
 pub use self::memory::MemoryStore;
 pub use self::sqlite::{Durability, SqliteStore, StoreSpace};
-use crate::error::Result;
-use crate::execution::{CallbackRecord, Changes, ExecutionRecord};
+use crate::execution::{CallbackRecord, ChainedInvokeRequest, Changes, ExecutionRecord};
 use crate::logs::{LogQuery, LogRecord, StreamSummary};
 use crate::model::{Event, ExecutionStatus, Operation, Timestamp};
 
@@ -32,6 +38,11 @@ pub struct WriteBatch {
     pub closed_callbacks: Vec<String>,
     /// Invocations completed.
     pub invocations: Vec<InvocationRecord>,
+    /// Chained invokes started, into the outbox: execution ARN, request.
+    pub outbox: Vec<(String, ChainedInvokeRequest)>,
+    /// Chained invokes whose end is recorded, out of the outbox: execution
+    /// ARN, operation id.
+    pub outbox_done: Vec<(String, String)>,
     /// Executions deleted, with everything they own (their log lines too).
     pub deleted: Vec<String>,
     /// Function log lines kept.
@@ -70,6 +81,16 @@ impl WriteBatch {
                 .collect(),
             callbacks: changes.callbacks,
             closed_callbacks: changes.closed_callbacks,
+            outbox: changes
+                .chained_invokes
+                .into_iter()
+                .map(|request| (arn.clone(), request))
+                .collect(),
+            outbox_done: changes
+                .chained_done
+                .into_iter()
+                .map(|operation_id| (arn.clone(), operation_id))
+                .collect(),
             invocations,
             ..Self::default()
         }
@@ -84,6 +105,8 @@ impl WriteBatch {
             && self.callbacks.is_empty()
             && self.closed_callbacks.is_empty()
             && self.invocations.is_empty()
+            && self.outbox.is_empty()
+            && self.outbox_done.is_empty()
             && self.deleted.is_empty()
             && self.logs.is_empty()
             && self.logs_before.is_none()
@@ -107,7 +130,7 @@ pub struct InvocationRecord {
     pub error: Option<String>,
 }
 
-/// An execution read back to carry on with after a restart.
+/// An execution read back, to carry on with.
 #[derive(Debug, Clone)]
 pub struct StoredExecution {
     /// Its record.
@@ -197,6 +220,28 @@ impl std::fmt::Debug for dyn Store {
     }
 }
 
+/// An entry of the timer index: an execution, and when something is next
+/// due for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// When.
+    pub at: Timestamp,
+    /// The execution.
+    pub arn: String,
+    /// Whether it is over (what is due is its deletion).
+    pub finished: bool,
+}
+
+/// Where a walk of the timer index stands: the last entry seen. Entries
+/// are ordered by moment, then ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueCursor {
+    /// The last entry's moment.
+    pub at: Timestamp,
+    /// Its execution.
+    pub arn: String,
+}
+
 /// Durable storage of executions, operations, history, callbacks and
 /// invocations.
 pub trait Store: Send + Sync + 'static {
@@ -236,11 +281,17 @@ pub trait Store: Send + Sync + 'static {
     /// The open callback `callback_id`.
     fn callback(&self, callback_id: &str) -> BoxFuture<'_, Result<Option<CallbackRecord>>>;
 
-    /// Every execution not yet over, to carry on with.
-    fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>>;
+    /// The timer index from just after `after` (its start when `None`),
+    /// up to `until`: at most `limit` entries, by moment, then ARN.
+    fn due(
+        &self,
+        after: Option<DueCursor>,
+        until: Timestamp,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Due>>>;
 
-    /// The executions started by a chained invoke of the execution `parent_arn`.
-    fn children(&self, parent_arn: &str) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>>;
+    /// The chained invokes under way: execution ARN, request.
+    fn outbox(&self) -> BoxFuture<'_, Result<Vec<(String, ChainedInvokeRequest)>>>;
 
     /// The execution `arn` with its operations and open callbacks.
     fn stored(&self, arn: &str) -> BoxFuture<'_, Result<Option<StoredExecution>>>;

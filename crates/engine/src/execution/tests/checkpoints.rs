@@ -82,7 +82,10 @@ fn later_updates_are_checked_against_what_is_stored() {
     let mut renamed = update("s", "STEP", "SUCCEED");
     renamed.name = Some("second".to_owned());
     let error = checkpoint(&mut state, &token, &[renamed], 1_000_003).unwrap_err();
-    assert_eq!(error, Error::invalid("Inconsistent operation name."));
+    assert_eq!(
+        error,
+        ExecutionError::invalid("Inconsistent operation name.")
+    );
     let again = checkpoint(
         &mut state,
         &token,
@@ -91,7 +94,7 @@ fn later_updates_are_checked_against_what_is_stored() {
     );
     assert_eq!(
         again.unwrap_err(),
-        Error::invalid("Invalid current STEP state to start.")
+        ExecutionError::invalid("Invalid current STEP state to start.")
     );
     let unnamed_outcome = checkpoint(
         &mut state,

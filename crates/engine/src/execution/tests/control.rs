@@ -91,7 +91,7 @@ fn a_pause_without_an_invocation_is_immediate_and_keeps_the_timeout_if_asked() {
         "a pause that keeps the timeout running does not move it"
     );
     let conflict = state.pause(pause_request("again", true), at(1_000_011));
-    assert!(matches!(conflict, Err(Error::ResourceConflict(_))));
+    assert!(matches!(conflict, Err(ExecutionError::Conflict(_))));
     let invoke = state
         .resume(ResumeRequest::default(), at(1_050_000))
         .unwrap();
@@ -99,7 +99,7 @@ fn a_pause_without_an_invocation_is_immediate_and_keeps_the_timeout_if_asked() {
     assert_eq!(state.record().paused_millis, 0);
     assert_eq!(state.record().timeout_at(), at(1_300_000));
     let conflict = state.resume(ResumeRequest::default(), at(1_050_001));
-    assert!(matches!(conflict, Err(Error::ResourceConflict(_))));
+    assert!(matches!(conflict, Err(ExecutionError::Conflict(_))));
 }
 
 #[test]
@@ -195,10 +195,7 @@ fn a_repeated_client_token_succeeds_without_acting_again() {
         ..request.clone()
     };
     let error = state.pause(other, at(1_000_030)).unwrap_err();
-    assert!(
-        matches!(error, Error::InvalidParameterValue(_)),
-        "{error:?}"
-    );
+    assert!(matches!(error, ExecutionError::Invalid(_)), "{error:?}");
     state
         .resume(ResumeRequest::default(), at(1_000_040))
         .unwrap();
@@ -259,17 +256,14 @@ fn stopping_a_paused_execution_ends_it() {
 fn a_callback_whose_operation_is_missing_is_closed_when_due_and_never_due_again() {
     let mut state = started();
     let due = Timestamp::from_millis(1_000_500);
-    state.callbacks.insert(
-        "gone".to_owned(),
-        CallbackRecord {
-            callback_id: "cb-gone".to_owned(),
-            arn: state.record().arn.clone(),
-            operation_id: "gone".to_owned(),
-            timeout_at: Some(due),
-            heartbeat_seconds: 0,
-            heartbeat_at: None,
-        },
-    );
+    state.track_callback(CallbackRecord {
+        callback_id: "cb-gone".to_owned(),
+        arn: state.record().arn.clone(),
+        operation_id: "gone".to_owned(),
+        timeout_at: Some(due),
+        heartbeat_seconds: 0,
+        heartbeat_at: None,
+    });
     assert_eq!(state.next_deadline(), Some(due));
     state.fire_timers(Timestamp::from_millis(1_000_501));
     assert!(

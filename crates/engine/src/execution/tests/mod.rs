@@ -5,8 +5,8 @@ mod checkpoints;
 mod control;
 mod model;
 
+pub(super) use super::error::{ExecutionError, INVALID_TOKEN};
 use super::*;
-pub(super) use crate::error::{Error, INVALID_TOKEN};
 pub(super) use crate::limits::MAX_PAUSED_LIFETIME_DAYS;
 use crate::model::{ChainedInvokeOptions, Sent, StepOptions, WaitOptions};
 pub(super) use crate::model::{CheckpointOutput, OperationUpdate};
@@ -32,6 +32,11 @@ pub(super) fn record() -> ExecutionRecord {
         pause: None,
         paused_millis: 0,
         control_tokens: Vec::new(),
+        owed_since: None,
+        invoking_since: None,
+        failed_invocations: 0,
+        retry_at: None,
+        due: None,
     }
 }
 
@@ -68,7 +73,7 @@ pub(super) fn checkpoint(
     token: &str,
     updates: &[OperationUpdate],
     millis: i64,
-) -> Result<CheckpointOutput, Error> {
+) -> Result<CheckpointOutput, ExecutionError> {
     state.checkpoint(
         token,
         None,
@@ -105,7 +110,7 @@ pub(super) fn rejects(updates: &[OperationUpdate], message: &str) {
     let (mut state, token) = invoking();
     let before: Vec<Operation> = state.operations().cloned().collect();
     let error = checkpoint(&mut state, &token, updates, 1_000_002).unwrap_err();
-    assert_eq!(error, Error::invalid(message), "{updates:?}");
+    assert_eq!(error, ExecutionError::invalid(message), "{updates:?}");
     assert_eq!(
         state.operations().cloned().collect::<Vec<_>>(),
         before,

@@ -163,7 +163,13 @@ impl Harness {
                 match result {
                     Ok(output) => self.token = Some(output.checkpoint_token),
                     Err(error) => {
-                        assert!(matches!(error, Error::InvalidParameterValue(_)), "{error}");
+                        assert!(
+                            matches!(
+                                error,
+                                ExecutionError::Invalid(_) | ExecutionError::StaleToken(_)
+                            ),
+                            "{error}"
+                        );
                         let after: Vec<Operation> = self.state.operations().cloned().collect();
                         assert_eq!(after, before, "a rejected batch changes no operation");
                         assert_eq!(*self.state.record(), record_before, "nor the record");

@@ -11,6 +11,7 @@
 //! [`archive`] row.
 
 mod archive;
+mod outbox;
 mod writer;
 
 use std::path::Path;
@@ -24,9 +25,11 @@ use tokio::sync::oneshot;
 
 use self::writer::{Job, Prepared, prepare, write_loop};
 
-use super::{InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch};
-use crate::error::{Error, Result};
-use crate::execution::{CallbackRecord, ExecutionRecord};
+use super::error::{Result, StoreError};
+use super::{
+    Due, DueCursor, InvocationRecord, ListFilter, Store, StoreStats, StoredExecution, WriteBatch,
+};
+use crate::execution::{CallbackRecord, ChainedInvokeRequest, ExecutionRecord};
 use crate::logs::{LogQuery, LogRecord, StreamSummary};
 use crate::model::{Event, Operation, Timestamp};
 
@@ -123,7 +126,34 @@ const MIGRATIONS: &[&str] = &[
         events BLOB NOT NULL
     );
 ",
+    // The timer index and the outbox. A file written before them is taken
+    // up as a restart took it: each running execution is owed an
+    // invocation, due at once; a finished one is due for deletion at the
+    // end of its retention period. Its chained invokes under way are put
+    // in the outbox by `outbox::fill`.
+    r"
+    ALTER TABLE executions ADD COLUMN due_ms INTEGER;
+    UPDATE executions SET
+        record = json_set(record, '$.owed_since', json_extract(record, '$.start')),
+        due_ms = 0
+    WHERE status IN ('RUNNING', 'PAUSING', 'PAUSED');
+    UPDATE executions SET due_ms =
+        CAST(ROUND(json_extract(record, '$.end') * 1000) AS INTEGER)
+        + json_extract(record, '$.retention_days') * 86400000
+    WHERE status NOT IN ('RUNNING', 'PAUSING', 'PAUSED') AND json_extract(record, '$.end') IS NOT NULL;
+    UPDATE executions SET record = json_set(record, '$.due', due_ms / 1000.0) WHERE due_ms IS NOT NULL;
+    CREATE INDEX executions_due ON executions (due_ms, arn) WHERE due_ms IS NOT NULL;
+    CREATE TABLE outbox (
+        execution INTEGER NOT NULL,
+        operation_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (execution, operation_id)
+    ) WITHOUT ROWID;
+",
 ];
+
+/// The migration that adds the outbox, filled from the histories.
+const OUTBOX: usize = 5;
 
 /// The migration after which finished executions are archived.
 const ARCHIVES: usize = 4;
@@ -186,10 +216,6 @@ struct Counters {
     commits: AtomicU64,
 }
 
-fn storage(error: impl std::fmt::Display) -> Error {
-    Error::store(error)
-}
-
 fn index(value: impl TryInto<i64>) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
 }
@@ -222,20 +248,16 @@ impl SqliteStore {
             .filter(|parent| !parent.as_os_str().is_empty())
         {
             std::fs::create_dir_all(parent)
-                .map_err(|error| storage(format!("cannot create {}: {error}", parent.display())))?;
+                .map_err(|error| StoreError::file("create", parent.display(), error))?;
         }
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|error| storage(format!("cannot open {lock_path}: {error}")))?;
-        lock.try_lock().map_err(|_| {
-            Error::Service(format!(
-                "store: {} is in use by another engine (an `orders serve` or `orders invoke`); stop it or use another --db",
-                path.display()
-            ))
-        })?;
+            .map_err(|error| StoreError::file("open", &lock_path, error))?;
+        lock.try_lock()
+            .map_err(|_| StoreError::InUse(path.display().to_string()))?;
         Self::open_file(path, durability, Some(lock))
     }
 
@@ -259,7 +281,7 @@ impl SqliteStore {
                 let uri = format!("file:{}?immutable=1", path.display());
                 Connection::open_with_flags(uri, read_only)
             })
-            .map_err(|error| storage(format!("cannot open {}: {error}", path.display())))?;
+            .map_err(|error| StoreError::file("open", path.display(), error))?;
         Ok(Self {
             writer: None,
             reader: Arc::new(Mutex::new(opened)),
@@ -300,13 +322,12 @@ impl SqliteStore {
     /// When SQLite refuses, or the store was opened read-only.
     pub async fn trim(&self) -> Result<()> {
         let Some(writer) = &self.writer else {
-            return Err(Error::store("opened read-only; nothing can be written"));
+            return Err(StoreError::ReadOnly);
         };
         let (reply, done) = oneshot::channel();
         let queued = writer.send((Prepared::trim(), reply));
-        let stopped = || Error::store("the writer thread has stopped");
-        queued.map_err(|_| stopped())?;
-        done.await.map_err(|_| stopped())?
+        queued.map_err(|_| StoreError::WriterStopped)?;
+        done.await.map_err(|_| StoreError::WriterStopped)?
     }
 
     /// The database file's size and how much of it is free pages (kept for
@@ -333,8 +354,7 @@ impl SqliteStore {
 
     fn open_file(path: &Path, durability: Durability, lock: Option<std::fs::File>) -> Result<Self> {
         let open = || {
-            Connection::open(path)
-                .map_err(|error| storage(format!("cannot open {}: {error}", path.display())))
+            Connection::open(path).map_err(|error| StoreError::file("open", path.display(), error))
         };
         let writer = open()?;
         let synchronous = match durability {
@@ -343,26 +363,19 @@ impl SqliteStore {
         };
         // Free pages can be handed back (`incremental_vacuum`); on a new
         // file this must come before its first table.
-        writer
-            .execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")
-            .map_err(storage)?;
-        writer
-            .execute_batch(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};
+        writer.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
+        writer.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};
                  PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;
                  PRAGMA cache_size = -65536;"
-            ))
-            .map_err(storage)?;
-        migrate(&writer)
-            .map_err(|error| storage(format!("cannot migrate {}: {error}", path.display())))?;
-        let vacuum: i64 = writer
-            .query_row("PRAGMA auto_vacuum", [], |row| row.get(0))
-            .map_err(storage)?;
+        ))?;
+        migrate(&writer).map_err(|error| StoreError::file("migrate", path.display(), error))?;
+        let vacuum: i64 = writer.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))?;
         if vacuum != INCREMENTAL_VACUUM {
             // A file made before free pages were handed back: rebuilt once.
             writer
                 .execute_batch("VACUUM;")
-                .map_err(|error| storage(format!("cannot convert {}: {error}", path.display())))?;
+                .map_err(|error| StoreError::file("convert", path.display(), error))?;
         }
         let reader = open()?;
         let checkpointer = open()?;
@@ -398,15 +411,13 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI;
-        let writer = Connection::open_with_flags(&uri, flags).map_err(storage)?;
-        migrate(&writer).map_err(storage)?;
-        let reader = Connection::open_with_flags(&uri, flags).map_err(storage)?;
+        let writer = Connection::open_with_flags(&uri, flags)?;
+        migrate(&writer)?;
+        let reader = Connection::open_with_flags(&uri, flags)?;
         // Connections sharing an in-memory database lock whole tables; a
         // reader that skips the read locks is never refused while the writer
         // is mid-transaction (it may see a batch before its commit).
-        reader
-            .execute_batch("PRAGMA read_uncommitted = 1;")
-            .map_err(storage)?;
+        reader.execute_batch("PRAGMA read_uncommitted = 1;")?;
         Ok(Self::with_connections(writer, reader, Guards::default()))
     }
 
@@ -449,13 +460,12 @@ impl SqliteStore {
                 let connection = reader
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let snapshot = connection.unchecked_transaction().map_err(storage)?;
-                let answer = query(&snapshot).map_err(storage)?;
-                snapshot.commit().map_err(storage)?;
+                let snapshot = connection.unchecked_transaction()?;
+                let answer = query(&snapshot)?;
+                snapshot.commit()?;
                 Ok(answer)
             })
-            .await
-            .map_err(storage)?
+            .await?
         })
     }
 }
@@ -471,6 +481,9 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
         transaction.execute_batch(migration)?;
         if index + 1 == ARCHIVES {
             archive::fold_finished(&transaction)?;
+        }
+        if index + 1 == OUTBOX {
+            outbox::fill(&transaction)?;
         }
         transaction.pragma_update(None, "user_version", self::index(index + 1))?;
         transaction.commit()?;
@@ -601,19 +614,16 @@ impl Store for SqliteStore {
         // Serialized here, on the caller's thread: the writer only writes.
         let prepared = match prepare(batch) {
             Ok(prepared) => prepared,
-            Err(error) => return Box::pin(std::future::ready(Err(storage(error)))),
+            Err(error) => return Box::pin(std::future::ready(Err(error.into()))),
         };
         let Some(writer) = &self.writer else {
-            return Box::pin(std::future::ready(Err(Error::store(
-                "opened read-only; nothing can be written",
-            ))));
+            return Box::pin(std::future::ready(Err(StoreError::ReadOnly)));
         };
         let (reply, done) = oneshot::channel();
         let queued = writer.send((prepared, reply));
         Box::pin(async move {
-            let stopped = || Error::store("the writer thread has stopped");
-            queued.map_err(|_| stopped())?;
-            done.await.map_err(|_| stopped())?
+            queued.map_err(|_| StoreError::WriterStopped)?;
+            done.await.map_err(|_| StoreError::WriterStopped)?
         })
     }
 
@@ -772,25 +782,50 @@ impl Store for SqliteStore {
         })
     }
 
-    fn running(&self) -> BoxFuture<'_, Result<Vec<StoredExecution>>> {
-        self.read(|connection| {
-            let running: Vec<(i64, String)> = connection
-                .prepare("SELECT id, record FROM executions WHERE status IN ('RUNNING', 'PAUSING', 'PAUSED') ORDER BY start_ms")?
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            running
-                .into_iter()
-                .map(|(id, text)| stored_of(connection, id, parse(&text)?))
+    fn due(
+        &self,
+        after: Option<DueCursor>,
+        until: Timestamp,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<Due>>> {
+        self.read(move |connection| {
+            let (at, arn) = after.map_or((i64::MIN, String::new()), |cursor| {
+                (cursor.at.millis(), cursor.arn)
+            });
+            connection
+                .prepare_cached(
+                    "SELECT due_ms, arn, status FROM executions
+                     WHERE due_ms IS NOT NULL AND (due_ms, arn) > (?1, ?2) AND due_ms <= ?3
+                     ORDER BY due_ms, arn LIMIT ?4",
+                )?
+                .query_map(params![at, arn, until.millis(), index(limit)], |row| {
+                    let status: String = row.get(2)?;
+                    Ok(Due {
+                        at: Timestamp::from_millis(row.get(0)?),
+                        arn: row.get(1)?,
+                        finished: !matches!(status.as_str(), "RUNNING" | "PAUSING" | "PAUSED"),
+                    })
+                })?
                 .collect()
         })
     }
 
-    fn children(&self, parent_arn: &str) -> BoxFuture<'_, Result<Vec<ExecutionRecord>>> {
-        let parent_arn = parent_arn.to_owned();
-        self.read(move |connection| {
-            let mut statement =
-                connection.prepare_cached("SELECT record FROM executions WHERE parent_arn = ?1")?;
-            records(&mut statement, params![parent_arn])
+    fn outbox(&self) -> BoxFuture<'_, Result<Vec<(String, ChainedInvokeRequest)>>> {
+        self.read(|connection| {
+            connection
+                .prepare_cached(
+                    "SELECT executions.arn, outbox.body FROM outbox
+                     JOIN executions ON executions.id = outbox.execution
+                     ORDER BY outbox.execution, outbox.operation_id",
+                )?
+                .query_map([], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })?
+                .map(|row| {
+                    let (arn, body) = row?;
+                    Ok((arn, parse(&body)?))
+                })
+                .collect()
         })
     }
 

@@ -9,10 +9,11 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
-use super::{Counters, archive, index, storage};
-use crate::error::Result;
+use super::{Counters, archive, index};
 use crate::logs::LogRecord;
 use crate::model::Timestamp;
+use crate::store::StoreError;
+use crate::store::error::Result;
 use crate::store::{InvocationRecord, WriteBatch};
 
 /// How many batches one transaction takes at most.
@@ -29,6 +30,8 @@ pub(super) struct Prepared {
     events: Vec<(String, i64, String)>,
     callbacks: Vec<(String, String, String)>,
     closed_callbacks: Vec<String>,
+    outbox: Vec<(String, String, String)>,
+    outbox_done: Vec<(String, String)>,
     invocations: Vec<InvocationRecord>,
     deleted: Vec<String>,
     logs: Vec<LogRecord>,
@@ -48,6 +51,8 @@ impl Prepared {
             && self.events.is_empty()
             && self.callbacks.is_empty()
             && self.closed_callbacks.is_empty()
+            && self.outbox.is_empty()
+            && self.outbox_done.is_empty()
             && self.invocations.is_empty()
             && self.deleted.is_empty()
             && !self.trim
@@ -71,6 +76,8 @@ struct PreparedExecution {
     start_ms: i64,
     parent_arn: Option<String>,
     record: String,
+    /// The timer index's entry.
+    due_ms: Option<i64>,
     /// Whether it ended: its rows are then folded into its archive.
     finished: bool,
 }
@@ -90,6 +97,7 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
                 start_ms: record.start.millis(),
                 parent_arn: record.parent.as_ref().map(|parent| parent.arn.clone()),
                 record: serde_json::to_string(record)?,
+                due_ms: record.due.map(Timestamp::millis),
                 finished: record.status.is_terminal(),
             })
         })
@@ -118,6 +126,15 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
             })
             .collect::<serde_json::Result<_>>()?,
         closed_callbacks: batch.closed_callbacks,
+        outbox: batch
+            .outbox
+            .into_iter()
+            .map(|(arn, request)| {
+                let body = serde_json::to_string(&request)?;
+                Ok((arn, request.operation_id, body))
+            })
+            .collect::<serde_json::Result<_>>()?,
+        outbox_done: batch.outbox_done,
         invocations: batch.invocations,
         deleted: batch.deleted,
         logs: batch.logs,
@@ -162,8 +179,9 @@ pub(super) fn write_loop(
                 Err(_) if unsynced => {}
                 // Nothing is committed unsynced that someone waits on.
                 Err(error) => {
+                    let error = StoreError::from(error);
                     for (_, reply) in group {
-                        let _ = reply.send(Err(storage(&error)));
+                        let _ = reply.send(Err(error.clone()));
                     }
                     continue;
                 }
@@ -187,10 +205,11 @@ pub(super) fn write_loop(
             Ordering::Relaxed,
         );
         let trimmed = if group.iter().any(|(batch, _)| batch.trim) {
-            trim(&connection, 0).map(drop).map_err(storage)
+            trim(&connection, 0).map(drop).map_err(StoreError::from)
         } else {
             Ok(())
         };
+        let committed = committed.map_err(StoreError::from);
         for (index, (batch, reply)) in group.into_iter().enumerate() {
             if batch.trim {
                 let _ = reply.send(trimmed.clone());
@@ -198,7 +217,7 @@ pub(super) fn write_loop(
             }
             let outcome = match &committed {
                 Ok(()) => outcomes.get(index).cloned().unwrap_or(Ok(())),
-                Err(error) => Err(storage(error)),
+                Err(error) => Err(error.clone()),
             };
             let _ = reply.send(outcome);
         }
@@ -247,7 +266,7 @@ fn commit_apart(
                     transaction.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
                     // Ids learnt in the rolled-back batch may not exist.
                     ids.clear();
-                    outcomes.push(Err(storage(error)));
+                    outcomes.push(Err(error.into()));
                 }
             }
         }
@@ -348,9 +367,10 @@ fn apply(
     for execution in &batch.executions {
         let id: i64 = transaction
             .prepare_cached(
-                "INSERT INTO executions (arn, function_name, name, status, start_ms, parent_arn, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (arn) DO UPDATE SET status = excluded.status, record = excluded.record
+                "INSERT INTO executions (arn, function_name, name, status, start_ms, parent_arn, record, due_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (arn) DO UPDATE SET
+                    status = excluded.status, record = excluded.record, due_ms = excluded.due_ms
                  RETURNING id",
             )?
             .query_row(
@@ -361,7 +381,8 @@ fn apply(
                     execution.status,
                     execution.start_ms,
                     execution.parent_arn,
-                    execution.record
+                    execution.record,
+                    execution.due_ms
                 ],
                 |row| row.get(0),
             )?;
@@ -403,6 +424,7 @@ fn apply(
             .prepare_cached("DELETE FROM callbacks WHERE callback_id = ?1")?
             .execute(params![callback_id])?;
     }
+    apply_outbox(transaction, batch, ids)?;
     for invocation in &batch.invocations {
         transaction
             .prepare_cached(
@@ -426,7 +448,7 @@ fn apply(
         let Ok(execution) = execution_id(transaction, ids, arn) else {
             continue;
         };
-        for table in ["operations", "events", "callbacks", "archives"] {
+        for table in ["operations", "events", "callbacks", "archives", "outbox"] {
             transaction.execute(
                 &format!("DELETE FROM {table} WHERE execution = ?1"),
                 params![execution],
@@ -434,6 +456,30 @@ fn apply(
         }
         transaction.execute("DELETE FROM executions WHERE id = ?1", params![execution])?;
         ids.remove(arn);
+    }
+    Ok(())
+}
+
+/// The batch's chained invokes into and out of the outbox.
+fn apply_outbox(
+    transaction: &rusqlite::Transaction<'_>,
+    batch: &Prepared,
+    ids: &mut HashMap<String, i64>,
+) -> rusqlite::Result<()> {
+    for (arn, operation_id, body) in &batch.outbox {
+        let execution = execution_id(transaction, ids, arn)?;
+        transaction
+            .prepare_cached(
+                "INSERT INTO outbox (execution, operation_id, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (execution, operation_id) DO UPDATE SET body = excluded.body",
+            )?
+            .execute(params![execution, operation_id, body])?;
+    }
+    for (arn, operation_id) in &batch.outbox_done {
+        let execution = execution_id(transaction, ids, arn)?;
+        transaction
+            .prepare_cached("DELETE FROM outbox WHERE execution = ?1 AND operation_id = ?2")?
+            .execute(params![execution, operation_id])?;
     }
     Ok(())
 }
