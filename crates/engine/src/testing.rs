@@ -298,14 +298,26 @@ pub async fn ended(mut progress: tokio::sync::broadcast::Receiver<Progress>, arn
     }
 }
 
-/// A store that refuses writes on command, as a full disk does, and
-/// otherwise writes through to the store it wraps.
+/// A store that refuses writes on command, as a full disk does, holds
+/// writes and name lookups on command, as a slow disk does, and otherwise
+/// goes through to the store it wraps.
 #[derive(Debug)]
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     /// Writes still accepted before refusing (`u64::MAX`: all of them).
     accepted: std::sync::atomic::AtomicU64,
     refused: std::sync::atomic::AtomicU64,
+    /// What waits: writes, name lookups.
+    held: tokio::sync::watch::Sender<Held>,
+}
+
+/// What a [`FaultyStore`] holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Writes wait.
+    pub writes: bool,
+    /// Lookups of an execution by name wait.
+    pub lookups: bool,
 }
 
 impl FaultyStore {
@@ -319,7 +331,26 @@ impl FaultyStore {
             inner,
             accepted: std::sync::atomic::AtomicU64::new(u64::MAX),
             refused: std::sync::atomic::AtomicU64::new(0),
+            held: tokio::sync::watch::Sender::new(Held::default()),
         })
+    }
+
+    /// Makes what `held` names wait until [`FaultyStore::release`].
+    pub fn hold(&self, held: Held) {
+        self.held.send_replace(held);
+    }
+
+    /// Lets everything through again.
+    pub fn release(&self) {
+        self.held.send_replace(Held::default());
+    }
+
+    /// Resolves once what `which` picks is not held.
+    fn unheld(&self, which: fn(&Held) -> bool) -> impl Future<Output = ()> + Send + 'static {
+        let mut held = self.held.subscribe();
+        async move {
+            let _ = held.wait_for(|held| !which(held)).await;
+        }
     }
 
     /// Accepts `count` more writes, then refuses every one.
@@ -355,7 +386,13 @@ impl Store for FaultyStore {
             })
             .is_ok();
         if accepted {
-            self.inner.write(batch)
+            // Queued once the store is no longer held.
+            let unheld = self.unheld(|held| held.writes);
+            let inner = Arc::clone(&self.inner);
+            Box::pin(async move {
+                unheld.await;
+                inner.write(batch).await
+            })
         } else {
             self.refused.fetch_add(1, Ordering::SeqCst);
             Box::pin(std::future::ready(Err(crate::store::StoreError::Refused(
@@ -376,7 +413,12 @@ impl Store for FaultyStore {
         function_name: &str,
         name: &str,
     ) -> futures_util::future::BoxFuture<'_, StoreResult<Option<ExecutionRecord>>> {
-        self.inner.execution_by_name(function_name, name)
+        let unheld = self.unheld(|held| held.lookups);
+        let (function_name, name) = (function_name.to_owned(), name.to_owned());
+        Box::pin(async move {
+            unheld.await;
+            self.inner.execution_by_name(&function_name, &name).await
+        })
     }
 
     fn list(

@@ -15,7 +15,7 @@ use durable_engine::execution::PauseRequest;
 use durable_engine::functions::DurableConfig;
 use durable_engine::model::ExecutionStatus;
 use durable_engine::store::{MemoryStore, Store};
-use durable_engine::testing::{FaultyStore, TestEngine, config, durable};
+use durable_engine::testing::{FaultyStore, Held, TestEngine, config, durable};
 use durable_engine::{Engine, EngineError, Progress, StartRequest};
 
 /// A step, a ten-second wait, a step, in an execution that may take a day:
@@ -304,4 +304,110 @@ async fn a_function_arn_of_another_account_or_region_is_not_found() {
         .await
         .unwrap();
     assert_eq!(here.payload().unwrap().as_ref(), b"1");
+}
+
+/// Starts `Waiting` under `name`, giving up after a second.
+async fn start_named_giving_up(engine: &Engine, name: &str) -> bool {
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        engine.start(StartRequest {
+            function: "Waiting".to_owned(),
+            qualifier: Some("$LATEST".to_owned()),
+            name: Some(name.to_owned()),
+            input: b"{}".to_vec(),
+        }),
+    )
+    .await
+    .is_ok()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_dropped_at_any_of_its_waits_leaves_its_name_to_the_next_start() {
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
+    let engine = TestEngine::new()
+        .store(Arc::clone(&store) as Arc<dyn Store>)
+        .build();
+    two_steps_around_a_wait(&engine);
+    // The store holds the start at its name lookup, then at its commit:
+    // each time its caller gives up there.
+    let rounds = [
+        (
+            "dropped-looking",
+            Held {
+                lookups: true,
+                writes: false,
+            },
+        ),
+        (
+            "dropped-committing",
+            Held {
+                lookups: false,
+                writes: true,
+            },
+        ),
+    ];
+    for (round, (name, held)) in rounds.iter().enumerate() {
+        store.hold(*held);
+        assert!(
+            !start_named_giving_up(&engine, name).await,
+            "round {round}: the caller gave up while the store held it"
+        );
+        store.release();
+        let again = tokio::time::timeout(
+            Duration::from_secs(30),
+            engine.start(StartRequest {
+                function: "Waiting".to_owned(),
+                qualifier: Some("$LATEST".to_owned()),
+                name: Some((*name).to_owned()),
+                input: b"{}".to_vec(),
+            }),
+        )
+        .await
+        .expect("a later start with the name completes")
+        .expect("and is answered");
+        let record = finished(&engine, &again.arn).await;
+        assert_eq!(record.status, ExecutionStatus::Succeeded);
+        let named = engine
+            .list(
+                durable_engine::store::ListFilter {
+                    name: Some((*name).to_owned()),
+                    ..Default::default()
+                },
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(named.executions.len(), 1, "one execution of that name");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_end_the_store_refuses_lets_nothing_of_the_invocation_it_started_through() {
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
+    let engine = TestEngine::new()
+        .store(Arc::clone(&store) as Arc<dyn Store>)
+        .build();
+    let runs = two_steps_around_a_wait(&engine);
+    let arn = durable_engine::testing::start(&engine, "Waiting", "{}")
+        .await
+        .unwrap();
+    durable_engine::testing::until_invocations_ended(&engine, &arn, 1).await;
+    // The wait ends: its write is refused, and so is everything after, for
+    // a while; the invocation it started checkpoints into a refusing store.
+    store.refuse_after(0);
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    assert!(store.refused() > 0, "the wait's end was refused");
+    store.heal();
+    let record = finished(&engine, &arn).await;
+    assert_eq!(record.status, ExecutionStatus::Succeeded);
+    let types = durable_engine::testing::event_types(&engine, &arn).await;
+    let ends = types.iter().filter(|kind| *kind == "WaitSucceeded").count();
+    assert_eq!(ends, 1, "the wait ended once in the history: {types:?}");
+    assert_eq!(
+        types.iter().filter(|kind| *kind == "StepSucceeded").count(),
+        2,
+        "each step's end recorded once: {types:?}"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the first step ran once");
 }

@@ -166,3 +166,33 @@ pub(crate) fn positions<const N: usize>(types: &[String], wanted: [&str; N]) -> 
             .unwrap_or_else(|| panic!("no {kind} in {types:?}"))
     })
 }
+
+/// A running execution's record, not yet in any store.
+pub(crate) fn running_record() -> ExecutionRecord {
+    let function_arn = "arn:aws:lambda:us-east-1:000000000000:function:F:1".to_owned();
+    ExecutionRecord {
+        arn: durable_engine::arn::execution_arn(&function_arn, "n", "id"),
+        function_name: "F".to_owned(),
+        function_arn,
+        version: "1".to_owned(),
+        name: "n".to_owned(),
+        status: durable_engine::model::ExecutionStatus::Running,
+        input: "{}".to_owned(),
+        result: None,
+        error: None,
+        start: durable_engine::model::Timestamp::from_millis(1_000),
+        end: None,
+        timeout_seconds: 60,
+        retention_days: 1,
+        parent: None,
+        invocations: 0,
+        pause: None,
+        paused_millis: 0,
+        control_tokens: Vec::new(),
+        owed_since: None,
+        invoking_since: None,
+        failed_invocations: 0,
+        retry_at: None,
+        due: None,
+    }
+}
