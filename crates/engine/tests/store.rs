@@ -795,3 +795,74 @@ async fn a_history_read_while_its_execution_is_folded_sees_each_event_once() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_bounded_while_writes_and_reads_go_on() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let wal = directory.path().join("store.db-wal");
+    let writers = 96_usize;
+    let executions: Vec<ExecutionRecord> = (0..writers)
+        .map(|n| record(&format!("busy-{n}"), 10, ExecutionStatus::Running))
+        .collect();
+    store
+        .write(WriteBatch {
+            executions: executions.clone(),
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    // Readers that never stop, and writers that always have a batch queued
+    // (about 230 MB of operations in all): the checkpointer's passive passes
+    // alone fall behind. The writer folds the WAL once it holds 4,096
+    // frames (17 MB); one group commit's frames come on top.
+    for reader in executions.iter().take(2) {
+        let (store, done, arn) = (Arc::clone(&store), Arc::clone(&done), reader.arn.clone());
+        tasks.spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                store.execution(&arn).await.unwrap();
+            }
+        });
+    }
+    for execution in &executions {
+        let (store, arn) = (Arc::clone(&store), execution.arn.clone());
+        tasks.spawn(async move {
+            for round in 0..120_usize {
+                let mut op = Operation::new(
+                    format!("s{}", round % 8),
+                    OperationType::Step,
+                    OperationStatus::Started,
+                    Timestamp::from_millis(11),
+                );
+                op.name = Some("x".repeat(20_000));
+                store
+                    .write(WriteBatch {
+                        operations: vec![(arn.clone(), round % 8, op)],
+                        ..WriteBatch::default()
+                    })
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    let mut largest = 0;
+    while tasks.len() > 2 {
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |metadata| metadata.len()));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if tasks.len() > 2 {
+            let _ = tokio::time::timeout(std::time::Duration::ZERO, tasks.join_next()).await;
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    while let Some(task) = tasks.join_next().await {
+        task.unwrap();
+    }
+    assert!(
+        largest <= 24 * 1024 * 1024,
+        "the WAL reached {} MB",
+        largest >> 20
+    );
+}

@@ -167,6 +167,20 @@ const INCREMENTAL_VACUUM: i64 = 2;
 /// How often the checkpointer folds the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
+/// How many frames the WAL may hold after a commit before the writer folds
+/// it whole (about 17 MB of 4 KiB pages).
+const WAL_RESTART_FRAMES: std::ffi::c_int = 4096;
+
+/// How long the writer waits for readers when it folds the WAL whole.
+const WAL_RESTART_PATIENCE: Duration = Duration::from_secs(2);
+
+/// What the WAL file is cut back to when it restarts, at most (64 MiB).
+const WAL_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The writer's page cache, in KiB: what it keeps of the pages it changes
+/// (the pages of the executions in flight).
+const WRITER_CACHE_KIB: u64 = 16 * 1024;
+
 /// How hard each commit holds on to its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -366,8 +380,8 @@ impl SqliteStore {
         writer.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
         writer.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};
-                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;
-                 PRAGMA cache_size = -65536;"
+                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_LIMIT_BYTES};
+                 PRAGMA cache_size = -{WRITER_CACHE_KIB};"
         ))?;
         migrate(&writer).map_err(|error| StoreError::file("migrate", path.display(), error))?;
         let vacuum: i64 = writer.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))?;
@@ -427,7 +441,8 @@ impl SqliteStore {
         self.guards.lock.is_some()
     }
 
-    fn with_connections(writer: Connection, reader: Connection, guards: Guards) -> Self {
+    fn with_connections(mut writer: Connection, reader: Connection, guards: Guards) -> Self {
+        bound_the_wal(&mut writer);
         let (sender, receiver) = mpsc::channel::<Job>();
         let stats = Arc::new(Counters::default());
         let counters = Arc::clone(&stats);
@@ -489,6 +504,29 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
         transaction.commit()?;
     }
     Ok(())
+}
+
+/// Keeps the WAL at most [`WAL_RESTART_FRAMES`] frames (and one group
+/// commit's) long: after a commit that leaves more, the writer waits for the
+/// readers' short transactions and folds the whole WAL into the database
+/// (`RESTART`), so that the next commit writes the WAL from its start again.
+/// The checkpointer's passive passes copy most frames beforehand, off the
+/// writer's path. A fold that finds the checkpointer's own pass under way is
+/// tried again after the next commit.
+fn bound_the_wal(writer: &mut Connection) {
+    let bounded = writer.busy_timeout(WAL_RESTART_PATIENCE).and_then(|()| {
+        writer.wal_hook(Some(
+            |wal: &mut rusqlite::hooks::Wal, frames: std::ffi::c_int| {
+                if frames > WAL_RESTART_FRAMES {
+                    let _ = wal.checkpoint_v2(rusqlite::wal::CheckpointMode::RESTART);
+                }
+                Ok(())
+            },
+        ))
+    });
+    if let Err(error) = bounded {
+        tracing::warn!(%error, "the WAL cannot be bounded; it is folded by the checkpointer alone");
+    }
 }
 
 /// Folds the WAL into the database every [`CHECKPOINT_EVERY`], until the

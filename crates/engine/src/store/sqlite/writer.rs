@@ -19,8 +19,9 @@ use crate::store::{InvocationRecord, WriteBatch};
 /// How many batches one transaction takes at most.
 const MAX_GROUP: usize = 4096;
 
-/// Executions whose ids the writer remembers (it looks the rest up).
-const ID_CACHE: usize = 200_000;
+/// Executions whose ids the writer remembers (it looks the rest up by
+/// ARN): those in flight, not every one at rest.
+const ID_CACHE: usize = 8_192;
 
 /// A batch with its rows serialized, ready for the writer.
 #[derive(Debug, Default)]
