@@ -29,6 +29,8 @@ use tokio::sync::Semaphore;
 use clap::Parser as _;
 use orders_cli::system;
 
+mod b5;
+
 /// The same allocator as `orders`, so the engine is measured as it ships.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -40,8 +42,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct BenchArgs {
     /// Which scenario: b1 (the seed order), b2 (a burst), b3 (overhead),
     /// b4 (a Python function on orders serve and on the Python SDK's
-    /// emulator), or all.
-    #[arg(value_parser = ["b1", "b2", "b3", "b4", "all"])]
+    /// emulator), b5 (orders at rest on orders serve), or all (but b5,
+    /// which runs on its own).
+    #[arg(value_parser = ["b1", "b2", "b3", "b4", "b5", "all"])]
     scenario: String,
     /// Where results (JSON) and the plot (SVG) go.
     #[arg(long, default_value = "bench-results")]
@@ -70,6 +73,15 @@ struct BenchArgs {
     /// Durable invocations the engine runs at once (as `serve --max-concurrency`).
     #[arg(long, default_value_t = 1000)]
     max_concurrency: usize,
+    /// Orders in B5.
+    #[arg(long, default_value_t = 100_000)]
+    b5_orders: usize,
+    /// Event invocations in flight while B5 starts its orders.
+    #[arg(long, default_value_t = 64)]
+    b5_in_flight: usize,
+    /// How long each B5 order's durable wait lasts, in seconds.
+    #[arg(long, default_value_t = 1_200)]
+    b5_wait_seconds: u64,
 }
 
 /// The seed order (`examples/seed-order.json`), with a distinct id `n`.
@@ -838,6 +850,16 @@ async fn run(args: BenchArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     if all || args.scenario == "b4" {
         results.insert("b4".to_owned(), b4(&args)?);
+    }
+    if args.scenario == "b5" {
+        let b5_args = b5::B5Args {
+            orders: args.b5_orders,
+            in_flight: args.b5_in_flight,
+            wait_seconds: args.b5_wait_seconds,
+            max_concurrency: args.max_concurrency,
+            directory: std::path::absolute(args.out.join("b5"))?,
+        };
+        results.insert("b5".to_owned(), b5::b5(&b5_args).await?);
     }
     let text = serde_json::to_string_pretty(&results)?;
     let file = args.out.join(format!("{}-{sync}.json", args.scenario));
