@@ -627,6 +627,90 @@ async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same()
     assert_eq!(store.operations(&finished.arn).await.unwrap(), ops);
 }
 
+/// A chained invoke as a store file before the outbox held it: its
+/// operation, and its `ChainedInvokeStarted` event.
+fn old_chained_invoke(id: &str, status: OperationStatus, event_id: u64) -> (Operation, Event) {
+    let op = Operation::new(
+        id.to_owned(),
+        OperationType::ChainedInvoke,
+        status,
+        Timestamp::from_millis(11),
+    );
+    let event = Event {
+        event_type: "ChainedInvokeStarted".to_owned(),
+        sub_type: None,
+        event_id,
+        id: Some(id.to_owned()),
+        name: None,
+        event_timestamp: Timestamp::from_millis(11),
+        parent_id: None,
+        details: EventDetails::ChainedInvokeStarted {
+            function_name: format!("worker-{id}"),
+            tenant_id: None,
+            input: Some(durable_engine::model::EventPayload {
+                payload: Some(format!(r#"{{"for":"{id}"}}"#)),
+                truncated: false,
+            }),
+            executed_version: None,
+            durable_execution_arn: None,
+        },
+    };
+    (op, event)
+}
+
+#[tokio::test]
+async fn a_store_file_from_before_the_outbox_has_its_chained_invokes_under_way_put_in_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("old.db");
+    let running = record("live", 20, ExecutionStatus::Running);
+    let (open, open_started) = old_chained_invoke("open", OperationStatus::Started, 1);
+    let (ended, ended_started) = old_chained_invoke("ended", OperationStatus::Succeeded, 2);
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(SCHEMA_BEFORE_ARCHIVES).unwrap();
+        old.execute(
+            "INSERT INTO executions (id, arn, function_name, name, status, start_ms, record)
+             VALUES (1, ?1, 'F', ?2, 'RUNNING', ?3, ?4)",
+            rusqlite::params![
+                running.arn,
+                running.name,
+                running.start.millis(),
+                serde_json::to_string(&running).unwrap()
+            ],
+        )
+        .unwrap();
+        for (position, op) in [(0, &open), (1, &ended)] {
+            old.execute(
+                "INSERT INTO operations VALUES (1, ?1, ?2)",
+                rusqlite::params![position, serde_json::to_string(op).unwrap()],
+            )
+            .unwrap();
+        }
+        for event in [&open_started, &ended_started] {
+            old.execute(
+                "INSERT INTO events VALUES (1, ?1, ?2)",
+                rusqlite::params![
+                    i64::try_from(event.event_id).unwrap(),
+                    serde_json::to_string(event).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let outbox = store.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1, "only the invoke under way: {outbox:?}");
+    let (arn, request) = &outbox[0];
+    assert_eq!(arn, &running.arn);
+    assert_eq!(request.operation_id, "open");
+    assert_eq!(request.function_name, "worker-open");
+    assert_eq!(request.payload, r#"{"for":"open"}"#);
+    drop(store);
+    // Filled once: opening it again finds the same row, not a second.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.outbox().await.unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn the_pages_a_deleted_execution_frees_are_handed_back_to_the_filesystem() {
     let directory = tempfile::tempdir().unwrap();
