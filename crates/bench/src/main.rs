@@ -269,10 +269,21 @@ struct PerOrder {
     store_batches: f64,
     invocations: f64,
     bytes_on_disk: f64,
+    /// Pages the commits appended to the WAL.
+    wal_pages: f64,
+    /// Bytes this process wrote to the disk (`write_bytes` of
+    /// `/proc/self/io`): the WAL, and the pages it folds into the file.
+    bytes_written: f64,
 }
 
 #[expect(clippy::cast_precision_loss, reason = "counters far below 2^52")]
-fn per_order(before: EngineStats, after: EngineStats, orders: usize, bytes: u64) -> PerOrder {
+fn per_order(
+    before: (EngineStats, u64),
+    after: (EngineStats, u64),
+    orders: usize,
+    bytes: u64,
+) -> PerOrder {
+    let ((before, written_before), (after, written_after)) = (before, after);
     let n = orders.max(1) as f64;
     PerOrder {
         checkpoints: (after.checkpoints - before.checkpoints) as f64 / n,
@@ -280,7 +291,22 @@ fn per_order(before: EngineStats, after: EngineStats, orders: usize, bytes: u64)
         store_batches: (after.store_batches - before.store_batches) as f64 / n,
         invocations: (after.invocations - before.invocations) as f64 / n,
         bytes_on_disk: bytes as f64 / n,
+        wal_pages: (after.store_pages_logged - before.store_pages_logged) as f64 / n,
+        bytes_written: written_after.saturating_sub(written_before) as f64 / n,
     }
+}
+
+/// What this process has written to the disk, in bytes (`write_bytes` of
+/// `/proc/self/io`).
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|line| line.strip_prefix("write_bytes:"))
+                .and_then(|bytes| bytes.trim().parse().ok())
+        })
+        .unwrap_or_default()
 }
 
 /// Peak resident memory of this process, in bytes (`VmHWM`).
@@ -440,7 +466,7 @@ async fn b2(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let bench = Arc::new(engine(args, directory, &seed_latencies(), 1.0)?);
     let engine = &bench.engine;
     run_order(&bench, order(0)).await?;
-    let before = engine.stats();
+    let before = (engine.stats(), bytes_written());
     let start = Instant::now();
     let first = engine.now();
     let starts: Vec<_> = (0..args.burst)
@@ -479,7 +505,7 @@ async fn b2(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
         );
     }
     let wall = start.elapsed();
-    let after = engine.stats();
+    let after = (engine.stats(), bytes_written());
     let bytes = bench.store_bytes().await?;
     let latest_end_ms = ends.iter().copied().max().unwrap_or_default();
     #[expect(clippy::cast_precision_loss, reason = "counts")]
@@ -680,10 +706,10 @@ async fn b3(args: &BenchArgs, directory: &Path) -> anyhow::Result<serde_json::Va
     let bench = Arc::new(engine(args, directory, &zero_latencies(), 0.0)?);
     let engine = &bench.engine;
     run_order(&bench, order(0)).await?;
-    let before = engine.stats();
+    let before = (engine.stats(), bytes_written());
     let bytes_before = bench.store_bytes().await?;
     let on_engine = orders_on(&bench, args).await?;
-    let after = engine.stats();
+    let after = (engine.stats(), bytes_written());
     let bytes = bench.store_bytes().await?.saturating_sub(bytes_before);
 
     // The same orders on an engine whose store is in memory: what the

@@ -234,6 +234,8 @@ pub struct EngineStats {
     pub store_batches: u64,
     /// Store transactions committed.
     pub store_commits: u64,
+    /// Pages the store's commits appended to its write-ahead log.
+    pub store_pages_logged: u64,
     /// Function log lines dropped because they came faster than the store
     /// kept them.
     pub log_lines_dropped: u64,
@@ -448,6 +450,7 @@ impl Engine {
             plain_invocations: counters.plain_invocations.load(Ordering::Relaxed),
             store_batches: store.batches,
             store_commits: store.commits,
+            store_pages_logged: store.pages_logged,
             log_lines_dropped: self.shared.log_queue.dropped(),
         }
     }

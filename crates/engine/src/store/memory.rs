@@ -371,6 +371,7 @@ impl Store for MemoryStore {
         StoreStats {
             batches,
             commits: batches,
+            pages_logged: 0,
         }
     }
 }

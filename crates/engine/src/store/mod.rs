@@ -212,6 +212,9 @@ pub struct StoreStats {
     pub batches: u64,
     /// Transactions committed (several batches share one under load).
     pub commits: u64,
+    /// Pages appended to the write-ahead log by those commits (each is
+    /// written once more when the log is folded into the file).
+    pub pages_logged: u64,
 }
 
 impl std::fmt::Debug for dyn Store {

@@ -228,6 +228,7 @@ struct Guards {
 struct Counters {
     batches: AtomicU64,
     commits: AtomicU64,
+    pages_logged: AtomicU64,
 }
 
 fn index(value: impl TryInto<i64>) -> i64 {
@@ -442,9 +443,9 @@ impl SqliteStore {
     }
 
     fn with_connections(mut writer: Connection, reader: Connection, guards: Guards) -> Self {
-        bound_the_wal(&mut writer);
-        let (sender, receiver) = mpsc::channel::<Job>();
         let stats = Arc::new(Counters::default());
+        bound_the_wal(&mut writer, Arc::clone(&stats));
+        let (sender, receiver) = mpsc::channel::<Job>();
         let counters = Arc::clone(&stats);
         std::thread::Builder::new()
             .name("store-writer".to_owned())
@@ -513,10 +514,23 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
 /// The checkpointer's passive passes copy most frames beforehand, off the
 /// writer's path. A fold that finds the checkpointer's own pass under way is
 /// tried again after the next commit.
-fn bound_the_wal(writer: &mut Connection) {
+fn bound_the_wal(writer: &mut Connection, counters: Arc<Counters>) {
+    let mut logged = 0;
     let bounded = writer.busy_timeout(WAL_RESTART_PATIENCE).and_then(|()| {
         writer.wal_hook(Some(
-            |wal: &mut rusqlite::hooks::Wal, frames: std::ffi::c_int| {
+            move |wal: &mut rusqlite::hooks::Wal, frames: std::ffi::c_int| {
+                // The log holds `frames` after this commit; fewer than
+                // before means it started over.
+                let appended = if frames >= logged {
+                    frames - logged
+                } else {
+                    frames
+                };
+                logged = frames;
+                counters.pages_logged.fetch_add(
+                    u64::try_from(appended).unwrap_or_default(),
+                    Ordering::Relaxed,
+                );
                 if frames > WAL_RESTART_FRAMES {
                     let _ = wal.checkpoint_v2(rusqlite::wal::CheckpointMode::RESTART);
                 }
@@ -984,6 +998,7 @@ impl Store for SqliteStore {
         StoreStats {
             batches: self.stats.batches.load(Ordering::Relaxed),
             commits: self.stats.commits.load(Ordering::Relaxed),
+            pages_logged: self.stats.pages_logged.load(Ordering::Relaxed),
         }
     }
 }
