@@ -462,6 +462,7 @@ impl Actor {
         let _ = self.persist(Vec::new()).await;
         self.leave();
         let record = self.state.record().clone();
+        self.engine.shared.endings.ended(&record);
         self.engine.publish(Progress::Finished {
             arn: record.arn.clone(),
             status: record.status,

@@ -20,6 +20,7 @@
 //! - `error`: what goes wrong ([`EngineError`]);
 //! - `residents`: the executions in memory, each reached through its mailbox;
 //! - `names`: the names claimed by starts under way;
+//! - `endings`: callers waiting for executions to end;
 //! - `start`: starting an execution, idempotently by name;
 //! - `actor`: the task that owns a resident execution;
 //! - `requests`: what callers ask of an execution (checkpoints, state
@@ -33,6 +34,7 @@
 
 mod actor;
 mod chained;
+mod endings;
 mod error;
 mod logs;
 mod names;
@@ -271,6 +273,8 @@ struct Shared {
     residents: residents::Residents,
     /// The names of starts under way.
     names: names::Names,
+    /// Callers waiting for executions to end.
+    endings: endings::Endings,
     /// Tells the timer loop of a new entry in the store's timer index.
     timers: timers::TimerNotes,
     /// What attributes function log lines to invocations.
@@ -333,6 +337,7 @@ impl Engine {
                 registry: RwLock::new(Registry::default()),
                 residents: residents::Residents::default(),
                 names: names::Names::default(),
+                endings: endings::Endings::default(),
                 timers: timers::TimerNotes::default(),
                 logbook: Mutex::new(crate::logs::Logbook::default()),
                 log_queue: logs::LogQueue::new(),
@@ -505,36 +510,23 @@ impl Engine {
 
     /// Waits until the execution `arn` is over and returns its record.
     ///
-    /// It waits on the engine's progress, not on the execution's actor: an
-    /// execution that goes to rest, or whose actor is started again after a
-    /// panic, is waited for until it ends.
+    /// It waits for the execution, not for its actor: an execution that
+    /// goes to rest, or whose actor is started again after a panic, is
+    /// waited for until it ends.
     ///
     /// # Errors
     ///
     /// `ExecutionNotFound` for an unknown execution; `ShuttingDown` when the
     /// engine stops first.
     pub async fn wait(&self, arn: &str) -> Result<ExecutionRecord> {
-        let mut progress = self.subscribe();
-        loop {
-            let record = self.execution(arn).await?;
-            if record.status.is_terminal() {
-                return Ok(record);
-            }
-            loop {
-                let event = tokio::select! {
-                    event = progress.recv() => event,
-                    () = self.stopping() => return Err(EngineError::ShuttingDown),
-                };
-                match event {
-                    Ok(Progress::Finished { arn: ended, .. }) if ended == arn => break,
-                    Ok(_) => {}
-                    // Missed some: look at the store again.
-                    Err(broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(broadcast::error::RecvError::Closed) => {
-                        return Err(EngineError::ShuttingDown);
-                    }
-                }
-            }
+        let mut ending = self.shared.endings.watch(arn);
+        let record = self.execution(arn).await?;
+        if record.status.is_terminal() {
+            return Ok(record);
+        }
+        tokio::select! {
+            ended = ending.ended() => ended.ok_or(EngineError::ShuttingDown),
+            () = self.stopping() => Err(EngineError::ShuttingDown),
         }
     }
 
