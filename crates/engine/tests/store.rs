@@ -399,13 +399,44 @@ fn steps(n: usize) -> Vec<Operation> {
 }
 
 /// Rows of `table` in the SQLite file at `path`, as another reader sees them.
+/// The batch that starts `execution` with `ops` and the events `1..=events`.
+fn started(execution: ExecutionRecord, ops: &[Operation], events: u64) -> WriteBatch {
+    let arn = execution.arn.clone();
+    WriteBatch {
+        operations: ops
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, op)| (arn.clone(), i, op))
+            .collect(),
+        events: (1..=events).map(|id| (arn.clone(), event(id))).collect(),
+        executions: vec![execution],
+        ..WriteBatch::default()
+    }
+}
+
 fn rows(path: &std::path::Path, table: &str) -> i64 {
+    count(path, &format!("SELECT COUNT(*) FROM {table}"))
+}
+
+/// What the query `sql` counts in the SQLite file at `path`.
+fn count(path: &std::path::Path, sql: &str) -> i64 {
     rusqlite::Connection::open(path)
         .unwrap()
-        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
-            row.get(0)
-        })
+        .query_row(sql, [], |row| row.get(0))
         .unwrap()
+}
+
+/// Journal rows of an execution not folded into its archive (rows folded
+/// and of deleted executions wait to be cut off the journal's start).
+fn unfolded(path: &std::path::Path) -> i64 {
+    count(
+        path,
+        "SELECT COUNT(*) FROM journal
+         JOIN executions ON executions.id = journal.execution
+         LEFT JOIN archives USING (execution)
+         WHERE journal.seq > COALESCE(archives.through, 0)",
+    )
 }
 
 #[tokio::test]
@@ -421,17 +452,7 @@ async fn a_finished_execution_reads_back_the_same_after_it_is_folded_with_events
         let arn = execution.arn.clone();
         let ops = steps(3);
         store
-            .write(WriteBatch {
-                executions: vec![execution.clone()],
-                operations: ops
-                    .iter()
-                    .cloned()
-                    .enumerate()
-                    .map(|(i, op)| (arn.clone(), i, op))
-                    .collect(),
-                events: (1..=4).map(|id| (arn.clone(), event(id))).collect(),
-                ..WriteBatch::default()
-            })
+            .write(started(execution.clone(), &ops, 4))
             .await
             .unwrap();
         // It ends: the last operation changes and an event lands with the end.
@@ -483,10 +504,10 @@ async fn a_finished_execution_reads_back_the_same_after_it_is_folded_with_events
         assert_eq!(stored.operations, expected, "{kind}");
         assert_eq!(stored.next_event_id, 7, "{kind}");
         if kind == "sqlite" {
-            // Folded: one archive, and only the late event is a row.
+            // Folded: one archive, and only the late event's journal row
+            // is not in it.
             assert_eq!(rows(&path, "archives"), 1);
-            assert_eq!(rows(&path, "operations"), 0);
-            assert_eq!(rows(&path, "events"), 1);
+            assert_eq!(unfolded(&path), 1);
         }
         store
             .write(WriteBatch {
@@ -502,7 +523,7 @@ async fn a_finished_execution_reads_back_the_same_after_it_is_folded_with_events
         );
         if kind == "sqlite" {
             assert_eq!(rows(&path, "archives"), 0);
-            assert_eq!(rows(&path, "events"), 0);
+            assert_eq!(unfolded(&path), 0);
         }
     }
 }
@@ -533,6 +554,82 @@ const SCHEMA_BEFORE_ARCHIVES: &str = r"
     CREATE INDEX logs_by_execution ON logs (arn, id) WHERE arn IS NOT NULL;
     PRAGMA user_version = 3;
 ";
+
+/// Reads `arn`'s operations, event ids and next event id from `store`.
+async fn state_of(store: &dyn Store, arn: &str) -> (Vec<Operation>, Vec<u64>, u64) {
+    let events = store.events(arn, 1, 100, false).await.unwrap();
+    let stored = store.stored(arn).await.unwrap().unwrap();
+    assert_eq!(stored.operations, store.operations(arn).await.unwrap());
+    (
+        stored.operations,
+        events.into_iter().map(|event| event.event_id).collect(),
+        stored.next_event_id,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn running_executions_read_back_from_the_journal_after_a_restart_and_once_folded_when_idle() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let mut expected = Vec::new();
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        for n in 0..3 {
+            let execution = record(&format!("r{n}"), 10 + n, ExecutionStatus::Running);
+            let arn = execution.arn.clone();
+            let mut ops = steps(2);
+            store.write(started(execution, &ops, 3)).await.unwrap();
+            ops[1].status = OperationStatus::Succeeded;
+            store
+                .write(WriteBatch {
+                    operations: vec![(arn.clone(), 1, ops[1].clone())],
+                    events: vec![(arn.clone(), event(4))],
+                    ..WriteBatch::default()
+                })
+                .await
+                .unwrap();
+            expected.push((arn, (ops, vec![1, 2, 3, 4], 5)));
+        }
+        // Stopped at once: nothing folded yet.
+        assert_eq!(unfolded(&path), 6);
+    }
+    // Started again: the journal's rows are found again.
+    let store = SqliteStore::open(&path).unwrap();
+    for (arn, state) in &expected {
+        assert_eq!(&state_of(&store, arn).await, state, "{arn} after a restart");
+    }
+    // Idle: every execution folded into its archive, the journal cut off.
+    for _ in 0..100 {
+        if rows(&path, "journal") == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        rows(&path, "journal"),
+        0,
+        "the idle writer folds the journal"
+    );
+    assert_eq!(rows(&path, "archives"), 3);
+    for (arn, state) in &expected {
+        assert_eq!(&state_of(&store, arn).await, state, "{arn} folded");
+    }
+    // A change after the fold is laid over the archive, before and after a
+    // restart.
+    let (arn, (ops, _, _)) = &expected[0];
+    store
+        .write(WriteBatch {
+            events: vec![(arn.clone(), event(5))],
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap();
+    let after = (ops.clone(), vec![1, 2, 3, 4, 5], 6);
+    assert_eq!(state_of(&store, arn).await, after);
+    drop(store);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(state_of(&store, arn).await, after);
+}
 
 #[tokio::test]
 async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same() {
@@ -606,10 +703,16 @@ async fn a_store_file_from_before_archives_is_migrated_and_reads_back_the_same()
             [1, 2, 3]
         );
     }
-    // The finished execution was folded; the running one carries on as rows.
-    assert_eq!(rows(&path, "archives"), 1);
-    assert_eq!(rows(&path, "operations"), 2);
-    assert_eq!(rows(&path, "events"), 3);
+    // Both executions' rows were folded into archives, and the tables of
+    // rows are gone: the journal holds what comes next.
+    assert_eq!(rows(&path, "archives"), 2);
+    assert_eq!(
+        count(
+            &path,
+            "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('operations', 'events')"
+        ),
+        0
+    );
     let folded = store.stored(&finished.arn).await.unwrap().unwrap();
     assert_eq!(folded.operations, ops);
     assert_eq!(folded.next_event_id, 4, "after the archive's last event");
@@ -837,16 +940,7 @@ async fn a_history_read_while_its_execution_is_folded_sees_each_event_once() {
         let mut execution = record(&format!("race-{round}"), 10, ExecutionStatus::Running);
         let arn = execution.arn.clone();
         store
-            .write(WriteBatch {
-                executions: vec![execution.clone()],
-                operations: steps(2)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, op)| (arn.clone(), i, op))
-                    .collect(),
-                events: (1..=40).map(|id| (arn.clone(), event(id))).collect(),
-                ..WriteBatch::default()
-            })
+            .write(started(execution.clone(), &steps(2), 40))
             .await
             .unwrap();
         // The end folds the rows into the archive while the history is read.

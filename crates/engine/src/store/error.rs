@@ -28,6 +28,12 @@ pub enum StoreError {
         "store: {0} is in use by another engine (an `orders serve` or `orders invoke`); stop it or use another --db"
     )]
     InUse(String),
+    /// A store file opened read-only is in an older format, which only an
+    /// engine that writes it brings up to date.
+    #[error(
+        "store: {0} is in an older format; run `orders serve` or `orders invoke` on it once to bring it up to date"
+    )]
+    OlderFormat(String),
     /// The store was opened to be read only.
     #[error("store: opened read-only; nothing can be written")]
     ReadOnly,

@@ -3,14 +3,15 @@
 //! checkpointer thread that folds the WAL back into the database off the
 //! writer's path.
 //!
-//! Executions are keyed by an integer id inside the file; operations and
-//! events by (execution, position) and (execution, event id), so keys stay
-//! small however long ARNs are. Rows are JSON in the API's shapes,
-//! serialized by the caller before the batch is queued. When an execution
-//! ends, its operations and events are folded into one compressed
-//! [`archive`] row.
+//! Executions are keyed by an integer id inside the file, so keys stay
+//! small however long ARNs are. Their changes (operations and events, JSON
+//! in the API's shapes, serialized by the caller before the batch is queued)
+//! are appended to the [`journal`] in commit order, and folded into one
+//! compressed [`archive`] row per execution when it ends or the journal
+//! moves far past them.
 
 mod archive;
+mod journal;
 mod outbox;
 mod writer;
 
@@ -150,10 +151,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (execution, operation_id)
     ) WITHOUT ROWID;
 ",
+    // The journal: changes appended in commit order, folded into archives
+    // (`through`: the last row folded in). Applying it folds every
+    // execution's operation and event rows, and drops their tables.
+    r"
+    CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY,
+        execution INTEGER NOT NULL,
+        operations TEXT,
+        events TEXT
+    );
+    ALTER TABLE archives ADD COLUMN through INTEGER NOT NULL DEFAULT 0;
+",
 ];
 
 /// The migration that adds the outbox, filled from the histories.
 const OUTBOX: usize = 5;
+
+/// The migration that adds the journal, after which operations and events
+/// are no longer rows of their own.
+const JOURNAL: usize = 6;
 
 /// The migration after which finished executions are archived.
 const ARCHIVES: usize = 4;
@@ -211,6 +228,7 @@ pub struct SqliteStore {
     /// Where batches go to be written; `None` when opened read-only.
     writer: Option<mpsc::Sender<Job>>,
     reader: Arc<Mutex<Connection>>,
+    journal: Arc<journal::Journal>,
     stats: Arc<Counters>,
     /// Held while the store lives: the exclusive lock on `<file>.lock` that
     /// makes this engine the file's only driver, and the checkpointer's
@@ -297,9 +315,18 @@ impl SqliteStore {
                 Connection::open_with_flags(uri, read_only)
             })
             .map_err(|error| StoreError::file("open", path.display(), error))?;
+        let format: i64 = opened
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|error| StoreError::file("open", path.display(), error))?;
+        if usize::try_from(format).unwrap_or(0) < MIGRATIONS.len() {
+            return Err(StoreError::OlderFormat(path.display().to_string()));
+        }
+        let journal = journal::Journal::load(&opened, true)
+            .map_err(|error| StoreError::file("open", path.display(), error))?;
         Ok(Self {
             writer: None,
             reader: Arc::new(Mutex::new(opened)),
+            journal: Arc::new(journal),
             stats: Arc::new(Counters::default()),
             guards: Arc::new(Guards::default()),
         })
@@ -402,14 +429,15 @@ impl SqliteStore {
                 |error| tracing::error!(%error, "the store's checkpointer thread did not start"),
                 drop,
             );
-        Ok(Self::with_connections(
+        Self::with_connections(
             writer,
             reader,
             Guards {
                 lock,
                 _checkpointer: Some(stop),
             },
-        ))
+        )
+        .map_err(|error| StoreError::file("open", path.display(), error))
     }
 
     /// A new private in-memory database, for tests: reads may see a batch
@@ -433,7 +461,7 @@ impl SqliteStore {
         // reader that skips the read locks is never refused while the writer
         // is mid-transaction (it may see a batch before its commit).
         reader.execute_batch("PRAGMA read_uncommitted = 1;")?;
-        Ok(Self::with_connections(writer, reader, Guards::default()))
+        Ok(Self::with_connections(writer, reader, Guards::default())?)
     }
 
     /// Whether this store holds the exclusive lock on its file.
@@ -442,24 +470,35 @@ impl SqliteStore {
         self.guards.lock.is_some()
     }
 
-    fn with_connections(mut writer: Connection, reader: Connection, guards: Guards) -> Self {
+    fn with_connections(
+        mut writer: Connection,
+        reader: Connection,
+        guards: Guards,
+    ) -> rusqlite::Result<Self> {
         let stats = Arc::new(Counters::default());
         bound_the_wal(&mut writer, Arc::clone(&stats));
+        let journal = Arc::new(journal::Journal::load(&writer, false)?);
+        let reader = Arc::new(Mutex::new(reader));
         let (sender, receiver) = mpsc::channel::<Job>();
-        let counters = Arc::clone(&stats);
+        let shared = writer::Shared {
+            counters: Arc::clone(&stats),
+            journal: Arc::clone(&journal),
+            reader: Arc::clone(&reader),
+        };
         std::thread::Builder::new()
             .name("store-writer".to_owned())
-            .spawn(move || write_loop(writer, &receiver, &counters))
+            .spawn(move || write_loop(writer, &receiver, &shared))
             .map_or_else(
                 |error| tracing::error!(%error, "the store's writer thread did not start"),
                 drop,
             );
-        Self {
+        Ok(Self {
             writer: Some(sender),
-            reader: Arc::new(Mutex::new(reader)),
+            reader,
+            journal,
             stats,
             guards: Arc::new(guards),
-        }
+        })
     }
 
     /// Runs `query` on the reader, in one read transaction: its statements
@@ -496,10 +535,17 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
         let transaction = connection.unchecked_transaction()?;
         transaction.execute_batch(migration)?;
         if index + 1 == ARCHIVES {
-            archive::fold_finished(&transaction)?;
+            archive::rows::fold_where(
+                &transaction,
+                "status NOT IN ('RUNNING', 'PAUSING', 'PAUSED')",
+            )?;
         }
         if index + 1 == OUTBOX {
             outbox::fill(&transaction)?;
+        }
+        if index + 1 == JOURNAL {
+            archive::rows::fold_where(&transaction, "1 = 1")?;
+            transaction.execute_batch("DROP TABLE operations; DROP TABLE events;")?;
         }
         transaction.pragma_update(None, "user_version", self::index(index + 1))?;
         transaction.commit()?;
@@ -583,26 +629,26 @@ fn bodies<T: serde::de::DeserializeOwned>(
 
 fn stored_of(
     connection: &Connection,
+    journal: &journal::Journal,
     id: i64,
     record: ExecutionRecord,
 ) -> rusqlite::Result<StoredExecution> {
-    let operations = operations_of(connection, id)?;
+    let rows = journal.rows_for_read(connection, id)?;
+    let (operations, events) = journal::state(connection, id, &rows)?;
+    let operations = operations
+        .iter()
+        .map(|raw| parse::<Operation>(raw.get()))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let callbacks = bodies(
         connection,
         "SELECT body FROM callbacks WHERE execution = ?1",
         params![id],
     )?;
-    let last_row: Option<i64> = connection
-        .prepare_cached("SELECT MAX(event_id) FROM events WHERE execution = ?1")?
-        .query_row(params![id], |row| row.get(0))?;
-    let last_event = match last_row {
-        Some(last) => u64::try_from(last).unwrap_or(0),
-        // Folded: the archive's last event.
-        None => archive::read(connection, id, archive::Part::Events)?
-            .and_then(|events| events.last().map(|raw| parse::<EventId>(raw.get())))
-            .transpose()?
-            .map_or(0, |event| event.event_id),
-    };
+    let last_event = events
+        .last()
+        .map(|raw| parse::<EventId>(raw.get()))
+        .transpose()?
+        .map_or(0, |event| event.event_id);
     Ok(StoredExecution {
         record,
         operations,
@@ -611,25 +657,37 @@ fn stored_of(
     })
 }
 
-/// Execution `id`'s operations: its archive's, with the rows written since
-/// laid over them.
-fn operations_of(connection: &Connection, id: i64) -> rusqlite::Result<Vec<Operation>> {
-    let rows = archive::operation_rows(connection, id)?
-        .into_iter()
-        .map(|(position, text)| Ok((position, parse::<Operation>(&text)?)))
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let archived = archive::read(connection, id, archive::Part::Operations)?
-        .map(|operations| {
-            operations
-                .iter()
-                .map(|raw| parse::<Operation>(raw.get()))
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .transpose()?;
-    Ok(archive::merge_operations(
-        archived.unwrap_or_default(),
-        rows,
-    ))
+/// Execution `id`'s operations: its archive's, with its journal rows laid
+/// over them. Only the archive's operations are decompressed.
+fn operations_of(
+    connection: &Connection,
+    journal: &journal::Journal,
+    id: i64,
+) -> rusqlite::Result<Vec<Operation>> {
+    let rows = journal.rows_for_read(connection, id)?;
+    let (mut operations, through) =
+        archive::read(connection, id, archive::Part::Operations)?.unwrap_or_default();
+    let entries = journal::read(connection, id, &rows, through)?;
+    journal::lay_over(&mut operations, &mut Vec::new(), entries);
+    operations
+        .iter()
+        .map(|raw| parse::<Operation>(raw.get()))
+        .collect()
+}
+
+/// Execution `id`'s events: its archive's, then its journal rows'. Only
+/// the archive's events are decompressed.
+fn events_of(
+    connection: &Connection,
+    journal: &journal::Journal,
+    id: i64,
+) -> rusqlite::Result<archive::Rows> {
+    let rows = journal.rows_for_read(connection, id)?;
+    let (mut events, through) =
+        archive::read(connection, id, archive::Part::Events)?.unwrap_or_default();
+    let entries = journal::read(connection, id, &rows, through)?;
+    journal::lay_over(&mut Vec::new(), &mut events, entries);
+    Ok(events)
 }
 
 /// An event's id alone, read from its JSON without the rest.
@@ -760,11 +818,12 @@ impl Store for SqliteStore {
 
     fn operations(&self, arn: &str) -> BoxFuture<'_, Result<Vec<Operation>>> {
         let arn = arn.to_owned();
+        let journal = Arc::clone(&self.journal);
         self.read(move |connection| {
             let Some(id) = id_of(connection, &arn)? else {
                 return Ok(Vec::new());
             };
-            operations_of(connection, id)
+            operations_of(connection, &journal, id)
         })
     }
 
@@ -776,24 +835,12 @@ impl Store for SqliteStore {
         reverse: bool,
     ) -> BoxFuture<'_, Result<Vec<Event>>> {
         let arn = arn.to_owned();
+        let journal = Arc::clone(&self.journal);
         self.read(move |connection| {
             let Some(id) = id_of(connection, &arn)? else {
                 return Ok(Vec::new());
             };
-            let sql = if reverse {
-                "SELECT body FROM events WHERE execution = ?1 AND event_id <= ?2 ORDER BY event_id DESC LIMIT ?3"
-            } else {
-                "SELECT body FROM events WHERE execution = ?1 AND event_id >= ?2 ORDER BY event_id ASC LIMIT ?3"
-            };
-            let rows: Vec<Event> =
-                bodies(connection, sql, params![id, index(from_event_id), index(limit)])?;
-            let Some(archived) = archive::read(connection, id, archive::Part::Events)? else {
-                return Ok(rows);
-            };
-            // Rows are the events written after the archive: later ones.
-            // Only the events of the page are read whole.
-            let archived: Vec<&serde_json::value::RawValue> =
-                archived.iter().map(|raw| &**raw).collect();
+            let events = events_of(connection, &journal, id)?;
             let in_range = |raw: &&serde_json::value::RawValue| {
                 parse::<EventId>(raw.get()).is_ok_and(|event| {
                     if reverse {
@@ -803,22 +850,16 @@ impl Store for SqliteStore {
                     }
                 })
             };
-            let archived_page = |archived: Vec<&serde_json::value::RawValue>| {
-                archived
-                    .into_iter()
-                    .map(|raw| parse::<Event>(raw.get()))
-                    .collect::<rusqlite::Result<Vec<Event>>>()
-            };
-            let events: Vec<Event> = if reverse {
-                let wanted = limit.saturating_sub(rows.len());
-                let older = archived_page(archived.iter().rev().copied().filter(in_range).take(wanted).collect())?;
-                rows.into_iter().chain(older).collect()
+            // Only the events of the page are read whole.
+            let all = events.iter().map(|raw| &**raw);
+            let page: Vec<&serde_json::value::RawValue> = if reverse {
+                all.rev().filter(in_range).take(limit).collect()
             } else {
-                let page = archived_page(archived.iter().copied().filter(in_range).take(limit).collect())?;
-                let wanted = limit.saturating_sub(page.len());
-                page.into_iter().chain(rows.into_iter().take(wanted)).collect()
+                all.filter(in_range).take(limit).collect()
             };
-            Ok(events)
+            page.into_iter()
+                .map(|raw| parse::<Event>(raw.get()))
+                .collect()
         })
     }
 
@@ -883,9 +924,10 @@ impl Store for SqliteStore {
 
     fn stored(&self, arn: &str) -> BoxFuture<'_, Result<Option<StoredExecution>>> {
         let arn = arn.to_owned();
+        let journal = Arc::clone(&self.journal);
         self.read(move |connection| {
             by_arn(connection, &arn)?
-                .map(|(id, record)| stored_of(connection, id, record))
+                .map(|(id, record)| stored_of(connection, &journal, id, record))
                 .transpose()
         })
     }

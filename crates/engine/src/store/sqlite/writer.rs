@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
+use super::journal::{self, Journal};
 use super::{Counters, archive, index};
 use crate::logs::LogRecord;
 use crate::model::Timestamp;
@@ -85,6 +86,45 @@ struct PreparedExecution {
 
 pub(super) type Job = (Prepared, oneshot::Sender<Result<()>>);
 
+/// What the writer shares with the store.
+pub(super) struct Shared {
+    pub(super) counters: Arc<Counters>,
+    pub(super) journal: Arc<Journal>,
+    /// The readers' connection, held while a read is under way: the writer
+    /// releases folded journal rows only while it is free.
+    pub(super) reader: Arc<Mutex<Connection>>,
+}
+
+/// What applying batches did to the journal, for its index once the commit
+/// is known.
+#[derive(Debug, Default)]
+struct Applied {
+    /// Rows appended: execution, row.
+    added: Vec<(i64, i64)>,
+    /// Executions folded (or deleted), and the last row folded.
+    folds: Vec<(i64, i64)>,
+}
+
+impl Applied {
+    /// The batches were rolled back.
+    fn undo(self, journal: &Journal) {
+        journal.index().forget(&self.added);
+    }
+
+    /// The batches were committed.
+    fn done(self, journal: &Journal) {
+        let mut index = journal.index();
+        for (execution, through) in self.folds {
+            index.folded(execution, through);
+        }
+    }
+
+    fn extend(&mut self, other: Self) {
+        self.added.extend(other.added);
+        self.folds.extend(other.folds);
+    }
+}
+
 pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
     let executions = batch
         .executions
@@ -150,8 +190,10 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
 pub(super) fn write_loop(
     mut connection: Connection,
     receiver: &mpsc::Receiver<Job>,
-    counters: &Counters,
+    shared: &Shared,
 ) {
+    let counters = &shared.counters;
+    let journal = &*shared.journal;
     let mut ids: HashMap<String, i64> = HashMap::new();
     // `synchronous = FULL` (2) syncs every commit; a commit of log lines
     // alone is left to the next one that syncs.
@@ -160,7 +202,7 @@ pub(super) fn write_loop(
         .is_ok_and(|level| level == 2);
     // Whether the connection is at `NORMAL` for log lines now.
     let mut relaxed = false;
-    while let Some(first) = next_job(&connection, receiver) {
+    while let Some(first) = next_job(&mut connection, receiver, shared) {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match receiver.try_recv() {
@@ -188,18 +230,25 @@ pub(super) fn write_loop(
                 }
             }
         }
-        let (committed, outcomes) =
-            if let Ok(committed) = commit_together(&mut connection, &group, &mut ids) {
-                (committed, vec![Ok(()); group.len()])
-            } else {
-                // A batch failed: nothing was committed; each batch again,
-                // alone in a savepoint, so that the others still land.
-                ids.clear();
-                commit_apart(&mut connection, &group, &mut ids)
+        let (committed, outcomes, applied) =
+            match commit_together(&mut connection, &group, &mut ids, journal) {
+                Ok((committed, applied)) => (committed, vec![Ok(()); group.len()], applied),
+                Err(rolled_back) => {
+                    // A batch failed: nothing was committed; each batch
+                    // again, alone in a savepoint, so that the others still
+                    // land.
+                    rolled_back.undo(journal);
+                    ids.clear();
+                    commit_apart(&mut connection, &group, &mut ids, journal)
+                }
             };
-        if committed.is_err() {
+        if committed.is_ok() {
+            applied.done(journal);
+        } else {
+            applied.undo(journal);
             ids.clear();
         }
+        tidy_journal(&mut connection, shared, false);
         counters.commits.fetch_add(1, Ordering::Relaxed);
         counters.batches.fetch_add(
             u64::try_from(group.len()).unwrap_or(u64::MAX),
@@ -233,16 +282,20 @@ fn commit_together(
     connection: &mut Connection,
     group: &[Job],
     ids: &mut HashMap<String, i64>,
-) -> rusqlite::Result<rusqlite::Result<()>> {
+    journal: &Journal,
+) -> Result<(rusqlite::Result<()>, Applied), Applied> {
+    let mut applied = Applied::default();
     let transaction = match connection.transaction() {
         Ok(transaction) => transaction,
         // Not even begun: the commit's outcome, for every batch.
-        Err(error) => return Ok(Err(error)),
+        Err(error) => return Ok((Err(error), applied)),
     };
     for (batch, _) in group {
-        apply(&transaction, batch, ids)?;
+        if apply(&transaction, batch, ids, journal, &mut applied).is_err() {
+            return Err(applied);
+        }
     }
-    Ok(transaction.commit())
+    Ok((transaction.commit(), applied))
 }
 
 /// Applies each batch of `group` in a savepoint of its own, so that a bad
@@ -252,19 +305,24 @@ fn commit_apart(
     connection: &mut Connection,
     group: &[Job],
     ids: &mut HashMap<String, i64>,
-) -> (rusqlite::Result<()>, Vec<Result<()>>) {
+    journal: &Journal,
+) -> (rusqlite::Result<()>, Vec<Result<()>>, Applied) {
     let mut outcomes: Vec<Result<()>> = Vec::with_capacity(group.len());
+    let mut applied = Applied::default();
     let committed = (|| -> rusqlite::Result<()> {
         let transaction = connection.transaction()?;
         for (batch, _) in group {
             transaction.execute_batch("SAVEPOINT batch")?;
-            match apply(&transaction, batch, ids) {
+            let mut this = Applied::default();
+            match apply(&transaction, batch, ids, journal, &mut this) {
                 Ok(()) => {
                     transaction.execute_batch("RELEASE batch")?;
+                    applied.extend(this);
                     outcomes.push(Ok(()));
                 }
                 Err(error) => {
                     transaction.execute_batch("ROLLBACK TO batch; RELEASE batch")?;
+                    this.undo(journal);
                     // Ids learnt in the rolled-back batch may not exist.
                     ids.clear();
                     outcomes.push(Err(error.into()));
@@ -273,7 +331,23 @@ fn commit_apart(
         }
         transaction.commit()
     })();
-    (committed, outcomes)
+    (committed, outcomes, applied)
+}
+
+/// After a commit: folds the executions the journal has run far past
+/// (when `all`, as when the writer is idle, a step of every one: true when
+/// more remain), and releases folded rows if no read is under way.
+fn tidy_journal(connection: &mut Connection, shared: &Shared, all: bool) -> bool {
+    let more = journal::fold_behind(connection, &shared.journal, all).unwrap_or_else(|error| {
+        tracing::warn!(%error, "the store's journal could not be folded; the next commit tries again");
+        false
+    });
+    if shared.journal.index().has_folded()
+        && let Ok(_quiet) = shared.reader.try_lock()
+    {
+        shared.journal.index().release();
+    }
+    more
 }
 
 /// How long the writer keeps looking for the next batch before it sleeps:
@@ -318,7 +392,11 @@ fn trim(connection: &Connection, keep: i64) -> rusqlite::Result<bool> {
 
 /// The next batch, waiting for it; `None` once every sender is gone. While
 /// idle, it trims the file's free pages, a step at a time.
-fn next_job(connection: &Connection, receiver: &mpsc::Receiver<Job>) -> Option<Job> {
+fn next_job(
+    connection: &mut Connection,
+    receiver: &mpsc::Receiver<Job>,
+    shared: &Shared,
+) -> Option<Job> {
     let lingering = std::time::Instant::now();
     while lingering.elapsed() < LINGER {
         match receiver.try_recv() {
@@ -332,10 +410,13 @@ fn next_job(connection: &Connection, receiver: &mpsc::Receiver<Job>) -> Option<J
             Ok(job) => return Some(job),
             Err(mpsc::RecvTimeoutError::Disconnected) => return None,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let more = trim(connection, TRIM_ABOVE_PAGES).unwrap_or_else(|error| {
-                    tracing::warn!(%error, "trimming the store's free pages failed; the next idle moment tries again");
-                    false
-                });
+                // Idle: the journal folded into the archives, then the
+                // file's free pages handed back, a step at a time.
+                let more = tidy_journal(connection, shared, true)
+                    || trim(connection, TRIM_ABOVE_PAGES).unwrap_or_else(|error| {
+                        tracing::warn!(%error, "trimming the store's free pages failed; the next idle moment tries again");
+                        false
+                    });
                 if !more {
                     return receiver.recv().ok();
                 }
@@ -364,6 +445,8 @@ fn apply(
     transaction: &rusqlite::Transaction<'_>,
     batch: &Prepared,
     ids: &mut HashMap<String, i64>,
+    journal: &Journal,
+    applied: &mut Applied,
 ) -> rusqlite::Result<()> {
     for execution in &batch.executions {
         let id: i64 = transaction
@@ -389,21 +472,7 @@ fn apply(
             )?;
         ids.insert(execution.arn.clone(), id);
     }
-    for (arn, position, body) in &batch.operations {
-        let execution = execution_id(transaction, ids, arn)?;
-        transaction
-            .prepare_cached(
-                "INSERT INTO operations (execution, position, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (execution, position) DO UPDATE SET body = excluded.body",
-            )?
-            .execute(params![execution, position, body])?;
-    }
-    for (arn, event_id, body) in &batch.events {
-        let execution = execution_id(transaction, ids, arn)?;
-        transaction
-            .prepare_cached("INSERT INTO events (execution, event_id, body) VALUES (?1, ?2, ?3)")?
-            .execute(params![execution, event_id, body])?;
-    }
+    append_changes(transaction, batch, ids, journal, applied)?;
     for (callback_id, arn, body) in &batch.callbacks {
         let execution = execution_id(transaction, ids, arn)?;
         transaction
@@ -418,7 +487,11 @@ fn apply(
         .iter()
         .filter(|execution| execution.finished)
     {
-        archive::fold(transaction, execution_id(transaction, ids, &execution.arn)?)?;
+        let id = execution_id(transaction, ids, &execution.arn)?;
+        let rows = journal.index().rows_of(id);
+        if let Some(through) = archive::fold(transaction, id, &rows)? {
+            applied.folds.push((id, through));
+        }
     }
     for callback_id in &batch.closed_callbacks {
         transaction
@@ -449,14 +522,64 @@ fn apply(
         let Ok(execution) = execution_id(transaction, ids, arn) else {
             continue;
         };
-        for table in ["operations", "events", "callbacks", "archives", "outbox"] {
+        for table in ["callbacks", "archives", "outbox"] {
             transaction.execute(
                 &format!("DELETE FROM {table} WHERE execution = ?1"),
                 params![execution],
             )?;
         }
+        // Its rows not folded go too: a later execution may take its id.
+        for seq in journal.index().rows_of(execution) {
+            transaction
+                .prepare_cached("DELETE FROM journal WHERE seq = ?1")?
+                .execute(params![seq])?;
+        }
+        applied.folds.push((execution, i64::MAX));
         transaction.execute("DELETE FROM executions WHERE id = ?1", params![execution])?;
         ids.remove(arn);
+    }
+    Ok(())
+}
+
+/// Appends one journal row per execution the batch changes (a batch is
+/// mostly one execution's): its operations, its events.
+fn append_changes(
+    transaction: &rusqlite::Transaction<'_>,
+    batch: &Prepared,
+    ids: &mut HashMap<String, i64>,
+    journal: &Journal,
+    applied: &mut Applied,
+) -> rusqlite::Result<()> {
+    let mut changed: Vec<&str> = Vec::new();
+    for arn in batch
+        .operations
+        .iter()
+        .map(|(arn, ..)| arn)
+        .chain(batch.events.iter().map(|(arn, ..)| arn))
+    {
+        if !changed.contains(&arn.as_str()) {
+            changed.push(arn);
+        }
+    }
+    for arn in changed {
+        let execution = execution_id(transaction, ids, arn)?;
+        let operations: Vec<(i64, &str)> = batch
+            .operations
+            .iter()
+            .filter(|(of, ..)| of == arn)
+            .map(|(_, position, body)| (*position, body.as_str()))
+            .collect();
+        let events: Vec<&str> = batch
+            .events
+            .iter()
+            .filter(|(of, ..)| of == arn)
+            .map(|(.., body)| body.as_str())
+            .collect();
+        let seq = journal.index().number();
+        journal::append(transaction, seq, execution, &operations, &events)?;
+        // Listed before the commit: a read that sees the commit finds it.
+        journal.index().add(execution, seq);
+        applied.added.push((execution, seq));
     }
     Ok(())
 }

@@ -1,0 +1,425 @@
+//! The journal: executions' changes in commit order.
+//!
+//! Each batch appends one row per execution it changes: the operations it
+//! wrote (each with its position) and the events it added. One commit of
+//! many executions' checkpoints so fills a few consecutive pages, where rows
+//! keyed by execution would touch a page of each execution (and the pages
+//! of every index on them). An execution's state is its [`archive`] with
+//! its journal rows after the archive's `through` laid over it.
+//!
+//! Rows are folded into their execution's archive when it ends, or once the
+//! journal has moved [`WINDOW`] rows past them (an execution that waits, or
+//! runs long), and when the writer is idle; the folded rows at the
+//! journal's start are then cut off. Where each execution's rows are is
+//! kept in memory ([`JournalIndex`]), for those rows alone: a SQL index on
+//! the execution would be touched at the execution's place by every append.
+//!
+//! [`archive`]: super::archive
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+use serde_json::value::RawValue;
+
+use super::archive::{self, Rows};
+
+/// How far (in rows) the journal may run past an execution's first row not
+/// folded before that execution is folded.
+const WINDOW: i64 = 32_768;
+
+/// How many executions one fold of the journal's start takes at most, so
+/// that a batch arriving meanwhile waits for one short transaction.
+const FOLD_STEP: usize = 256;
+
+/// How many folded rows may wait at the journal's start before they are cut
+/// off.
+const CUT_STEP: i64 = 1024;
+
+/// Where each execution's journal rows are, shared by the writer (which
+/// adds, folds and cuts rows) and the readers.
+#[derive(Debug, Default)]
+pub(super) struct Journal {
+    index: Mutex<JournalIndex>,
+    /// Whether another connection writes the journal (a store opened
+    /// read-only): each read then takes in the rows written since.
+    shared: bool,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct JournalIndex {
+    /// Each execution's rows a reader may need, ascending: those not folded
+    /// into its archive, and those folded but not yet released.
+    rows: HashMap<i64, Vec<i64>>,
+    /// Each execution's first row not folded.
+    first: HashMap<i64, i64>,
+    /// The same, by row: the executions holding the journal's start back.
+    by_first: BTreeSet<(i64, i64)>,
+    /// Folds committed whose rows a read under way may still need: the
+    /// execution, and the last row folded.
+    folded: HashMap<i64, i64>,
+    /// The last row seen or numbered: rows are numbered by the writer, up
+    /// from the last one the file has known (the journal's, or the last one
+    /// folded, when the journal is cut off whole), so that no number comes
+    /// back.
+    last: i64,
+    /// Rows before this one are cut off.
+    start: i64,
+}
+
+impl Journal {
+    /// The journal of the store `connection` reads, as it stands; `shared`
+    /// when another connection writes it.
+    pub(super) fn load(connection: &Connection, shared: bool) -> rusqlite::Result<Self> {
+        let mut index = JournalIndex {
+            last: connection.query_row(
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM journal), 0),
+                            COALESCE((SELECT MAX(through) FROM archives), 0))",
+                [],
+                |row| row.get(0),
+            )?,
+            ..JournalIndex::default()
+        };
+        let known = index.last;
+        index.last = 0;
+        index.take_in(connection)?;
+        index.last = index.last.max(known);
+        index.start = connection
+            .query_row("SELECT MIN(seq) FROM journal", [], |row| {
+                row.get::<_, Option<i64>>(0)
+            })?
+            .unwrap_or(index.last + 1);
+        Ok(Self {
+            index: Mutex::new(index),
+            shared,
+        })
+    }
+
+    pub(super) fn index(&self) -> MutexGuard<'_, JournalIndex> {
+        self.index.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The rows of execution `id` a reader needs, found in the reader's
+    /// snapshot: call after the read has begun (its first statement), so
+    /// that every row of a commit it sees is listed (rows are listed
+    /// before their commit, and released only when no read is under way).
+    pub(super) fn rows_for_read(
+        &self,
+        connection: &Connection,
+        id: i64,
+    ) -> rusqlite::Result<Vec<i64>> {
+        let mut index = self.index();
+        if self.shared {
+            index.take_in(connection)?;
+        }
+        Ok(index.rows_of(id))
+    }
+}
+
+impl JournalIndex {
+    /// Takes in the rows written after the last one seen, but those folded
+    /// or of executions since deleted.
+    fn take_in(&mut self, connection: &Connection) -> rusqlite::Result<()> {
+        let rows: Vec<(i64, i64)> = connection
+            .prepare_cached(
+                "SELECT journal.seq, journal.execution FROM journal
+                 JOIN executions ON executions.id = journal.execution
+                 LEFT JOIN archives ON archives.execution = journal.execution
+                 WHERE journal.seq > ?1 AND journal.seq > COALESCE(archives.through, 0)
+                 ORDER BY journal.seq",
+            )?
+            .query_map(params![self.last], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (seq, execution) in rows {
+            self.add(execution, seq);
+        }
+        Ok(())
+    }
+
+    /// The number of the next row.
+    pub(super) fn number(&mut self) -> i64 {
+        self.last += 1;
+        self.last
+    }
+
+    /// Row `seq` of `execution` was written (not yet committed).
+    pub(super) fn add(&mut self, execution: i64, seq: i64) {
+        self.rows.entry(execution).or_default().push(seq);
+        if let std::collections::hash_map::Entry::Vacant(first) = self.first.entry(execution) {
+            first.insert(seq);
+            self.by_first.insert((seq, execution));
+        }
+        self.last = self.last.max(seq);
+    }
+
+    /// The rows of `added` were rolled back.
+    pub(super) fn forget(&mut self, added: &[(i64, i64)]) {
+        for &(execution, seq) in added {
+            if let Some(rows) = self.rows.get_mut(&execution) {
+                rows.retain(|&row| row != seq);
+                if rows.is_empty() {
+                    self.rows.remove(&execution);
+                }
+            }
+            self.find_first(execution);
+        }
+    }
+
+    /// `execution`'s rows up to `through` are folded (committed). Readers
+    /// may still list them until [`JournalIndex::release`].
+    pub(super) fn folded(&mut self, execution: i64, through: i64) {
+        let last = self.folded.entry(execution).or_insert(through);
+        *last = (*last).max(through);
+        self.find_first(execution);
+    }
+
+    /// Drops the folded rows from the lists: call only while no read is
+    /// under way, so that every later read sees the folds.
+    pub(super) fn release(&mut self) {
+        for (execution, through) in self.folded.drain() {
+            if let Some(rows) = self.rows.get_mut(&execution) {
+                rows.retain(|&row| row > through);
+                if rows.is_empty() {
+                    self.rows.remove(&execution);
+                }
+            }
+        }
+    }
+
+    /// Whether folds wait for [`JournalIndex::release`].
+    pub(super) fn has_folded(&self) -> bool {
+        !self.folded.is_empty()
+    }
+
+    fn find_first(&mut self, execution: i64) {
+        if let Some(old) = self.first.remove(&execution) {
+            self.by_first.remove(&(old, execution));
+        }
+        let through = self.folded.get(&execution).copied().unwrap_or(0);
+        let next = self
+            .rows
+            .get(&execution)
+            .and_then(|rows| rows.iter().copied().find(|&row| row > through));
+        if let Some(seq) = next {
+            self.first.insert(execution, seq);
+            self.by_first.insert((seq, execution));
+        }
+    }
+
+    /// The rows of `execution` a reader or a fold may need.
+    pub(super) fn rows_of(&self, execution: i64) -> Vec<i64> {
+        self.rows.get(&execution).cloned().unwrap_or_default()
+    }
+
+    /// The executions to fold now: those whose first row the journal has
+    /// run [`WINDOW`] past, or, when `all`, every one; at most
+    /// [`FOLD_STEP`].
+    fn behind(&self, all: bool) -> Vec<i64> {
+        let limit = if all { i64::MAX } else { self.last - WINDOW };
+        self.by_first
+            .iter()
+            .take_while(|(seq, _)| *seq <= limit)
+            .take(FOLD_STEP)
+            .map(|&(_, execution)| execution)
+            .collect()
+    }
+
+    /// The first row any execution still needs, once `folding` are folded.
+    fn horizon(&self, folding: &[i64]) -> i64 {
+        self.by_first
+            .iter()
+            .find(|(_, execution)| !folding.contains(execution))
+            .map_or(self.last + 1, |&(seq, _)| seq)
+    }
+}
+
+/// Appends row `seq` for execution `id`: `operations` (position, JSON) and
+/// `events` (JSON), either may be empty.
+pub(super) fn append(
+    connection: &Connection,
+    seq: i64,
+    id: i64,
+    operations: &[(i64, &str)],
+    events: &[&str],
+) -> rusqlite::Result<()> {
+    let operations = (!operations.is_empty()).then(|| {
+        let mut text = String::from("[");
+        for (index, (position, body)) in operations.iter().enumerate() {
+            if index > 0 {
+                text.push(',');
+            }
+            text.push('[');
+            text.push_str(&position.to_string());
+            text.push(',');
+            text.push_str(body);
+            text.push(']');
+        }
+        text.push(']');
+        text
+    });
+    let events = (!events.is_empty()).then(|| format!("[{}]", events.join(",")));
+    connection
+        .prepare_cached(
+            "INSERT INTO journal (seq, execution, operations, events) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![seq, id, operations, events])?;
+    Ok(())
+}
+
+/// One row's operations: each with its position.
+pub(super) type OperationRows = Vec<(i64, Box<RawValue>)>;
+
+fn parse_column<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error))
+    })
+}
+
+/// Execution `id`'s rows among `rows` after `through`, in order: each one's
+/// operations and events. A row not found (cut off after its fold, or
+/// written after the reader's snapshot) is skipped.
+pub(super) fn read(
+    connection: &Connection,
+    id: i64,
+    rows: &[i64],
+    through: i64,
+) -> rusqlite::Result<Vec<(OperationRows, Rows)>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT operations, events FROM journal WHERE seq = ?1 AND execution = ?2",
+    )?;
+    let mut entries = Vec::new();
+    for &seq in rows.iter().filter(|&&seq| seq > through) {
+        let row: Option<(Option<String>, Option<String>)> = statement
+            .query_row(params![seq, id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        let Some((operations, events)) = row else {
+            continue;
+        };
+        entries.push((
+            operations
+                .map(|text| parse_column(&text))
+                .transpose()?
+                .unwrap_or_default(),
+            events
+                .map(|text| parse_column(&text))
+                .transpose()?
+                .unwrap_or_default(),
+        ));
+    }
+    Ok(entries)
+}
+
+/// Lays journal `entries` over an archive's `operations` (by position) and
+/// `events` (after them).
+pub(super) fn lay_over(
+    operations: &mut Rows,
+    events: &mut Rows,
+    entries: Vec<(OperationRows, Rows)>,
+) {
+    for (changed, added) in entries {
+        for (position, op) in changed {
+            match usize::try_from(position)
+                .ok()
+                .and_then(|position| operations.get_mut(position))
+            {
+                Some(slot) => *slot = op,
+                None => operations.push(op),
+            }
+        }
+        events.extend(added);
+    }
+}
+
+/// Execution `id`'s operations and events: its archive's, with its journal
+/// `rows` laid over them.
+pub(super) fn state(
+    connection: &Connection,
+    id: i64,
+    rows: &[i64],
+) -> rusqlite::Result<(Rows, Rows)> {
+    let (mut operations, mut events, through) = archive::read_whole(connection, id)?;
+    lay_over(
+        &mut operations,
+        &mut events,
+        read(connection, id, rows, through)?,
+    );
+    Ok((operations, events))
+}
+
+/// Folds the executions the journal has run far past, and cuts off the
+/// rows no execution needs; when `all` (the writer is idle), one step of
+/// folding every execution with rows, true when more remain. Runs between
+/// the writer's commits.
+pub(super) fn fold_behind(
+    connection: &mut Connection,
+    journal: &Journal,
+    all: bool,
+) -> rusqlite::Result<bool> {
+    loop {
+        let (folding, horizon, start) = {
+            let index = journal.index();
+            let folding = index.behind(all);
+            (folding.clone(), index.horizon(&folding), index.start)
+        };
+        // Idle, every folded row goes; under load, a step of them at once.
+        let worth_a_cut = if all { 1 } else { CUT_STEP };
+        if folding.is_empty() && horizon - start < worth_a_cut {
+            return Ok(false);
+        }
+        let transaction = connection.transaction()?;
+        let mut folds = Vec::with_capacity(folding.len());
+        for &execution in &folding {
+            let rows = journal.index().rows_of(execution);
+            // Nothing left to fold: its rows are in its archive already.
+            let through = archive::fold(&transaction, execution, &rows)?
+                .or_else(|| rows.last().copied())
+                .unwrap_or(0);
+            folds.push((execution, through));
+        }
+        transaction
+            .prepare_cached("DELETE FROM journal WHERE seq < ?1")?
+            .execute(params![horizon])?;
+        transaction.commit()?;
+        let mut index = journal.index();
+        for (execution, through) in folds {
+            index.folded(execution, through);
+        }
+        index.start = horizon;
+        if all {
+            return Ok(!index.by_first.is_empty());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_follows_rows_added_folded_rolled_back_and_released() {
+        let mut index = JournalIndex::default();
+        index.add(1, 10);
+        index.add(2, 11);
+        index.add(1, 12);
+        assert_eq!(index.rows_of(1), [10, 12]);
+        assert_eq!(index.horizon(&[]), 10);
+        assert_eq!(index.horizon(&[1]), 11);
+        index.forget(&[(1, 12)]);
+        assert_eq!(index.rows_of(1), [10]);
+        index.folded(1, 10);
+        // Folded, still listed for reads under way, no longer holding the
+        // journal back.
+        assert_eq!(index.rows_of(1), [10]);
+        assert_eq!(index.horizon(&[]), 11);
+        index.add(1, 13);
+        assert_eq!(index.horizon(&[2]), 13);
+        index.release();
+        assert_eq!(index.rows_of(1), [13], "the row after the fold stays");
+        assert!(!index.has_folded());
+        index.folded(2, 11);
+        index.folded(1, 13);
+        index.release();
+        assert!(index.rows.is_empty() && index.first.is_empty() && index.by_first.is_empty());
+        assert_eq!(index.horizon(&[]), 14);
+    }
+}
