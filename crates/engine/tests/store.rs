@@ -398,7 +398,6 @@ fn steps(n: usize) -> Vec<Operation> {
         .collect()
 }
 
-/// Rows of `table` in the SQLite file at `path`, as another reader sees them.
 /// The batch that starts `execution` with `ops` and the events `1..=events`.
 fn started(execution: ExecutionRecord, ops: &[Operation], events: u64) -> WriteBatch {
     let arn = execution.arn.clone();
@@ -415,6 +414,7 @@ fn started(execution: ExecutionRecord, ops: &[Operation], events: u64) -> WriteB
     }
 }
 
+/// Rows of `table` in the SQLite file at `path`, as another reader sees them.
 fn rows(path: &std::path::Path, table: &str) -> i64 {
     count(path, &format!("SELECT COUNT(*) FROM {table}"))
 }
@@ -437,6 +437,37 @@ fn unfolded(path: &std::path::Path) -> i64 {
          LEFT JOIN archives USING (execution)
          WHERE journal.seq > COALESCE(archives.through, 0)",
     )
+}
+
+#[tokio::test]
+async fn operations_a_batch_lists_out_of_position_order_read_back_by_position() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    for (kind, store) in [
+        ("memory", Arc::new(MemoryStore::new()) as Arc<dyn Store>),
+        ("sqlite", sqlite),
+    ] {
+        let execution = record("a", 10, ExecutionStatus::Running);
+        let arn = execution.arn.clone();
+        let ops = steps(4);
+        store.write(started(execution, &ops[..1], 1)).await.unwrap();
+        // Two new operations, the later position listed first (a batch lists
+        // its changes by operation id).
+        store
+            .write(WriteBatch {
+                operations: vec![
+                    (arn.clone(), 2, ops[2].clone()),
+                    (arn.clone(), 1, ops[1].clone()),
+                ],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.operations(&arn).await.unwrap(), ops[..3], "{kind}");
+        let stored = store.stored(&arn).await.unwrap().unwrap();
+        assert_eq!(stored.operations, ops[..3], "{kind}");
+    }
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ use crate::logs::{LogQuery, LogRecord, StreamSummary};
 use crate::model::{Event, ExecutionStatus, Operation, Timestamp};
 
 /// Everything one change writes, committed atomically.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
     /// Executions created or changed.
     pub executions: Vec<ExecutionRecord>,

@@ -1,14 +1,21 @@
 //! A model-based test of the state machine: random sequences of
 //! checkpoints (valid or not), waits, retries, callbacks, stops, pauses,
-//! resumes, invocation ends and restarts. After every action, the state a
-//! restart would read back from the store behaves like the live one, and a
-//! rejected batch changes nothing.
+//! resumes, invocation ends and restarts, each change written to both
+//! stores (in memory and SQLite). After every action these invariants hold:
+//! - the state a restart would read back from either store behaves like the
+//!   live one;
+//! - a terminal operation stays terminal, with the same status;
+//! - each store's event ids run 1, 2, 3, … with no gap, up to the next id;
+//! - at most one checkpoint token is accepted, the current invocation's;
+//! - a rejected batch changes nothing.
+
+use std::collections::HashMap;
 
 use proptest::prelude::*;
 
 use super::*;
 use crate::model::{CallbackOptions, Sent, StepOptions, WaitOptions};
-use crate::store::{MemoryStore, Store as _, WriteBatch};
+use crate::store::{MemoryStore, SqliteStore, Store, WriteBatch};
 
 /// Operation ids the actions pick from: few, so that they collide.
 const IDS: [&str; 4] = ["a", "b", "c", "d"];
@@ -97,12 +104,16 @@ fn action_strategy() -> impl Strategy<Value = Action> {
     ]
 }
 
-/// The live state, the store its changes go to, and the time.
+/// The live state, the stores its changes go to, and the time.
 struct Harness {
     state: ExecutionState,
-    store: MemoryStore,
+    stores: Vec<(&'static str, Box<dyn Store>)>,
     now: i64,
     token: Option<String>,
+    /// Every checkpoint token handed out so far.
+    tokens: Vec<String>,
+    /// The operations seen terminal, with their status.
+    terminal: HashMap<String, OperationStatus>,
     invocation: u64,
     runtime: tokio::runtime::Runtime,
 }
@@ -111,9 +122,14 @@ impl Harness {
     fn new() -> Self {
         let mut harness = Self {
             state: started(),
-            store: MemoryStore::new(),
+            stores: vec![
+                ("memory", Box::new(MemoryStore::new())),
+                ("sqlite", Box::new(SqliteStore::in_memory().unwrap())),
+            ],
             now: 1_000_000,
             token: None,
+            tokens: Vec::new(),
+            terminal: HashMap::new(),
             invocation: 0,
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
@@ -130,14 +146,17 @@ impl Harness {
     fn persist(&mut self) {
         let (changes, positions) = self.state.take_changes();
         let batch = WriteBatch::of_changes(self.state.record(), changes, positions, Vec::new());
-        self.runtime.block_on(self.store.write(batch)).unwrap();
+        for (_, store) in &self.stores {
+            self.runtime.block_on(store.write(batch.clone())).unwrap();
+        }
     }
 
-    /// The state a restart would begin with, at the current time.
-    fn restored(&self) -> ExecutionState {
+    /// The state a restart from `store` would begin with, at the current
+    /// time.
+    fn restored(&self, store: &dyn Store) -> ExecutionState {
         let stored = self
             .runtime
-            .block_on(self.store.stored(&self.state.record().arn))
+            .block_on(store.stored(&self.state.record().arn))
             .unwrap()
             .unwrap();
         ExecutionState::restore(
@@ -161,7 +180,10 @@ impl Harness {
                     .state
                     .checkpoint(&token, None, &updates, now, &no_function);
                 match result {
-                    Ok(output) => self.token = Some(output.checkpoint_token),
+                    Ok(output) => {
+                        self.tokens.push(output.checkpoint_token.clone());
+                        self.token = Some(output.checkpoint_token);
+                    }
                     Err(error) => {
                         assert!(
                             matches!(
@@ -208,6 +230,7 @@ impl Harness {
                 if self.state.may_invoke() && !self.state.is_invoking() {
                     self.invocation += 1;
                     let (_, envelope) = self.state.begin_invocation(self.invocation, now, 1000);
+                    self.tokens.push(envelope.checkpoint_token.clone());
                     self.token = Some(envelope.checkpoint_token);
                 }
             }
@@ -225,35 +248,99 @@ impl Harness {
             }
             Action::Restart => {
                 self.persist();
-                self.state = self.restored();
+                // Each restart reads back from the other store.
+                let from = usize::from(!self.invocation.is_multiple_of(2));
+                self.state = self.restored(&*self.stores[from].1);
                 self.token = None;
             }
         }
         self.persist();
     }
 
-    /// The restored state behaves like the live one.
+    /// The invariants, after an action.
+    fn check(&mut self) {
+        self.check_terminal();
+        self.check_events();
+        self.check_tokens();
+        self.check_restore();
+    }
+
+    /// An operation once terminal stays so, with the same status.
+    fn check_terminal(&mut self) {
+        for (id, status) in &self.terminal {
+            let now = self.state.operations.get(id).map(|op| op.status);
+            assert_eq!(now, Some(*status), "{id} was {status:?}, and stays so");
+        }
+        for op in self.state.operations() {
+            if op.status.is_terminal() {
+                self.terminal.insert(op.id.clone(), op.status);
+            }
+        }
+    }
+
+    /// Each store's history is numbered 1, 2, 3, … up to the next id.
+    fn check_events(&self) {
+        let arn = &self.state.record().arn;
+        for (kind, store) in &self.stores {
+            let events = self
+                .runtime
+                .block_on(store.events(arn, 1, usize::MAX, false))
+                .unwrap();
+            let ids: Vec<u64> = events.iter().map(|event| event.event_id).collect();
+            let expected: Vec<u64> = (1..self.state.next_event_id()).collect();
+            assert_eq!(ids, expected, "{kind}: event ids run without a gap");
+        }
+    }
+
+    /// Of every token handed out, only the current invocation's is taken.
+    fn check_tokens(&self) {
+        let live: Vec<&String> = self
+            .tokens
+            .iter()
+            .filter(|token| self.state.check_token(token).is_ok())
+            .collect();
+        assert!(live.len() <= 1, "one live checkpoint token, not {live:?}");
+        if let Some(live) = live.first() {
+            assert_eq!(
+                Some(*live),
+                self.token.as_ref(),
+                "the live token is the current one"
+            );
+        }
+    }
+
+    /// The state restored from each store behaves like the live one.
     fn check_restore(&self) {
         if self.state.is_invoking() {
             // A restart ends the invocation; compared when none runs.
             return;
         }
-        let restored = self.restored();
-        let live: Vec<&Operation> = self.state.operations().collect();
-        let read: Vec<&Operation> = restored.operations().collect();
-        assert_eq!(read, live, "operations read back as they are");
-        assert_eq!(
-            restored.record(),
-            self.state.record(),
-            "the record reads back"
-        );
-        assert_eq!(
-            restored.next_deadline(),
-            self.state.next_deadline(),
-            "the same deadlines"
-        );
-        assert_eq!(restored.has_pending_work(), self.state.has_pending_work());
-        assert_eq!(restored.next_event_id(), self.state.next_event_id());
+        for (kind, store) in &self.stores {
+            let restored = self.restored(&**store);
+            let live: Vec<&Operation> = self.state.operations().collect();
+            let read: Vec<&Operation> = restored.operations().collect();
+            assert_eq!(read, live, "{kind}: operations read back as they are");
+            assert_eq!(
+                restored.record(),
+                self.state.record(),
+                "{kind}: the record reads back"
+            );
+            assert_eq!(
+                restored.next_deadline(),
+                self.state.next_deadline(),
+                "{kind}: the same deadlines"
+            );
+            assert_eq!(
+                restored.has_pending_work(),
+                self.state.has_pending_work(),
+                "{kind}"
+            );
+            assert_eq!(
+                restored.next_event_id(),
+                self.state.next_event_id(),
+                "{kind}"
+            );
+        }
     }
 }
 
@@ -261,14 +348,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn a_restored_execution_behaves_like_the_live_one(
+    fn the_invariants_hold_after_every_action_on_both_stores(
         actions in prop::collection::vec(action_strategy(), 1..40)
     ) {
         let mut harness = Harness::new();
         harness.apply(Action::Begin);
         for action in actions {
             harness.apply(action);
-            harness.check_restore();
+            harness.check();
         }
     }
 }

@@ -316,7 +316,10 @@ pub(super) fn lay_over(
     events: &mut Rows,
     entries: Vec<(OperationRows, Rows)>,
 ) {
-    for (changed, added) in entries {
+    for (mut changed, added) in entries {
+        // A batch's new operations extend the list in position order,
+        // whatever order the batch lists them in.
+        changed.sort_by_key(|(position, _)| *position);
         for (position, op) in changed {
             match usize::try_from(position)
                 .ok()
