@@ -1,9 +1,8 @@
 //! The API's errors: what a request is answered with, each one an error of
 //! the Lambda API. Each layer below has errors of its own (the execution
 //! core's [`ExecutionError`], the store's [`StoreError`], the engine's
-//! [`EngineError`]); they become one of these once, at the API's edge.
+//! [`EngineError`](crate::EngineError)); they become one of these once, at the API's edge.
 
-use crate::engine::EngineError;
 use crate::execution::ExecutionError;
 use crate::model::exception;
 use crate::store::StoreError;
@@ -176,11 +175,5 @@ impl From<StoreError> for Error {
     /// The store failed: nothing was applied.
     fn from(error: StoreError) -> Self {
         Self::Service(error.to_string())
-    }
-}
-
-impl From<EngineError> for Error {
-    fn from(error: EngineError) -> Self {
-        error.into_api()
     }
 }

@@ -16,90 +16,17 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::error::{EngineError, Result};
-use super::residents::Inbox;
+use super::mailbox::{Command, Inbox, Mailbox, Reply};
 use super::{Engine, Progress};
 use crate::execution::{
-    AfterInvocation, CallbackOutcome, ChainedOutcome, ExecutionError, ExecutionState,
-    InvocationEnd, PauseRequest, ResumeRequest,
+    AfterInvocation, ChainedOutcome, ExecutionError, ExecutionState, InvocationEnd,
 };
 use crate::functions::{Invocation, call};
-use crate::model::{
-    CheckpointOutput, ErrorObject, OperationType, OperationUpdate, StatePage, Timestamp,
-};
+use crate::model::{OperationType, Timestamp};
 use crate::store::{InvocationRecord, WriteBatch};
 
 /// The delay before the first retry of a write the store refused.
 const STORE_RETRY: Duration = Duration::from_millis(100);
-
-pub(super) type Reply<T> = oneshot::Sender<Result<T>>;
-
-/// What an actor is asked to do.
-pub(super) enum Command {
-    Checkpoint {
-        token: String,
-        client_token: Option<String>,
-        updates: Vec<OperationUpdate>,
-        reply: Reply<CheckpointOutput>,
-    },
-    State {
-        token: String,
-        marker: Option<String>,
-        max_items: Option<usize>,
-        reply: Reply<StatePage>,
-    },
-    Callback {
-        operation_id: String,
-        outcome: Option<CallbackOutcome>,
-        reply: Reply<()>,
-    },
-    ChainedDone {
-        operation_id: String,
-        outcome: ChainedOutcome,
-    },
-    InvocationDone {
-        id: u64,
-        end: InvocationEnd,
-    },
-    Stop {
-        error: Option<ErrorObject>,
-        reply: Reply<Timestamp>,
-    },
-    Pause {
-        request: PauseRequest,
-        reply: Reply<()>,
-    },
-    Resume {
-        request: ResumeRequest,
-        reply: Reply<()>,
-    },
-    /// Something may be due: fire the timers.
-    Wake,
-}
-
-impl Command {
-    /// Answers the command with `error` (the execution cannot be loaded:
-    /// it is over, unknown, or the store failed); one without an answer
-    /// is dropped.
-    fn refuse(self, error: impl FnOnce() -> EngineError) {
-        match self {
-            Self::Checkpoint { reply, .. } => drop(reply.send(Err(error()))),
-            Self::State { reply, .. } => drop(reply.send(Err(error()))),
-            Self::Callback { reply, .. }
-            | Self::Pause { reply, .. }
-            | Self::Resume { reply, .. } => drop(reply.send(Err(error()))),
-            Self::Stop { reply, .. } => drop(reply.send(Err(error()))),
-            Self::ChainedDone { .. } | Self::InvocationDone { .. } | Self::Wake => {}
-        }
-    }
-}
-
-/// How the engine reaches a resident execution's actor.
-#[derive(Debug, Clone)]
-pub(super) struct Mailbox {
-    /// Tells this actor's entry among the residents from a later one's.
-    pub(super) id: u64,
-    pub(super) commands: mpsc::Sender<Command>,
-}
 
 impl Engine {
     /// Delivers `command` to the execution `arn`, loading it when it is at

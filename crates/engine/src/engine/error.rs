@@ -59,3 +59,9 @@ impl EngineError {
         }
     }
 }
+
+impl From<EngineError> for Error {
+    fn from(error: EngineError) -> Self {
+        error.into_api()
+    }
+}

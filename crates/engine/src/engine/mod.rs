@@ -37,6 +37,7 @@ mod chained;
 mod endings;
 mod error;
 mod logs;
+mod mailbox;
 mod names;
 mod queries;
 mod recovery;

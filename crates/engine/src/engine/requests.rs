@@ -5,8 +5,8 @@
 use std::sync::atomic::Ordering;
 
 use super::Engine;
-use super::actor::Command;
 use super::error::{EngineError, Result};
+use super::mailbox::Command;
 use crate::error::Error;
 use crate::execution::{CallbackOutcome, ExecutionError, PauseRequest, ResumeRequest};
 use crate::model::{CheckpointOutput, ErrorObject, OperationUpdate, StatePage, Timestamp};

@@ -12,14 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
 
-use super::actor::{Command, Mailbox};
 use super::lock;
+use super::mailbox::{Inbox, Mailbox};
 
 /// How many requests may wait in one execution's inbox before senders wait.
 const INBOX: usize = 256;
-
-/// The inbox of an actor about to run.
-pub(super) type Inbox = mpsc::Receiver<Command>;
 
 /// The resident executions, by ARN.
 #[derive(Debug, Default)]

@@ -3,7 +3,17 @@
 //! with `=`, `!=`, `<`, `<=`, `>`, `>=`, `IS NULL`, `IS TRUE`, `IS FALSE`,
 //! `NOT EXISTS`, `*` wildcards in strings, `&&`, `||` and parentheses.
 
-use crate::error::{Error, Result};
+/// A filter pattern that cannot be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid filter pattern '{pattern}': {why}")]
+pub struct PatternError {
+    /// The pattern as given.
+    pub pattern: String,
+    /// What is wrong with it.
+    pub why: String,
+}
+
+type Result<T, E = PatternError> = std::result::Result<T, E>;
 
 /// A parsed filter pattern.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,8 +96,11 @@ pub enum Literal {
     None,
 }
 
-fn invalid(pattern: &str, why: &str) -> Error {
-    Error::invalid(format!("Invalid filter pattern '{pattern}': {why}"))
+fn invalid(pattern: &str, why: &str) -> PatternError {
+    PatternError {
+        pattern: pattern.to_owned(),
+        why: why.to_owned(),
+    }
 }
 
 impl Pattern {
@@ -95,7 +108,7 @@ impl Pattern {
     ///
     /// # Errors
     ///
-    /// `InvalidParameterValue` naming what is wrong.
+    /// A [`PatternError`] naming what is wrong.
     pub fn parse(text: &str) -> Result<Self> {
         let trimmed = text.trim();
         if trimmed.is_empty() || trimmed == "\"\"" {

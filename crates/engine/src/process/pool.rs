@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::runtime_api::Host;
 use super::{EnvironmentEvent, ProcessConfig, telemetry};
 use crate::functions::{FunctionFault, Invocation};
 
@@ -291,7 +292,60 @@ impl Pool {
     }
 }
 
+impl Host for Environment {
+    /// The next invocation, once there is one. An environment stops
+    /// instead when it has waited past the idle timeout, when the
+    /// function's code changed, or when the host stops.
+    async fn next_invocation(&self) -> Option<Invocation> {
+        let pool = Arc::clone(&self.pool);
+        self.initialized();
+        let mut code = pool.code.subscribe();
+        let generation = self.generation;
+        let stale = code.wait_for(|current| *current != generation);
+        let idle = tokio::time::sleep(pool.config.idle_timeout);
+        tokio::pin!(stale, idle);
+        let mut queue = tokio::select! {
+            queue = pool.queue.lock() => queue,
+            () = self.retire.cancelled() => return None,
+            _ = &mut stale => return self.stopped(Stopped::CodeChanged),
+            () = &mut idle => return self.stopped(Stopped::Idle),
+        };
+        loop {
+            let job = tokio::select! {
+                job = queue.recv() => job?,
+                () = self.retire.cancelled() => return None,
+                _ = &mut stale => return self.stopped(Stopped::CodeChanged),
+                () = &mut idle => return self.stopped(Stopped::Idle),
+            };
+            // An invocation given up while it waited is not run.
+            if !job.reply.is_closed() && job.taken.send(()).is_ok() {
+                drop(queue);
+                self.take(job.invocation.request_id.clone(), job.reply);
+                return Some(job.invocation);
+            }
+        }
+    }
+
+    fn answer(&self, id: &str, outcome: Result<Vec<u8>, FunctionFault>) -> bool {
+        self.finish(id, outcome)
+    }
+
+    fn init_error(&self, fault: FunctionFault) -> bool {
+        if self.initialized.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.init_failed(fault);
+        true
+    }
+}
+
 impl Environment {
+    /// Stops for `reason`; no invocation comes.
+    fn stopped(&self, reason: Stopped) -> Option<Invocation> {
+        self.stop(reason);
+        None
+    }
+
     /// The request the process runs now, if any.
     pub(super) fn running(&self) -> Option<String> {
         lock(&self.in_flight).as_ref().map(|(id, _)| id.clone())

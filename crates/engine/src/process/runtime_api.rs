@@ -2,7 +2,6 @@
 //! `response`, `error` and `init/error`.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,80 +9,46 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use bytes::Bytes;
 
-use super::pool::{Environment, Stopped};
-use crate::functions::FunctionFault;
+use crate::functions::{FunctionFault, Invocation};
 use crate::limits::MAX_REQUEST_BODY_BYTES;
 
-/// The Runtime API of `environment`.
-pub(super) fn router(environment: Arc<Environment>) -> axum::Router {
+/// What the Runtime API serves: one execution environment, which hands
+/// its process invocations and takes their answers.
+pub(super) trait Host: Send + Sync + 'static {
+    /// The next invocation for the process, once there is one; `None` when
+    /// the environment stops instead. The first call ends its init.
+    fn next_invocation(&self) -> impl Future<Output = Option<Invocation>> + Send;
+
+    /// The answer to the invocation `id`; false when it is not the one the
+    /// environment runs.
+    fn answer(&self, id: &str, outcome: Result<Vec<u8>, FunctionFault>) -> bool;
+
+    /// The process could not initialize; false when its init was over.
+    fn init_error(&self, fault: FunctionFault) -> bool;
+}
+
+/// The Runtime API of `host`.
+pub(super) fn router<H: Host>(host: Arc<H>) -> axum::Router {
     axum::Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/invocation/next", get(next::<H>))
         .route(
             "/2018-06-01/runtime/invocation/{id}/response",
-            post(respond),
+            post(respond::<H>),
         )
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(fail::<H>))
+        .route("/2018-06-01/runtime/init/error", post(init_error::<H>))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
-        .with_state(environment)
+        .with_state(host)
 }
 
-fn gone() -> axum::response::Response {
-    (StatusCode::GONE, "the execution environment is stopping").into_response()
-}
-
-/// The next invocation, once there is one. The first call ends the
-/// environment's init. An environment stops instead when it has waited
-/// past the idle timeout, when the function's code changed, or when the
-/// host stops.
-async fn next(State(environment): State<Arc<Environment>>) -> axum::response::Response {
-    let pool = Arc::clone(&environment.pool);
-    environment.initialized();
-    let retire = environment.retire.clone();
-    let mut code = pool.code.subscribe();
-    let generation = environment.generation;
-    let stale = code.wait_for(|current| *current != generation);
-    let idle = tokio::time::sleep(pool.config.idle_timeout);
-    tokio::pin!(stale, idle);
-    let mut queue = tokio::select! {
-        queue = pool.queue.lock() => queue,
-        () = retire.cancelled() => return gone(),
-        _ = &mut stale => {
-            environment.stop(Stopped::CodeChanged);
-            return gone();
-        }
-        () = &mut idle => {
-            environment.stop(Stopped::Idle);
-            return gone();
-        }
+/// The next invocation, with Lambda's headers, once there is one.
+async fn next<H: Host>(State(host): State<Arc<H>>) -> axum::response::Response {
+    let Some(invocation) = host.next_invocation().await else {
+        return (StatusCode::GONE, "the execution environment is stopping").into_response();
     };
-    let (invocation, reply) = loop {
-        let job = tokio::select! {
-            job = queue.recv() => job,
-            () = retire.cancelled() => return gone(),
-            _ = &mut stale => {
-            environment.stop(Stopped::CodeChanged);
-            return gone();
-        }
-            () = &mut idle => {
-            environment.stop(Stopped::Idle);
-            return gone();
-        }
-        };
-        let Some(job) = job else {
-            return gone();
-        };
-        // An invocation given up while it waited is not run.
-        if !job.reply.is_closed() && job.taken.send(()).is_ok() {
-            break (job.invocation, job.reply);
-        }
-    };
-    drop(queue);
-    let request_id = invocation.request_id.clone();
-    environment.take(request_id.clone(), reply);
     let mut headers = HeaderMap::new();
     let pairs = [
-        ("lambda-runtime-aws-request-id", request_id),
+        ("lambda-runtime-aws-request-id", invocation.request_id),
         (
             "lambda-runtime-deadline-ms",
             invocation.deadline_ms.to_string(),
@@ -106,12 +71,12 @@ async fn next(State(environment): State<Arc<Environment>>) -> axum::response::Re
     (headers, invocation.payload).into_response()
 }
 
-async fn respond(
-    State(environment): State<Arc<Environment>>,
+async fn respond<H: Host>(
+    State(host): State<Arc<H>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    answered(environment.finish(&id, Ok(body.to_vec())))
+    answered(host.answer(&id, Ok(body.to_vec())))
 }
 
 /// The status of a response or error posted for an invocation: refused
@@ -146,25 +111,25 @@ fn posted_error(headers: &HeaderMap, body: &[u8]) -> FunctionFault {
     }
 }
 
-async fn fail(
-    State(environment): State<Arc<Environment>>,
+async fn fail<H: Host>(
+    State(host): State<Arc<H>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    answered(environment.finish(&id, Err(posted_error(&headers, &body))))
+    answered(host.answer(&id, Err(posted_error(&headers, &body))))
 }
 
 /// The function could not initialize: the invocations waiting get its
 /// error, and the environment stops (the next invocation starts another).
-async fn init_error(
-    State(environment): State<Arc<Environment>>,
+async fn init_error<H: Host>(
+    State(host): State<Arc<H>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    if environment.initialized.load(Ordering::SeqCst) {
-        return StatusCode::FORBIDDEN;
+    if host.init_error(posted_error(&headers, &body)) {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::FORBIDDEN
     }
-    environment.init_failed(posted_error(&headers, &body));
-    StatusCode::ACCEPTED
 }

@@ -14,8 +14,6 @@ use std::cell::RefCell;
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::value::RawValue;
 
-use super::journal;
-
 /// zstd's level: fast, and most of the gain on small JSON.
 const LEVEL: i32 = 3;
 
@@ -101,19 +99,15 @@ pub(super) fn read_whole(connection: &Connection, id: i64) -> rusqlite::Result<(
     )
 }
 
-/// Folds execution `id`'s journal `rows` (those after its archive's) into
-/// its archive; the last row folded, or `None` when none was left to fold.
-pub(super) fn fold(
+/// Writes execution `id`'s archive: all its `operations` and `events`, as
+/// of the journal row `through`.
+pub(super) fn write(
     connection: &Connection,
     id: i64,
-    rows: &[i64],
-) -> rusqlite::Result<Option<i64>> {
-    let (mut operations, mut events, through) = read_whole(connection, id)?;
-    let entries = journal::read(connection, id, rows, through)?;
-    let Some(&last) = rows.iter().max().filter(|_| !entries.is_empty()) else {
-        return Ok(None);
-    };
-    journal::lay_over(&mut operations, &mut events, entries);
+    operations: &Rows,
+    events: &Rows,
+    through: i64,
+) -> rusqlite::Result<()> {
     let operations = packed(operations.iter().map(|raw| raw.get()))?;
     let events = packed(events.iter().map(|raw| raw.get()))?;
     connection
@@ -122,8 +116,8 @@ pub(super) fn fold(
              ON CONFLICT (execution) DO UPDATE SET
                 operations = excluded.operations, events = excluded.events, through = excluded.through",
         )?
-        .execute(params![id, operations, events, last])?;
-    Ok(Some(last))
+        .execute(params![id, operations, events, through])?;
+    Ok(())
 }
 
 /// Store files written before the journal kept operations and events as

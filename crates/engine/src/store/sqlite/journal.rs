@@ -333,6 +333,23 @@ pub(super) fn lay_over(
     }
 }
 
+/// Folds execution `id`'s journal `rows` (those after its archive's) into
+/// its archive; the last row folded, or `None` when none was left to fold.
+pub(super) fn fold(
+    connection: &Connection,
+    id: i64,
+    rows: &[i64],
+) -> rusqlite::Result<Option<i64>> {
+    let (mut operations, mut events, through) = archive::read_whole(connection, id)?;
+    let entries = read(connection, id, rows, through)?;
+    let Some(&last) = rows.iter().max().filter(|_| !entries.is_empty()) else {
+        return Ok(None);
+    };
+    lay_over(&mut operations, &mut events, entries);
+    archive::write(connection, id, &operations, &events, last)?;
+    Ok(Some(last))
+}
+
 /// Execution `id`'s operations and events: its archive's, with its journal
 /// `rows` laid over them.
 pub(super) fn state(
@@ -374,7 +391,7 @@ pub(super) fn fold_behind(
         for &execution in &folding {
             let rows = journal.index().rows_of(execution);
             // Nothing left to fold: its rows are in its archive already.
-            let through = archive::fold(&transaction, execution, &rows)?
+            let through = fold(&transaction, execution, &rows)?
                 .or_else(|| rows.last().copied())
                 .unwrap_or(0);
             folds.push((execution, through));

@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
 use super::journal::{self, Journal};
-use super::{Counters, archive, index};
+use super::{Counters, index};
 use crate::logs::LogRecord;
 use crate::model::Timestamp;
 use crate::store::StoreError;
@@ -489,7 +489,7 @@ fn apply(
     {
         let id = execution_id(transaction, ids, &execution.arn)?;
         let rows = journal.index().rows_of(id);
-        if let Some(through) = archive::fold(transaction, id, &rows)? {
+        if let Some(through) = journal::fold(transaction, id, &rows)? {
             applied.folds.push((id, through));
         }
     }
