@@ -178,15 +178,24 @@ const ARCHIVES: usize = 4;
 /// How many times [`SqliteStore::fold_wal`] tries while a checkpoint is busy.
 const FOLD_ATTEMPTS: usize = 100;
 
+/// The page size of a new store file (an existing one keeps its own).
+const PAGE_BYTES: usize = 1024;
+
 /// `PRAGMA auto_vacuum`'s value for incremental.
 const INCREMENTAL_VACUUM: i64 = 2;
 
-/// How often the checkpointer folds the WAL into the database.
+/// How often the checkpointer looks at the WAL.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
-/// How many frames the WAL may hold after a commit before the writer folds
-/// it whole (about 17 MB of 4 KiB pages).
-const WAL_RESTART_FRAMES: std::ffi::c_int = 4096;
+/// How much the WAL gathers before the checkpointer copies it into the
+/// database (16 MiB), unless the writes go quiet first. A page changed
+/// many times meanwhile (an execution's row, an index's or the log's last
+/// page) is copied once, not once per pass.
+const CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How much the WAL may hold after a commit before the writer folds it
+/// whole and starts it over (32 MiB).
+const WAL_RESTART_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How long the writer waits for readers when it folds the WAL whole.
 const WAL_RESTART_PATIENCE: Duration = Duration::from_secs(2);
@@ -247,6 +256,8 @@ struct Counters {
     batches: AtomicU64,
     commits: AtomicU64,
     pages_logged: AtomicU64,
+    /// The frames in the WAL after the last commit.
+    wal_frames: AtomicU64,
 }
 
 fn index(value: impl TryInto<i64>) -> i64 {
@@ -404,8 +415,12 @@ impl SqliteStore {
             Durability::Normal => "NORMAL",
         };
         // Free pages can be handed back (`incremental_vacuum`); on a new
-        // file this must come before its first table.
-        writer.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
+        // file this must come before its first table, as must its page
+        // size: every commit appends each page it changes whole to the WAL,
+        // and most of a checkpoint's changes are small rows.
+        writer.execute_batch(&format!(
+            "PRAGMA page_size = {PAGE_BYTES}; PRAGMA auto_vacuum = INCREMENTAL;"
+        ))?;
         writer.execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous};
                  PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {WAL_LIMIT_BYTES};
@@ -421,10 +436,12 @@ impl SqliteStore {
         }
         let reader = open()?;
         let checkpointer = open()?;
+        let stats = Arc::new(Counters::default());
         let (stop, stopped) = mpsc::channel::<()>();
+        let watched = Arc::clone(&stats);
         std::thread::Builder::new()
             .name("store-checkpointer".to_owned())
-            .spawn(move || checkpoint_loop(&checkpointer, &stopped))
+            .spawn(move || checkpoint_loop(&checkpointer, &stopped, &watched))
             .map_or_else(
                 |error| tracing::error!(%error, "the store's checkpointer thread did not start"),
                 drop,
@@ -432,6 +449,7 @@ impl SqliteStore {
         Self::with_connections(
             writer,
             reader,
+            stats,
             Guards {
                 lock,
                 _checkpointer: Some(stop),
@@ -461,7 +479,12 @@ impl SqliteStore {
         // reader that skips the read locks is never refused while the writer
         // is mid-transaction (it may see a batch before its commit).
         reader.execute_batch("PRAGMA read_uncommitted = 1;")?;
-        Ok(Self::with_connections(writer, reader, Guards::default())?)
+        Ok(Self::with_connections(
+            writer,
+            reader,
+            Arc::new(Counters::default()),
+            Guards::default(),
+        )?)
     }
 
     /// Whether this store holds the exclusive lock on its file.
@@ -473,14 +496,20 @@ impl SqliteStore {
     fn with_connections(
         mut writer: Connection,
         reader: Connection,
+        stats: Arc<Counters>,
         guards: Guards,
     ) -> rusqlite::Result<Self> {
-        let stats = Arc::new(Counters::default());
-        bound_the_wal(&mut writer, Arc::clone(&stats));
+        let page_bytes = page_bytes(&writer)?;
+        bound_the_wal(
+            &mut writer,
+            Arc::clone(&stats),
+            WAL_RESTART_BYTES / page_bytes,
+        );
         let journal = Arc::new(journal::Journal::load(&writer, false)?);
         let reader = Arc::new(Mutex::new(reader));
         let (sender, receiver) = mpsc::channel::<Job>();
         let shared = writer::Shared {
+            page_bytes,
             counters: Arc::clone(&stats),
             journal: Arc::clone(&journal),
             reader: Arc::clone(&reader),
@@ -553,18 +582,25 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Keeps the WAL at most [`WAL_RESTART_FRAMES`] frames (and one group
-/// commit's) long: after a commit that leaves more, the writer waits for the
-/// readers' short transactions and folds the whole WAL into the database
+/// The page size of the file `connection` has open.
+fn page_bytes(connection: &Connection) -> rusqlite::Result<u64> {
+    let bytes: i64 = connection.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+    Ok(u64::try_from(bytes).unwrap_or(4096).max(512))
+}
+
+/// Keeps the WAL at most `restart_frames` frames (and one group commit's)
+/// long: after a commit that leaves more, the writer waits for the readers'
+/// short transactions and folds the whole WAL into the database
 /// (`RESTART`), so that the next commit writes the WAL from its start again.
 /// The checkpointer's passive passes copy most frames beforehand, off the
 /// writer's path. A fold that finds the checkpointer's own pass under way is
 /// tried again after the next commit.
-fn bound_the_wal(writer: &mut Connection, counters: Arc<Counters>) {
+fn bound_the_wal(writer: &mut Connection, counters: Arc<Counters>, restart_frames: u64) {
     let mut logged = 0;
     let bounded = writer.busy_timeout(WAL_RESTART_PATIENCE).and_then(|()| {
         writer.wal_hook(Some(
             move |wal: &mut rusqlite::hooks::Wal, frames: std::ffi::c_int| {
+                let frames = u64::try_from(frames).unwrap_or_default();
                 // The log holds `frames` after this commit; fewer than
                 // before means it started over.
                 let appended = if frames >= logged {
@@ -573,12 +609,14 @@ fn bound_the_wal(writer: &mut Connection, counters: Arc<Counters>) {
                     frames
                 };
                 logged = frames;
-                counters.pages_logged.fetch_add(
-                    u64::try_from(appended).unwrap_or_default(),
-                    Ordering::Relaxed,
-                );
-                if frames > WAL_RESTART_FRAMES {
-                    let _ = wal.checkpoint_v2(rusqlite::wal::CheckpointMode::RESTART);
+                counters.pages_logged.fetch_add(appended, Ordering::Relaxed);
+                counters.wal_frames.store(frames, Ordering::Relaxed);
+                if frames > restart_frames
+                    && wal
+                        .checkpoint_v2(rusqlite::wal::CheckpointMode::RESTART)
+                        .is_ok()
+                {
+                    counters.wal_frames.store(0, Ordering::Relaxed);
                 }
                 Ok(())
             },
@@ -589,12 +627,32 @@ fn bound_the_wal(writer: &mut Connection, counters: Arc<Counters>) {
     }
 }
 
-/// Folds the WAL into the database every [`CHECKPOINT_EVERY`], until the
-/// store is dropped. `PASSIVE`: it never blocks the writer.
-fn checkpoint_loop(connection: &Connection, stopped: &mpsc::Receiver<()>) {
+/// Until the store is dropped, copies the WAL into the database once it
+/// has gathered [`CHECKPOINT_BYTES`] since the last copy, or once the
+/// writes go quiet with some of it not yet copied. `PASSIVE`: it never
+/// blocks the writer.
+fn checkpoint_loop(connection: &Connection, stopped: &mpsc::Receiver<()>, counters: &Counters) {
+    let every = CHECKPOINT_BYTES / page_bytes(connection).unwrap_or(4096);
+    let mut copied = 0;
+    let mut seen = 0;
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(%error, "a WAL checkpoint failed; the next one tries again");
+        let frames = counters.wal_frames.load(Ordering::Relaxed);
+        if frames < copied {
+            // The writer started the WAL over.
+            copied = 0;
+        }
+        let quiet = frames == seen;
+        seen = frames;
+        if frames < copied + every && !(quiet && frames > copied) {
+            continue;
+        }
+        match connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            row.get::<_, i64>(2)
+        }) {
+            Ok(done) => copied = u64::try_from(done).unwrap_or_default().min(frames),
+            Err(error) => {
+                tracing::warn!(%error, "a WAL checkpoint failed; the next one tries again");
+            }
         }
     }
 }

@@ -88,6 +88,8 @@ pub(super) type Job = (Prepared, oneshot::Sender<Result<()>>);
 
 /// What the writer shares with the store.
 pub(super) struct Shared {
+    /// The file's page size.
+    pub(super) page_bytes: u64,
     pub(super) counters: Arc<Counters>,
     pub(super) journal: Arc<Journal>,
     /// The readers' connection, held while a read is under way: the writer
@@ -255,7 +257,9 @@ pub(super) fn write_loop(
             Ordering::Relaxed,
         );
         let trimmed = if group.iter().any(|(batch, _)| batch.trim) {
-            trim(&connection, 0).map(drop).map_err(StoreError::from)
+            trim(&connection, 0, i64::MAX)
+                .map(drop)
+                .map_err(StoreError::from)
         } else {
             Ok(())
         };
@@ -358,18 +362,22 @@ const LINGER: Duration = Duration::from_micros(100);
 /// How long the writer waits idle before it trims the file.
 const TRIM_WHEN_IDLE: Duration = Duration::from_millis(500);
 
-/// Free pages the writer leaves in the file (8 MiB of 4 KiB pages): below
-/// this, a trim is not worth its writes.
-const TRIM_ABOVE_PAGES: i64 = 2048;
+/// Free space the writer leaves in the file (8 MiB): below this, a trim is
+/// not worth its writes.
+const TRIM_ABOVE_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Pages one idle trim step hands back, so that a batch arriving meanwhile
-/// waits at most one step.
-const TRIM_STEP_PAGES: i64 = 4096;
+/// What one idle trim step hands back at most (16 MiB), so that a batch
+/// arriving meanwhile waits at most one step.
+const TRIM_STEP_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Pages of `bytes` in a file of `page_bytes` pages.
+fn pages(bytes: u64, page_bytes: u64) -> i64 {
+    i64::try_from(bytes / page_bytes.max(1)).unwrap_or(i64::MAX)
+}
 
 /// Hands free pages back to the filesystem while there are more than
-/// `keep`, at most [`TRIM_STEP_PAGES`] (all when `keep` is 0); true when
-/// more remain.
-fn trim(connection: &Connection, keep: i64) -> rusqlite::Result<bool> {
+/// `keep`, at most a step's (all when `keep` is 0); true when more remain.
+fn trim(connection: &Connection, keep: i64, step_pages: i64) -> rusqlite::Result<bool> {
     let free: i64 = connection.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
     if free <= keep {
         return Ok(false);
@@ -377,7 +385,7 @@ fn trim(connection: &Connection, keep: i64) -> rusqlite::Result<bool> {
     let step = if keep == 0 {
         free
     } else {
-        TRIM_STEP_PAGES.min(free)
+        step_pages.min(free)
     };
     // Each step of the statement hands back one page: run it to the end.
     let mut statement = connection.prepare(&format!("PRAGMA incremental_vacuum({step})"))?;
@@ -413,7 +421,12 @@ fn next_job(
                 // Idle: the journal folded into the archives, then the
                 // file's free pages handed back, a step at a time.
                 let more = tidy_journal(connection, shared, true)
-                    || trim(connection, TRIM_ABOVE_PAGES).unwrap_or_else(|error| {
+                    || trim(
+                        connection,
+                        pages(TRIM_ABOVE_BYTES, shared.page_bytes),
+                        pages(TRIM_STEP_BYTES, shared.page_bytes),
+                    )
+                    .unwrap_or_else(|error| {
                         tracing::warn!(%error, "trimming the store's free pages failed; the next idle moment tries again");
                         false
                     });
