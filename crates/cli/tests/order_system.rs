@@ -6,16 +6,26 @@ use std::sync::Arc;
 
 use durable_engine::Engine;
 use durable_engine::model::ExecutionStatus;
-use durable_engine::store::SqliteStore;
+use durable_engine::store::{MemoryStore, SqliteStore};
 use durable_engine::testing::{TestEngine, finished};
 use orders_cli::system::{self, OrderSystem};
 
 /// The order system on an engine over SQLite, as `orders invoke` runs it.
 fn engine(time_scale: f64) -> (Engine, OrderSystem) {
-    let engine = TestEngine::new()
+    on(TestEngine::new()
         .time_scale(time_scale)
-        .store(Arc::new(SqliteStore::in_memory().unwrap()))
-        .build();
+        .store(Arc::new(SqliteStore::in_memory().unwrap())))
+}
+
+/// The order system on an engine over the store in memory, for tests on
+/// paused time: SQLite's writer thread is outside tokio's clock, which
+/// would jump ahead while a commit is under way.
+fn paused_engine() -> (Engine, OrderSystem) {
+    on(TestEngine::new().store(Arc::new(MemoryStore::new())))
+}
+
+fn on(engine: TestEngine) -> (Engine, OrderSystem) {
+    let engine = engine.build();
     let system = system::install(&engine, &BTreeMap::new(), None).unwrap();
     (engine, system)
 }
@@ -59,6 +69,10 @@ fn example(name: &str) -> String {
     .unwrap()
 }
 
+/// The one test of the order system on wall-clock time, on purpose: the
+/// orchestrator measures `processingTimeMs` with the system clock, as it does
+/// on Lambda, and the seed's one-second wait must be in it. Only its lower
+/// bound is asserted, which a slow machine cannot miss.
 #[tokio::test]
 async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
     let engine = engine(1.0);
@@ -71,7 +85,7 @@ async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
     );
     let processing = result["processingTimeMs"].as_u64().unwrap();
     assert!(
-        (1_200..5_000).contains(&processing),
+        processing >= 1_200,
         "the 1 s wait and the 200 ms payment are in it: {processing}"
     );
     assert_eq!(
@@ -83,9 +97,9 @@ async fn the_seed_order_is_confirmed_in_real_time_with_its_one_second_wait() {
     assert_eq!(stats.plain_invocations, 4, "each worker once");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_seed_tests_give_spec_answers_on_the_engine() {
-    let engine = engine(0.01);
+    let engine = paused_engine();
     for (file, total, tax) in [
         ("seed-order.json", "130.68", "7.97"),
         ("test-ny.json", "112.24", "4.00"),
@@ -111,9 +125,9 @@ async fn the_seed_tests_give_spec_answers_on_the_engine() {
     assert_eq!(record.invocations, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_order_costs_at_most_one_checkpoint_per_operation_update() {
-    let engine = engine(0.01);
+    let engine = paused_engine();
     order(&engine, &example("seed-order.json")).await;
     let stats = engine.0.stats();
     // validate-input, calculate-subtotal, validate-results, calculate-final-totals and

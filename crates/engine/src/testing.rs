@@ -504,3 +504,139 @@ impl Store for FaultyStore {
         self.inner.stats()
     }
 }
+
+/// A durable function the test plays itself: each invocation of it is
+/// handed to the test ([`Scripted::next`]) with its checkpoint token, and
+/// the test checkpoints through the engine and answers it. What the actor
+/// does (committing before it answers, retrying a refused write, holding
+/// or delivering results, shutting down) is then reached without the SDK,
+/// the transport or the router.
+#[derive(Debug)]
+pub struct Scripted {
+    invocations: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Played>>,
+}
+
+/// One invocation of a [`Scripted`] function, under way until answered.
+#[derive(Debug)]
+pub struct Played {
+    /// The execution.
+    pub arn: String,
+    /// The invocation's checkpoint token.
+    pub token: String,
+    /// The operations the envelope carries.
+    pub operations: Vec<crate::model::Operation>,
+    answer: tokio::sync::oneshot::Sender<Vec<u8>>,
+}
+
+impl Played {
+    /// Ends the invocation suspended: `PENDING`.
+    pub fn suspend(self) {
+        let _ = self.answer.send(br#"{"Status":"PENDING"}"#.to_vec());
+    }
+
+    /// Ends the invocation with the execution's result `result` (JSON).
+    pub fn succeed(self, result: &str) {
+        let answer = serde_json::json!({ "Status": "SUCCEEDED", "Result": result });
+        let _ = self.answer.send(answer.to_string().into_bytes());
+    }
+}
+
+impl Scripted {
+    /// Registers `name` (aliased `live`) as a function the test plays.
+    ///
+    /// # Panics
+    ///
+    /// When an envelope cannot be read (the engine wrote it).
+    #[must_use]
+    #[expect(clippy::expect_used, reason = "test support")]
+    pub fn register(engine: &Engine, name: &str) -> Arc<Self> {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let handler = move |invocation: crate::functions::Invocation| {
+            let sender = sender.clone();
+            let envelope: serde_json::Value =
+                serde_json::from_slice(&invocation.payload).expect("an envelope");
+            let text = |key: &str| {
+                envelope
+                    .get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let operations = serde_json::from_value(
+                envelope
+                    .pointer("/InitialExecutionState/Operations")
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+            .expect("the envelope's operations");
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            let played = Played {
+                arn: text("DurableExecutionArn"),
+                token: text("CheckpointToken"),
+                operations,
+                answer,
+            };
+            let sent = sender.send(played).is_ok();
+            Box::pin(async move {
+                if !sent {
+                    return Err(crate::functions::FunctionFault::Crashed(
+                        "the test is gone".to_owned(),
+                    ));
+                }
+                answered.await.map_err(|_| {
+                    crate::functions::FunctionFault::Crashed("the test dropped it".to_owned())
+                })
+            }) as futures_util::future::BoxFuture<'static, _>
+        };
+        engine.register(Function::new(
+            FunctionConfig::durable(name, config()).with_alias("live"),
+            Arc::new(PlayedBy(Box::new(handler))),
+        ));
+        Arc::new(Self {
+            invocations: tokio::sync::Mutex::new(receiver),
+        })
+    }
+
+    /// The next invocation, once the engine makes it.
+    ///
+    /// # Panics
+    ///
+    /// When none comes within [`PATIENCE`].
+    #[expect(clippy::expect_used, reason = "test support")]
+    pub async fn next(&self) -> Played {
+        tokio::time::timeout(PATIENCE, async {
+            self.invocations.lock().await.recv().await
+        })
+        .await
+        .expect("an invocation in time")
+        .expect("the engine is up")
+    }
+
+    /// Whether an invocation was made and not yet taken.
+    pub async fn pending(&self) -> bool {
+        !self.invocations.lock().await.is_empty()
+    }
+}
+
+/// Runs a played function's invocations.
+type PlayInvocation = dyn Fn(
+        crate::functions::Invocation,
+    ) -> futures_util::future::BoxFuture<
+        'static,
+        std::result::Result<Vec<u8>, crate::functions::FunctionFault>,
+    > + Send
+    + Sync;
+
+struct PlayedBy(Box<PlayInvocation>);
+
+impl crate::functions::FunctionHandler for PlayedBy {
+    fn invoke(
+        &self,
+        invocation: crate::functions::Invocation,
+    ) -> futures_util::future::BoxFuture<
+        'static,
+        std::result::Result<Vec<u8>, crate::functions::FunctionFault>,
+    > {
+        (self.0)(invocation)
+    }
+}

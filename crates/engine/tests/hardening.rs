@@ -173,6 +173,9 @@ async fn concurrent_starts_with_one_name_all_get_the_one_committed_execution() {
     }
 }
 
+/// On wall-clock time, on purpose: two engines over one SQLite file, whose
+/// writer thread is outside tokio's clock (paused, it would jump ahead while
+/// a commit is under way). No duration is asserted.
 #[tokio::test]
 async fn a_repeated_pause_after_a_restart_is_recognised_by_its_client_token() {
     let directory = tempfile::tempdir().unwrap();

@@ -1,5 +1,10 @@
 //! The API over a real socket: which requests the server refuses before
 //! they reach the API, and how long it waits for slow or idle clients.
+//!
+//! These run on wall-clock time, on purpose: a socket's I/O is outside
+//! tokio's clock, which paused would jump past the server's read timeouts
+//! while bytes are on their way. `PATIENCE` only stops a test that is
+//! stuck; the server's timeouts are what is tested, and they are short.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod common;

@@ -1,4 +1,9 @@
 //! An engine that stops and one that starts again on the same store file.
+//!
+//! These run on wall-clock time, on purpose: the store is a SQLite file, and
+//! its writer thread is outside tokio's clock, which paused would jump ahead
+//! while a commit is under way. Waits are scaled down (`time_scale` 0.01),
+//! and the timeouts only stop a test that is stuck: none bounds a duration.
 #![allow(clippy::unwrap_used, reason = "test helpers")]
 
 mod common;

@@ -166,7 +166,7 @@ async fn confirmed(payload: &str) -> (TestResult<Box<RawValue>>, Confirmed) {
     (result, confirmed)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_seed_orders_are_confirmed_with_spec_totals() {
     for (
         payload,
@@ -240,7 +240,7 @@ fn time_is_rfc3339(text: &str) -> bool {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn seed_test_4_is_a_validation_error() {
     let (result, json) = run(SEED_4).await;
     assert_eq!(json["success"], false);
@@ -261,7 +261,7 @@ async fn seed_test_4_is_a_validation_error() {
     assert_eq!(ops[0].attempt(), 0, "a validation error is never retried");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_validation_rule_ends_the_order_with_its_message_and_field() {
     let customer = r#""customer": {"id": "C-1", "address": {"state": "CA"}}"#;
     let item =
@@ -365,17 +365,17 @@ async fn rejected_by_inventory(items: &str) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_unknown_product_is_rejected_by_inventory() {
     rejected_by_inventory(r#"{"productId": "PROD-404", "quantity": 1, "price": 5}"#).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn too_little_stock_is_rejected_by_inventory() {
     rejected_by_inventory(r#"{"productId": "PROD-001", "quantity": 501, "price": 5}"#).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn each_payment_decline_is_reported_with_its_reason() {
     for (items, method, reason) in [
         (
@@ -403,7 +403,7 @@ async fn each_payment_decline_is_reported_with_its_reason() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn two_workers_saying_no_are_both_reported() {
     let failures = rejection(&order(
         r#"{"productId": "PROD-404", "quantity": 1, "price": 5}"#,
@@ -423,7 +423,7 @@ async fn two_workers_saying_no_are_both_reported() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_worker_that_fails_twice_is_retried_and_the_order_confirmed() {
     let workers = Workers::with_fault("PaymentValidation", Fault::FailTimes(2));
     let result = run_with(Arc::clone(&workers), SEED_1).await;
@@ -441,7 +441,7 @@ async fn a_worker_that_fails_twice_is_retried_and_the_order_confirmed() {
     assert_eq!(payment_step.attempt(), 2, "two retries before the answer");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_worker_that_never_answers_ends_the_order_with_a_worker_invocation_error() {
     let workers = Workers::with_fault("PaymentValidation", Fault::Hang);
     let result = run_with(Arc::clone(&workers), SEED_1).await;
@@ -467,7 +467,7 @@ async fn a_worker_that_never_answers_ends_the_order_with_a_worker_invocation_err
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_operations_are_spec_names_in_spec_order() {
     let (result, _) = run(SEED_1).await;
     let top: Vec<(&str, &str)> = result
@@ -540,7 +540,7 @@ impl Captured {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn each_step_body_runs_once_and_each_log_line_appears_once() {
     use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -617,7 +617,7 @@ async fn each_step_body_runs_once_and_each_log_line_appears_once() {
     assert!(invoking["span"]["executionArn"].is_string());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_absurd_amount_from_a_worker_fails_the_order_naming_it_without_a_panic() {
     let workers = Workers::with_fault(
         "TaxCalculation",

@@ -21,9 +21,17 @@ use super::{Engine, Progress};
 use crate::execution::{
     AfterInvocation, ChainedOutcome, ExecutionError, ExecutionState, InvocationEnd,
 };
-use crate::functions::{Invocation, call};
-use crate::model::{OperationType, Timestamp};
+use crate::functions::{Function, Invocation, call};
+use crate::model::{InvocationInput, OperationType, Timestamp};
 use crate::store::{InvocationRecord, WriteBatch};
+
+/// An invocation begun in the execution's state and not yet sent.
+struct Begun {
+    id: u64,
+    request_id: String,
+    envelope: InvocationInput,
+    function: Function,
+}
 
 /// The delay before the first retry of a write the store refused.
 const STORE_RETRY: Duration = Duration::from_millis(100);
@@ -297,13 +305,16 @@ impl Actor {
                 },
                 () = sleep_until(deadline) => {
                     self.state.fire_timers(self.now());
-                    // Invoke first, then write: the invocation's first
-                    // checkpoint is queued behind this write, and what
-                    // fired is fired again after a crash.
-                    if self.may_invoke_now() {
-                        self.invoke();
+                    // What fired and the invocation it owes are committed
+                    // together before the function hears of them; a refused
+                    // write reloads the state, and the begun invocation is
+                    // dropped unsent.
+                    let begun = if self.may_invoke_now() { self.begin() } else { None };
+                    if self.persist(Vec::new()).await.is_ok()
+                        && let Some(begun) = begun
+                    {
+                        self.dispatch(begun);
                     }
-                    let _ = self.persist(Vec::new()).await;
                 }
                 () = sleep_until(store_retry_at) => self.store_retry_at = None,
                 () = sleep_until(rest_at) => {
@@ -502,7 +513,17 @@ impl Actor {
         }
     }
 
+    /// Begins an invocation and hands it to the function at once.
     fn invoke(&mut self) {
+        if let Some(begun) = self.begin() {
+            self.dispatch(begun);
+        }
+    }
+
+    /// Begins an invocation in the execution's state (its token, its
+    /// envelope); nothing is sent until [`Actor::dispatch`]. `None` when the
+    /// function is gone (the execution fails) or the engine is.
+    fn begin(&mut self) -> Option<Begun> {
         let now = self.now();
         let function = self
             .engine
@@ -513,16 +534,35 @@ impl Actor {
             let name = self.state.record().function_name.clone();
             self.state
                 .fail(ExecutionError::FunctionNotFound(name).error_object(), now);
-            return;
+            return None;
         };
-        let Some(me) = self.me.upgrade() else {
-            return;
-        };
+        self.me.upgrade()?;
         let shared = &self.engine.shared;
         let id = shared.next_invocation.fetch_add(1, Ordering::Relaxed);
         let (request_id, envelope) =
             self.state
                 .begin_invocation(id, now, shared.options.envelope_page_items);
+        Some(Begun {
+            id,
+            request_id,
+            envelope,
+            function,
+        })
+    }
+
+    /// Hands a begun invocation to the function; its end comes back as a
+    /// command.
+    fn dispatch(&mut self, begun: Begun) {
+        let Begun {
+            id,
+            request_id,
+            envelope,
+            function,
+        } = begun;
+        let Some(me) = self.me.upgrade() else {
+            return;
+        };
+        let shared = &self.engine.shared;
         self.outstanding += 1;
         let arn = self.state.record().arn.clone();
         self.engine
