@@ -307,6 +307,8 @@ pub struct FaultyStore {
     /// Writes still accepted before refusing (`u64::MAX`: all of them).
     accepted: std::sync::atomic::AtomicU64,
     refused: std::sync::atomic::AtomicU64,
+    /// The next write panics (in the task that makes it).
+    panic_next: std::sync::atomic::AtomicBool,
     /// What waits: writes, name lookups.
     held: tokio::sync::watch::Sender<Held>,
 }
@@ -331,6 +333,7 @@ impl FaultyStore {
             inner,
             accepted: std::sync::atomic::AtomicU64::new(u64::MAX),
             refused: std::sync::atomic::AtomicU64::new(0),
+            panic_next: std::sync::atomic::AtomicBool::new(false),
             held: tokio::sync::watch::Sender::new(Held::default()),
         })
     }
@@ -359,6 +362,13 @@ impl FaultyStore {
             .store(count, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Makes the next write panic, as a bug under it would: the task that
+    /// writes (an execution's actor) ends.
+    pub fn panic_next_write(&self) {
+        self.panic_next
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Accepts every write again.
     pub fn heal(&self) {
         self.refuse_after(u64::MAX);
@@ -377,6 +387,14 @@ impl Store for FaultyStore {
         batch: crate::store::WriteBatch,
     ) -> futures_util::future::BoxFuture<'static, StoreResult<()>> {
         use std::sync::atomic::Ordering;
+        #[expect(
+            clippy::manual_assert,
+            clippy::panic,
+            reason = "the fault this store is asked for"
+        )]
+        if self.panic_next.swap(false, Ordering::SeqCst) {
+            panic!("the store's write panicked, as asked");
+        }
         let accepted = self
             .accepted
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| match left {

@@ -4,7 +4,8 @@
 //! behaviour: a refused write changes nothing, and the execution carries on
 //! from the store once it heals; a wait's end is committed before the function hears of it; a
 //! chained result reaches the caller's next checkpoint; shutdown waits for
-//! an invocation under way within its grace, and no longer.
+//! an invocation under way within its grace, and no longer; an actor that
+//! panics is loaded again, and whoever waits for the end still gets it.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
 use std::sync::Arc;
@@ -235,4 +236,39 @@ async fn shutdown_waits_for_an_invocation_under_way_within_its_grace_and_no_long
         took >= Duration::from_secs(3) && took < Duration::from_secs(10),
         "{took:?}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_actor_that_panics_is_loaded_again_and_a_caller_waiting_for_the_end_gets_it() {
+    let (engine, store, played) = harness();
+    let arn = start(&engine, "Played", "{}").await.unwrap();
+    let waiting = {
+        let (engine, arn) = (engine.clone(), arn.clone());
+        async move { engine.wait(&arn).await }
+    };
+    tokio::pin!(waiting);
+    let invocation = played.next().await;
+    store.panic_next_write();
+    let lost = tokio::select! {
+        lost = checkpoint(&engine, &invocation, &invocation.token, vec![update("s", "STEP", "START")]) => lost,
+        _ = &mut waiting => panic!("the wait ended while the execution runs"),
+    };
+    assert!(
+        lost.is_err(),
+        "the checkpoint whose write panicked is not acknowledged"
+    );
+    invocation.suspend();
+    // Loaded again from the store: the invocation under way when it
+    // panicked is owed again.
+    let again = tokio::select! {
+        again = played.next() => again,
+        _ = &mut waiting => panic!("the wait ended while the execution runs"),
+    };
+    again.succeed("\"after\"");
+    let record = waiting.await.unwrap();
+    assert_eq!(
+        record.status,
+        durable_engine::model::ExecutionStatus::Succeeded
+    );
+    assert_eq!(record.result.as_deref(), Some("\"after\""));
 }
