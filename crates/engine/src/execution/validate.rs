@@ -71,7 +71,8 @@ fn check_batch(
         ));
     }
 
-    let mut last_action: HashMap<&str, &Sent<OperationAction>> = HashMap::new();
+    let mut last_action: HashMap<&str, (&Sent<OperationType>, &Sent<OperationAction>)> =
+        HashMap::new();
     let mut started_contexts: BTreeSet<&str> = BTreeSet::new();
     for update in updates {
         if !update.kind.is(OperationType::Execution) && !is_valid_name(&update.id) {
@@ -80,7 +81,11 @@ fn check_batch(
                 update.id
             )));
         }
-        if let Some(previous) = last_action.get(update.id.as_str()) {
+        if let Some((previous_kind, previous)) = last_action.get(update.id.as_str()) {
+            // The outcome of an operation this batch starts is of its type.
+            if update.kind.known() != previous_kind.known() {
+                return Err(ExecutionError::invalid("Inconsistent operation type."));
+            }
             let pairs = matches!(
                 update.kind.known(),
                 Some(OperationType::Step | OperationType::Context)
@@ -100,7 +105,7 @@ fn check_batch(
                 return Err(ExecutionError::invalid("Invalid parent operation id."));
             }
         }
-        last_action.insert(update.id.as_str(), &update.action);
+        last_action.insert(update.id.as_str(), (&update.kind, &update.action));
         if update.kind.is(OperationType::Context) && update.action.is(OperationAction::Start) {
             started_contexts.insert(update.id.as_str());
         }

@@ -15,6 +15,16 @@ fn the_service_validation_rules_reject_bad_batches_whole() {
         &[update("w", "WAIT", "START"), update("w", "WAIT", "CANCEL")],
         "Cannot checkpoint multiple operations with the same ID.",
     );
+    // An outcome in the batch that starts the operation is of its type.
+    let mut callback = update("a", "CALLBACK", "START");
+    callback.callback_options = Some(crate::model::CallbackOptions {
+        timeout_seconds: Some(1),
+        heartbeat_timeout_seconds: None,
+    });
+    rejects(
+        &[callback, update("a", "STEP", "SUCCEED")],
+        "Inconsistent operation type.",
+    );
     let mut child = update("c", "STEP", "START");
     child.parent_id = Some("nope".to_owned());
     rejects(&[child], "Invalid parent operation id.");
