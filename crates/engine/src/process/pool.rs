@@ -484,6 +484,44 @@ async fn forward(
     }
 }
 
+/// Reads the process's stdout lines and its framed log records into its
+/// log, in the order it wrote them: one task reads both, stdout first
+/// whenever both have something, so a line printed before a record was
+/// logged is kept before it (a runtime's stdout is unbuffered, as Lambda's
+/// are).
+async fn stdout_and_frames(
+    environment: Arc<Environment>,
+    stdout: impl tokio::io::AsyncRead + Unpin,
+    frames: Option<tokio::net::unix::pipe::Receiver>,
+) {
+    let Some(pipe) = frames else {
+        forward(environment, stdout, false).await;
+        return;
+    };
+    let mut lines = BufReader::new(stdout).lines();
+    let mut lines_open = true;
+    let mut frame = std::pin::pin!(telemetry::next_frame(pipe));
+    let mut frames_open = true;
+    while lines_open || frames_open {
+        tokio::select! {
+            biased;
+            // Cancel-safe: a line not yet whole stays in the reader.
+            line = lines.next_line(), if lines_open => match line {
+                Ok(Some(line)) => environment.log(&line, false),
+                _ => lines_open = false,
+            },
+            // One read of a frame at a time, never dropped half way.
+            (pipe, message) = &mut frame, if frames_open => match message {
+                Some(message) => {
+                    environment.log(&message, false);
+                    frame.set(telemetry::next_frame(pipe));
+                }
+                None => frames_open = false,
+            },
+        }
+    }
+}
+
 /// The environment's process, with `runtime_api` and its telemetry
 /// descriptor, its output read into the function's log by `output`'s
 /// tasks.
@@ -523,15 +561,15 @@ fn spawn_process(
     // reader ends when the process does.
     drop(command);
     if let Some(stdout) = child.stdout.take() {
-        output.spawn(forward(Arc::clone(environment), stdout, false));
+        output.spawn(stdout_and_frames(
+            Arc::clone(environment),
+            stdout,
+            telemetry::open(frames.into()),
+        ));
     }
     if let Some(stderr) = child.stderr.take() {
         output.spawn(forward(Arc::clone(environment), stderr, true));
     }
-    let records = Arc::clone(environment);
-    output.spawn(telemetry::read_frames(frames.into(), move |record| {
-        records.log(record, false);
-    }));
     Ok(child)
 }
 

@@ -30,37 +30,59 @@ const MAX_FRAME: usize = 256 * 1024;
 
 /// Reads frames from `reader` until it closes, calling `record` with each
 /// message (a final newline left out). Stops at the first thing that is
-/// not a frame.
+/// not a frame. (The engine reads frames beside stdout, a frame at a time.)
+#[cfg(test)]
 pub(super) async fn read_frames(reader: OwnedFd, mut record: impl FnMut(&str)) {
-    let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(reader) else {
+    let Some(mut pipe) = open(reader) else {
         return;
     };
-    let mut header = [0_u8; 16];
     loop {
-        if pipe.read_exact(&mut header).await.is_err() {
+        let (back, message) = next_frame(pipe).await;
+        let Some(message) = message else {
             return;
-        }
-        let (kind, length) = parse_header(&header);
-        if kind & 0xFFFF_0000 != FRAME_MAGIC {
-            tracing::warn!(
-                kind,
-                "a runtime wrote something that is not a log frame to its telemetry descriptor"
-            );
-            return;
-        }
-        let mut message = vec![0_u8; length.min(MAX_FRAME)];
-        if pipe.read_exact(&mut message).await.is_err() {
-            return;
-        }
-        // What a frame carries beyond the cut is read and left out.
-        let beyond = u64::try_from(length.saturating_sub(MAX_FRAME)).unwrap_or(u64::MAX);
-        let skipped = tokio::io::copy(&mut (&mut pipe).take(beyond), &mut tokio::io::sink()).await;
-        if skipped.map_or(true, |count| count < beyond) {
-            return;
-        }
-        let text = String::from_utf8_lossy(&message);
-        record(text.strip_suffix('\n').unwrap_or(&text));
+        };
+        record(&message);
+        pipe = back;
     }
+}
+
+/// The descriptor `reader` as a pipe to read frames from.
+pub(super) fn open(reader: OwnedFd) -> Option<tokio::net::unix::pipe::Receiver> {
+    tokio::net::unix::pipe::Receiver::from_owned_fd(reader).ok()
+}
+
+/// The next frame's message from `pipe` (a final newline left out), with
+/// the pipe back; `None` once it closes or carries something that is not a
+/// frame. It owns the pipe while it reads, so that it can wait beside other
+/// reads without a frame ever being cut in two.
+pub(super) async fn next_frame(
+    mut pipe: tokio::net::unix::pipe::Receiver,
+) -> (tokio::net::unix::pipe::Receiver, Option<String>) {
+    let mut header = [0_u8; 16];
+    if pipe.read_exact(&mut header).await.is_err() {
+        return (pipe, None);
+    }
+    let (kind, length) = parse_header(&header);
+    if kind & 0xFFFF_0000 != FRAME_MAGIC {
+        tracing::warn!(
+            kind,
+            "a runtime wrote something that is not a log frame to its telemetry descriptor"
+        );
+        return (pipe, None);
+    }
+    let mut message = vec![0_u8; length.min(MAX_FRAME)];
+    if pipe.read_exact(&mut message).await.is_err() {
+        return (pipe, None);
+    }
+    // What a frame carries beyond the cut is read and left out.
+    let beyond = u64::try_from(length.saturating_sub(MAX_FRAME)).unwrap_or(u64::MAX);
+    let skipped = tokio::io::copy(&mut (&mut pipe).take(beyond), &mut tokio::io::sink()).await;
+    if skipped.map_or(true, |count| count < beyond) {
+        return (pipe, None);
+    }
+    let text = String::from_utf8_lossy(&message);
+    let text = text.strip_suffix('\n').unwrap_or(&text).to_owned();
+    (pipe, Some(text))
 }
 
 /// A frame header's type and message length.
