@@ -4,7 +4,8 @@
 //! with SIGKILL and started again while they wait; then the waits end.
 //!
 //! Measured from outside the server's process, as a user would: the start
-//! rate; its resident memory once every order waits and after the restart;
+//! rate; its resident memory once every order waits (5 s after, and a
+//! minute after that, settled) and after the restart;
 //! the WAL's size, sampled every 200 ms throughout; the bytes it wrote
 //! (`write_bytes` of `/proc/PID/io`) per order; how long the restarted
 //! server takes to listen; and the orders that succeeded, each worker
@@ -24,6 +25,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::Serialize;
 use tokio::sync::Semaphore;
+
+/// How long after every order waits (and five seconds more) the server's
+/// memory at rest is read again, once the burst's freed memory has gone
+/// back to the system.
+const SETTLE: Duration = Duration::from_mins(1);
 
 /// How often the sampler reads the server's memory, writes and WAL.
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
@@ -244,6 +250,7 @@ struct B5Result {
     start_seconds: f64,
     starts_per_second: f64,
     all_waiting_after_seconds: f64,
+    rss_5s_after_all_waiting_bytes: u64,
     rss_at_rest_bytes: u64,
     bytes_written_per_order_until_at_rest: u64,
     listening_after_restart_ms: u128,
@@ -254,6 +261,23 @@ struct B5Result {
     bytes_written_per_order: u64,
     largest_wal_bytes: u64,
     wal_samples: u64,
+}
+
+/// The server `pid` once every order waits: five seconds after (idle
+/// executions go to rest after two), and [`SETTLE`] after that, once the
+/// memory the burst freed has gone back to the system.
+async fn at_rest(pid: u32) -> (Sample, Sample) {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let soon_after = proc_sample(pid);
+    eprintln!("B5: all waiting; RSS {} MB", soon_after.rss >> 20);
+    tokio::time::sleep(SETTLE).await;
+    let settled = proc_sample(pid);
+    eprintln!(
+        "B5: {} s later, RSS {} MB",
+        SETTLE.as_secs(),
+        settled.rss >> 20
+    );
+    (soon_after, settled)
 }
 
 /// Runs B5 with the `orders` binary beside this one.
@@ -301,10 +325,7 @@ pub(crate) async fn b5(args: &B5Args) -> anyhow::Result<serde_json::Value> {
     // Every order waits once its due moment is its wait's end, later than now.
     let waiting = "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING' AND due_ms > ?1 + 1000";
     let all_waiting = until_counted(&db, waiting, args.orders, Duration::from_hours(2)).await?;
-    // Idle executions go to rest after two seconds.
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let at_rest = proc_sample(server.child.id());
-    eprintln!("B5: all waiting; RSS {} MB", at_rest.rss >> 20);
+    let (soon_after, at_rest) = at_rest(server.child.id()).await;
     server.child.kill()?;
     server.child.wait()?;
     let restarted = serve(
@@ -346,6 +367,7 @@ pub(crate) async fn b5(args: &B5Args) -> anyhow::Result<serde_json::Value> {
         start_seconds: started_in.as_secs_f64(),
         starts_per_second: args.orders as f64 / started_in.as_secs_f64(),
         all_waiting_after_seconds: (started_in + all_waiting).as_secs_f64(),
+        rss_5s_after_all_waiting_bytes: soon_after.rss,
         rss_at_rest_bytes: at_rest.rss,
         bytes_written_per_order_until_at_rest: at_rest.write_bytes / orders_u64,
         listening_after_restart_ms: restarted.listening_after.as_millis(),

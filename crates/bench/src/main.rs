@@ -33,7 +33,7 @@ mod b5;
 
 /// The same allocator as `orders`, so the engine is measured as it ships.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Measures the seed order (B1), a burst of orders (B2) and the engine's
 /// overhead (B3); build with --release.

@@ -6,10 +6,13 @@ use clap::Parser as _;
 use orders_cli::Cli;
 
 /// The engine allocates and frees many short-lived buffers across threads
-/// (request and response bodies, rows, envelopes), where mimalloc is much
-/// cheaper than the system allocator (see BENCHMARKS.md).
+/// (request and response bodies, rows, envelopes), where jemalloc is much
+/// cheaper than the system allocator; its background threads hand memory
+/// a burst freed back to the system once the burst is over, where other
+/// allocators keep it until the thread that freed it allocates again (see
+/// BENCHMARKS.md, B5). SQLite allocates from it too.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
