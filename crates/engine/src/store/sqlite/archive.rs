@@ -26,9 +26,66 @@ thread_local! {
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
 }
 
+/// `text` compressed with the writer's compressor.
+pub(super) fn compressed(text: &[u8]) -> rusqlite::Result<Vec<u8>> {
+    let failure = |error: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(error));
+    COMPRESSOR.with_borrow_mut(|compressor| {
+        let compressor = match compressor {
+            Some(compressor) => compressor,
+            None => compressor.insert(zstd::bulk::Compressor::new(LEVEL).map_err(failure)?),
+        };
+        compressor.compress(text).map_err(failure)
+    })
+}
+
+/// What [`compressed`] compressed.
+pub(super) fn decompressed(blob: &[u8]) -> rusqlite::Result<Vec<u8>> {
+    zstd::stream::decode_all(blob).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
+    })
+}
+
+/// Below this many bytes JSON text is stored as it is: compressing it gains
+/// less than a row's own overhead.
+const PACK_ABOVE: usize = 256;
+
+/// JSON `text` as a column stores it: compressed (a BLOB) when that is
+/// smaller, the text itself otherwise. With small pages a row whose text
+/// would spill onto overflow pages (each one more page written, and
+/// allocated and freed again at each update) then mostly fits on its page.
+pub(super) fn packed_text(text: String) -> rusqlite::Result<rusqlite::types::Value> {
+    if text.len() > PACK_ABOVE {
+        let blob = compressed(text.as_bytes())?;
+        if blob.len() < text.len() {
+            return Ok(rusqlite::types::Value::Blob(blob));
+        }
+    }
+    Ok(rusqlite::types::Value::Text(text))
+}
+
+/// A column [`packed_text`] stored (or one written as text before it
+/// existed), parsed.
+pub(super) fn unpacked_text<T: serde::de::DeserializeOwned>(
+    value: rusqlite::types::ValueRef<'_>,
+) -> rusqlite::Result<T> {
+    let parsed = match value {
+        rusqlite::types::ValueRef::Text(text) => serde_json::from_slice(text),
+        rusqlite::types::ValueRef::Blob(blob) => serde_json::from_slice(&decompressed(blob)?),
+        other => {
+            return Err(rusqlite::Error::InvalidColumnType(
+                0,
+                "JSON".to_owned(),
+                other.data_type(),
+            ));
+        }
+    };
+    parsed.map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(0, value.data_type(), Box::new(error))
+    })
+}
+
 /// `rows` (each a JSON value the store wrote) as one compressed JSON array.
 fn packed<'a>(rows: impl Iterator<Item = &'a str> + Clone) -> rusqlite::Result<Vec<u8>> {
-    let failure = |error: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(error));
     let length: usize = rows.clone().map(|row| row.len() + 1).sum();
     let mut text = String::with_capacity(length + 2);
     text.push('[');
@@ -39,21 +96,13 @@ fn packed<'a>(rows: impl Iterator<Item = &'a str> + Clone) -> rusqlite::Result<V
         text.push_str(row);
     }
     text.push(']');
-    COMPRESSOR.with_borrow_mut(|compressor| {
-        let compressor = match compressor {
-            Some(compressor) => compressor,
-            None => compressor.insert(zstd::bulk::Compressor::new(LEVEL).map_err(failure)?),
-        };
-        compressor.compress(text.as_bytes()).map_err(failure)
-    })
+    compressed(text.as_bytes())
 }
 
 fn unpacked(blob: &[u8]) -> rusqlite::Result<Rows> {
-    let failure = |error: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, error)
-    };
-    let text = zstd::stream::decode_all(blob).map_err(|error| failure(Box::new(error)))?;
-    serde_json::from_slice(&text).map_err(|error| failure(Box::new(error)))
+    serde_json::from_slice(&decompressed(blob)?).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
+    })
 }
 
 /// One of the two lists an archive holds.

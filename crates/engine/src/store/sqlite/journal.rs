@@ -264,18 +264,27 @@ pub(super) fn append(
         .prepare_cached(
             "INSERT INTO journal (seq, execution, operations, events) VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute(params![seq, id, operations, events])?;
+        .execute(params![
+            seq,
+            id,
+            operations.map(archive::packed_text).transpose()?,
+            events.map(archive::packed_text).transpose()?
+        ])?;
     Ok(())
+}
+
+/// A column [`archive::packed_text`] stored (or null: nothing), parsed.
+fn unpacked<T: serde::de::DeserializeOwned + Default>(
+    value: rusqlite::types::ValueRef<'_>,
+) -> rusqlite::Result<T> {
+    match value {
+        rusqlite::types::ValueRef::Null => Ok(T::default()),
+        value => archive::unpacked_text(value),
+    }
 }
 
 /// One row's operations: each with its position.
 pub(super) type OperationRows = Vec<(i64, Box<RawValue>)>;
-
-fn parse_column<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
-    serde_json::from_str(text).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error))
-    })
-}
 
 /// Execution `id`'s rows among `rows` after `through`, in order: each one's
 /// operations and events. A row not found (cut off after its fold, or
@@ -291,22 +300,14 @@ pub(super) fn read(
     )?;
     let mut entries = Vec::new();
     for &seq in rows.iter().filter(|&&seq| seq > through) {
-        let row: Option<(Option<String>, Option<String>)> = statement
-            .query_row(params![seq, id], |row| Ok((row.get(0)?, row.get(1)?)))
+        let row = statement
+            .query_row(params![seq, id], |row| {
+                Ok((unpacked(row.get_ref(0)?)?, unpacked(row.get_ref(1)?)?))
+            })
             .optional()?;
-        let Some((operations, events)) = row else {
-            continue;
-        };
-        entries.push((
-            operations
-                .map(|text| parse_column(&text))
-                .transpose()?
-                .unwrap_or_default(),
-            events
-                .map(|text| parse_column(&text))
-                .transpose()?
-                .unwrap_or_default(),
-        ));
+        if let Some(entry) = row {
+            entries.push(entry);
+        }
     }
     Ok(entries)
 }

@@ -163,6 +163,20 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE archives ADD COLUMN through INTEGER NOT NULL DEFAULT 0;
 ",
+    // Log lines found by their execution's integer id, not its ARN: ids
+    // grow in start order, so the lines of executions running now land on
+    // the index's last pages, where ARNs (random names) put each line on a
+    // page of its own. Invocations are no longer indexed by function: each
+    // one rewrote its function's last index page, and only a count of a
+    // function's invocations reads them by function.
+    r"
+    ALTER TABLE logs ADD COLUMN execution INTEGER;
+    UPDATE logs SET execution = (SELECT id FROM executions WHERE executions.arn = logs.arn)
+        WHERE arn IS NOT NULL;
+    DROP INDEX logs_by_execution;
+    CREATE INDEX logs_by_execution ON logs (execution, id) WHERE execution IS NOT NULL;
+    DROP INDEX invocations_by_function;
+",
 ];
 
 /// The migration that adds the outbox, filled from the histories.
@@ -668,8 +682,7 @@ fn records(
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<Vec<ExecutionRecord>> {
     statement
-        .query_map(params, |row| row.get::<_, String>(0))?
-        .map(|text| parse(&text?))
+        .query_map(params, |row| archive::unpacked_text(row.get_ref(0)?))?
         .collect()
 }
 
@@ -767,11 +780,12 @@ fn by_arn(connection: &Connection, arn: &str) -> rusqlite::Result<Option<(i64, E
     connection
         .prepare_cached("SELECT id, record FROM executions WHERE arn = ?1")?
         .query_row(params![arn], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            Ok((
+                row.get::<_, i64>(0)?,
+                archive::unpacked_text(row.get_ref(1)?)?,
+            ))
         })
-        .optional()?
-        .map(|(id, text)| Ok((id, parse(&text)?)))
-        .transpose()
+        .optional()
 }
 
 impl Store for SqliteStore {
@@ -811,10 +825,10 @@ impl Store for SqliteStore {
                 .prepare_cached(
                     "SELECT record FROM executions WHERE function_name = ?1 AND name = ?2",
                 )?
-                .query_row(params![function_name, name], |row| row.get::<_, String>(0))
-                .optional()?
-                .map(|text| parse(&text))
-                .transpose()
+                .query_row(params![function_name, name], |row| {
+                    archive::unpacked_text(row.get_ref(0)?)
+                })
+                .optional()
         })
     }
 
@@ -1030,7 +1044,10 @@ impl Store for SqliteStore {
                 conditions.push(format!("id < {}", bind(index(before).into())));
             }
             if let Some(arn) = &query.execution_arn {
-                conditions.push(format!("arn = {}", bind(arn.clone().into())));
+                let mark = bind(arn.clone().into());
+                conditions.push(format!(
+                    "execution = (SELECT id FROM executions WHERE arn = {mark}) AND arn = {mark}"
+                ));
             }
             if !query.streams.is_empty() {
                 let marks: Vec<String> = query

@@ -9,6 +9,7 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
+use super::archive;
 use super::journal::{self, Journal};
 use super::{Counters, index};
 use crate::logs::LogRecord;
@@ -141,7 +142,9 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
                 parent_arn: record.parent.as_ref().map(|parent| parent.arn.clone()),
                 record: serde_json::to_string(record)?,
                 due_ms: record.due.map(Timestamp::millis),
-                finished: record.status.is_terminal(),
+                // Folded once its last invocation has ended too: the end of
+                // an invocation that ended it is recorded after its end.
+                finished: record.status.is_terminal() && record.invoking_since.is_none(),
             })
         })
         .collect::<serde_json::Result<_>>()?;
@@ -478,7 +481,7 @@ fn apply(
                     execution.status,
                     execution.start_ms,
                     execution.parent_arn,
-                    execution.record,
+                    archive::packed_text(execution.record.clone())?,
                     execution.due_ms
                 ],
                 |row| row.get(0),
@@ -527,14 +530,14 @@ fn apply(
                 invocation.error
             ])?;
     }
-    apply_logs(transaction, batch)?;
+    apply_logs(transaction, batch, ids)?;
     for arn in &batch.deleted {
-        transaction
-            .prepare_cached("DELETE FROM logs WHERE arn = ?1")?
-            .execute(params![arn])?;
         let Ok(execution) = execution_id(transaction, ids, arn) else {
             continue;
         };
+        transaction
+            .prepare_cached("DELETE FROM logs WHERE execution = ?1")?
+            .execute(params![execution])?;
         for table in ["callbacks", "archives", "outbox"] {
             transaction.execute(
                 &format!("DELETE FROM {table} WHERE execution = ?1"),
@@ -622,17 +625,28 @@ fn apply_outbox(
 }
 
 /// The batch's log lines, and the purge of old lines of no execution.
-fn apply_logs(transaction: &rusqlite::Transaction<'_>, batch: &Prepared) -> rusqlite::Result<()> {
+fn apply_logs(
+    transaction: &rusqlite::Transaction<'_>,
+    batch: &Prepared,
+    ids: &mut HashMap<String, i64>,
+) -> rusqlite::Result<()> {
     for line in &batch.logs {
+        // A line of an execution the store does not hold (deleted
+        // meanwhile) is kept as a line of none.
+        let execution = line
+            .execution_arn
+            .as_deref()
+            .and_then(|arn| execution_id(transaction, ids, arn).ok());
         transaction
             .prepare_cached(
-                "INSERT INTO logs (log_group, stream, arn, request_id, at_ms, message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO logs (log_group, stream, arn, execution, request_id, at_ms, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 line.group,
                 line.stream,
                 line.execution_arn,
+                execution,
                 line.request_id,
                 line.timestamp.millis(),
                 line.message
@@ -640,7 +654,7 @@ fn apply_logs(transaction: &rusqlite::Transaction<'_>, batch: &Prepared) -> rusq
     }
     if let Some(before) = batch.logs_before {
         transaction
-            .prepare_cached("DELETE FROM logs WHERE arn IS NULL AND at_ms < ?1")?
+            .prepare_cached("DELETE FROM logs WHERE execution IS NULL AND at_ms < ?1")?
             .execute(params![before])?;
     }
     Ok(())
