@@ -1,13 +1,17 @@
 //! Executions folded: an execution's operations and events as one
 //! `archives` row, each list one JSON array compressed with zstd, with the
 //! last [`journal`] row folded into it (`through`). The writer folds an
-//! execution's journal rows into its archive when it ends, and when the
-//! journal has moved far past them; its history compresses well (its ids,
-//! names and payloads repeat), so it takes a fraction of the space.
+//! execution's journal rows into its archive once it has ended and its last
+//! invocation with it, and when the journal has moved far past them; its
+//! history compresses well (its ids, names and payloads repeat), so it
+//! takes a fraction of the space.
 //!
 //! Rows written after the fold (an event that lands after the end) stay in
 //! the journal; reads lay them over the archive, and a later fold takes
 //! them in.
+//!
+//! The same compressor keeps other JSON columns small ([`packed_text`]):
+//! journal rows and execution records.
 
 use std::cell::RefCell;
 
@@ -21,7 +25,7 @@ const LEVEL: i32 = 3;
 pub(super) type Rows = Vec<Box<RawValue>>;
 
 thread_local! {
-    /// The writer's compressor, kept between folds (its context is costly
+    /// The writer's compressor, kept between uses (its context is costly
     /// to set up for each).
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
 }
