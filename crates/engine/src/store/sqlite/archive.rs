@@ -25,13 +25,14 @@ const LEVEL: i32 = 3;
 pub(super) type Rows = Vec<Box<RawValue>>;
 
 thread_local! {
-    /// The writer's compressor, kept between uses (its context is costly
-    /// to set up for each).
+    /// The thread's compressor, kept between uses (its context is costly
+    /// to set up for each): the writer's for archives, a caller's for the
+    /// rows and records it prepares.
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
 }
 
-/// `text` compressed with the writer's compressor.
-pub(super) fn compressed(text: &[u8]) -> rusqlite::Result<Vec<u8>> {
+/// `text` compressed with the thread's compressor.
+fn compressed(text: &[u8]) -> rusqlite::Result<Vec<u8>> {
     let failure = |error: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(error));
     COMPRESSOR.with_borrow_mut(|compressor| {
         let compressor = match compressor {
@@ -43,7 +44,7 @@ pub(super) fn compressed(text: &[u8]) -> rusqlite::Result<Vec<u8>> {
 }
 
 /// What [`compressed`] compressed.
-pub(super) fn decompressed(blob: &[u8]) -> rusqlite::Result<Vec<u8>> {
+fn decompressed(blob: &[u8]) -> rusqlite::Result<Vec<u8>> {
     zstd::stream::decode_all(blob).map_err(|error| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
     })
@@ -104,9 +105,7 @@ fn packed<'a>(rows: impl Iterator<Item = &'a str> + Clone) -> rusqlite::Result<V
 }
 
 fn unpacked(blob: &[u8]) -> rusqlite::Result<Rows> {
-    serde_json::from_slice(&decompressed(blob)?).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
-    })
+    unpacked_text(rusqlite::types::ValueRef::Blob(blob))
 }
 
 /// One of the two lists an archive holds.

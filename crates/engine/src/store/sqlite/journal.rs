@@ -235,41 +235,54 @@ impl JournalIndex {
     }
 }
 
-/// Appends row `seq` for execution `id`: `operations` (position, JSON) and
-/// `events` (JSON), either may be empty.
+/// One execution's changes in one batch, as its journal row stores them:
+/// its operations (each with its position) and its events, each list JSON
+/// packed by [`archive::packed_text`] (none when empty).
+#[derive(Debug)]
+pub(super) struct Row {
+    operations: Option<rusqlite::types::Value>,
+    events: Option<rusqlite::types::Value>,
+}
+
+impl Row {
+    /// The row of `operations` (position, JSON) and `events` (JSON),
+    /// either may be empty.
+    pub(super) fn new(operations: &[(i64, &str)], events: &[&str]) -> rusqlite::Result<Self> {
+        let operations = (!operations.is_empty()).then(|| {
+            let mut text = String::from("[");
+            for (index, (position, body)) in operations.iter().enumerate() {
+                if index > 0 {
+                    text.push(',');
+                }
+                text.push('[');
+                text.push_str(&position.to_string());
+                text.push(',');
+                text.push_str(body);
+                text.push(']');
+            }
+            text.push(']');
+            text
+        });
+        let events = (!events.is_empty()).then(|| format!("[{}]", events.join(",")));
+        Ok(Self {
+            operations: operations.map(archive::packed_text).transpose()?,
+            events: events.map(archive::packed_text).transpose()?,
+        })
+    }
+}
+
+/// Appends `row` as row `seq` of execution `id`.
 pub(super) fn append(
     connection: &Connection,
     seq: i64,
     id: i64,
-    operations: &[(i64, &str)],
-    events: &[&str],
+    row: &Row,
 ) -> rusqlite::Result<()> {
-    let operations = (!operations.is_empty()).then(|| {
-        let mut text = String::from("[");
-        for (index, (position, body)) in operations.iter().enumerate() {
-            if index > 0 {
-                text.push(',');
-            }
-            text.push('[');
-            text.push_str(&position.to_string());
-            text.push(',');
-            text.push_str(body);
-            text.push(']');
-        }
-        text.push(']');
-        text
-    });
-    let events = (!events.is_empty()).then(|| format!("[{}]", events.join(",")));
     connection
         .prepare_cached(
             "INSERT INTO journal (seq, execution, operations, events) VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute(params![
-            seq,
-            id,
-            operations.map(archive::packed_text).transpose()?,
-            events.map(archive::packed_text).transpose()?
-        ])?;
+        .execute(params![seq, id, row.operations, row.events])?;
     Ok(())
 }
 

@@ -796,7 +796,7 @@ impl Store for SqliteStore {
         // Serialized here, on the caller's thread: the writer only writes.
         let prepared = match prepare(batch) {
             Ok(prepared) => prepared,
-            Err(error) => return Box::pin(std::future::ready(Err(error.into()))),
+            Err(error) => return Box::pin(std::future::ready(Err(error))),
         };
         let Some(writer) = &self.writer else {
             return Box::pin(std::future::ready(Err(StoreError::ReadOnly)));

@@ -13,7 +13,7 @@ use super::archive;
 use super::journal::{self, Journal};
 use super::{Counters, index};
 use crate::logs::LogRecord;
-use crate::model::Timestamp;
+use crate::model::{Event, Operation, Timestamp};
 use crate::store::StoreError;
 use crate::store::error::Result;
 use crate::store::{InvocationRecord, WriteBatch};
@@ -29,8 +29,9 @@ const ID_CACHE: usize = 8_192;
 #[derive(Debug, Default)]
 pub(super) struct Prepared {
     executions: Vec<PreparedExecution>,
-    operations: Vec<(String, i64, String)>,
-    events: Vec<(String, i64, String)>,
+    /// One journal row per execution the batch changes (a batch is mostly
+    /// one execution's), in the order the batch first names them.
+    changes: Vec<(String, journal::Row)>,
     callbacks: Vec<(String, String, String)>,
     closed_callbacks: Vec<String>,
     outbox: Vec<(String, String, String)>,
@@ -50,8 +51,7 @@ impl Prepared {
     /// in order).
     fn only_logs(&self) -> bool {
         self.executions.is_empty()
-            && self.operations.is_empty()
-            && self.events.is_empty()
+            && self.changes.is_empty()
             && self.callbacks.is_empty()
             && self.closed_callbacks.is_empty()
             && self.outbox.is_empty()
@@ -78,7 +78,8 @@ struct PreparedExecution {
     status: &'static str,
     start_ms: i64,
     parent_arn: Option<String>,
-    record: String,
+    /// The record's JSON, packed ([`archive::packed_text`]).
+    record: rusqlite::types::Value,
     /// The timer index's entry.
     due_ms: Option<i64>,
     /// Whether it ended: its rows are then folded into its archive.
@@ -128,7 +129,9 @@ impl Applied {
     }
 }
 
-pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
+/// `batch` serialized and packed for the writer, on the caller's thread:
+/// the writer only writes.
+pub(super) fn prepare(batch: WriteBatch) -> Result<Prepared> {
     let executions = batch
         .executions
         .iter()
@@ -140,26 +143,17 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
                 status: record.status.as_str(),
                 start_ms: record.start.millis(),
                 parent_arn: record.parent.as_ref().map(|parent| parent.arn.clone()),
-                record: serde_json::to_string(record)?,
+                record: archive::packed_text(serde_json::to_string(record)?)?,
                 due_ms: record.due.map(Timestamp::millis),
                 // Folded once its last invocation has ended too: the end of
                 // an invocation that ended it is recorded after its end.
                 finished: record.status.is_terminal() && record.invoking_since.is_none(),
             })
         })
-        .collect::<serde_json::Result<_>>()?;
+        .collect::<Result<_>>()?;
     Ok(Prepared {
         executions,
-        operations: batch
-            .operations
-            .into_iter()
-            .map(|(arn, position, op)| Ok((arn, index(position), serde_json::to_string(&op)?)))
-            .collect::<serde_json::Result<_>>()?,
-        events: batch
-            .events
-            .into_iter()
-            .map(|(arn, event)| Ok((arn, index(event.event_id), serde_json::to_string(&event)?)))
-            .collect::<serde_json::Result<_>>()?,
+        changes: journal_rows(&batch.operations, &batch.events)?,
         callbacks: batch
             .callbacks
             .into_iter()
@@ -187,6 +181,51 @@ pub(super) fn prepare(batch: WriteBatch) -> serde_json::Result<Prepared> {
         logs_before: batch.logs_before.map(Timestamp::millis),
         trim: false,
     })
+}
+
+/// The batch's `operations` and `events` as one journal row per execution,
+/// in the order the batch first names them.
+fn journal_rows(
+    operations: &[(String, usize, Operation)],
+    events: &[(String, Event)],
+) -> Result<Vec<(String, journal::Row)>> {
+    let operations: Vec<(&str, i64, String)> = operations
+        .iter()
+        .map(|(arn, position, op)| Ok((arn.as_str(), index(*position), serde_json::to_string(op)?)))
+        .collect::<serde_json::Result<_>>()?;
+    let events: Vec<(&str, String)> = events
+        .iter()
+        .map(|(arn, event)| Ok((arn.as_str(), serde_json::to_string(event)?)))
+        .collect::<serde_json::Result<_>>()?;
+    let mut changed: Vec<&str> = Vec::new();
+    for &arn in operations
+        .iter()
+        .map(|(arn, ..)| arn)
+        .chain(events.iter().map(|(arn, _)| arn))
+    {
+        if !changed.contains(&arn) {
+            changed.push(arn);
+        }
+    }
+    changed
+        .into_iter()
+        .map(|arn| {
+            let of_execution: Vec<(i64, &str)> = operations
+                .iter()
+                .filter(|(of, ..)| *of == arn)
+                .map(|(_, position, body)| (*position, body.as_str()))
+                .collect();
+            let its_events: Vec<&str> = events
+                .iter()
+                .filter(|(of, _)| *of == arn)
+                .map(|(_, body)| body.as_str())
+                .collect();
+            Ok((
+                arn.to_owned(),
+                journal::Row::new(&of_execution, &its_events)?,
+            ))
+        })
+        .collect()
 }
 
 /// The writer: takes every batch queued behind the first, applies them all
@@ -481,7 +520,7 @@ fn apply(
                     execution.status,
                     execution.start_ms,
                     execution.parent_arn,
-                    archive::packed_text(execution.record.clone())?,
+                    execution.record,
                     execution.due_ms
                 ],
                 |row| row.get(0),
@@ -557,8 +596,7 @@ fn apply(
     Ok(())
 }
 
-/// Appends one journal row per execution the batch changes (a batch is
-/// mostly one execution's): its operations, its events.
+/// Appends the batch's journal rows, one per execution it changes.
 fn append_changes(
     transaction: &rusqlite::Transaction<'_>,
     batch: &Prepared,
@@ -566,33 +604,10 @@ fn append_changes(
     journal: &Journal,
     applied: &mut Applied,
 ) -> rusqlite::Result<()> {
-    let mut changed: Vec<&str> = Vec::new();
-    for arn in batch
-        .operations
-        .iter()
-        .map(|(arn, ..)| arn)
-        .chain(batch.events.iter().map(|(arn, ..)| arn))
-    {
-        if !changed.contains(&arn.as_str()) {
-            changed.push(arn);
-        }
-    }
-    for arn in changed {
+    for (arn, row) in &batch.changes {
         let execution = execution_id(transaction, ids, arn)?;
-        let operations: Vec<(i64, &str)> = batch
-            .operations
-            .iter()
-            .filter(|(of, ..)| of == arn)
-            .map(|(_, position, body)| (*position, body.as_str()))
-            .collect();
-        let events: Vec<&str> = batch
-            .events
-            .iter()
-            .filter(|(of, ..)| of == arn)
-            .map(|(.., body)| body.as_str())
-            .collect();
         let seq = journal.index().number();
-        journal::append(transaction, seq, execution, &operations, &events)?;
+        journal::append(transaction, seq, execution, row)?;
         // Listed before the commit: a read that sees the commit finds it.
         journal.index().add(execution, seq);
         applied.added.push((execution, seq));
