@@ -53,8 +53,8 @@ impl Engine {
         let execution_arn = config.durable.map(|_| {
             arn::execution_arn(
                 &self.function_arn(&config.name, Some(&target.version)),
-                &uuid::Uuid::new_v4().to_string(),
-                &uuid::Uuid::new_v4().to_string(),
+                &arn::new_execution_id(),
+                &arn::new_execution_id(),
             )
         });
         Some(ChainedTarget {

@@ -194,10 +194,7 @@ impl Engine {
                     .start_named(&target, name, input_text, durable, parent)
                     .await
             } else {
-                let identity = (
-                    uuid::Uuid::new_v4().to_string(),
-                    uuid::Uuid::new_v4().to_string(),
-                );
+                let identity = (arn::new_execution_id(), arn::new_execution_id());
                 engine
                     .commit_start(&target, identity, input_text, durable, parent)
                     .await
@@ -249,7 +246,7 @@ impl Engine {
             let started = self
                 .commit_start(
                     target,
-                    (name, uuid::Uuid::new_v4().to_string()),
+                    (name, arn::new_execution_id()),
                     input_text,
                     durable,
                     parent,
