@@ -727,6 +727,181 @@ async fn large_json_is_kept_compressed_and_text_written_before_reads_back_the_sa
     assert_eq!(state_of(&store, &arn).await, expected);
 }
 
+/// Execution `name` of `F`, ended, with an order-like input.
+fn ended(name: &str, start: i64) -> ExecutionRecord {
+    let mut execution = record(name, start, ExecutionStatus::Succeeded);
+    execution.input =
+        serde_json::json!({ "orderId": name, "items": ["PROD-001", "PROD-002"] }).to_string();
+    execution.end = Some(Timestamp::from_millis(start + 5));
+    execution
+}
+
+/// What the query `sql` finds, one value, in the SQLite file at `path`.
+fn one<T: rusqlite::types::FromSql>(path: &std::path::Path, sql: &str) -> T {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row(sql, [], |row| row.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn later_executions_of_a_function_compress_against_its_first_and_read_back_anywhere() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let ops = steps(12);
+    let first = ended("first", 10);
+    let second = ended("second", 20);
+    let mut running = second.clone();
+    running.status = ExecutionStatus::Running;
+    running.end = None;
+    let expected = (ops.clone(), vec![1, 2, 3], 4);
+    let message = serde_json::json!({
+        "level": "INFO",
+        "message": "Order confirmed",
+        "executionArn": second.arn,
+    })
+    .to_string();
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        // Ended at once: folded, and its function's dictionary made of it.
+        store.write(started(first.clone(), &ops, 3)).await.unwrap();
+        assert_eq!(rows(&path, "dictionaries"), 1);
+        // The next one's record and journal rows compressed against it
+        // (a value that starts with byte 1, then the dictionary's id).
+        store.write(started(running, &ops, 3)).await.unwrap();
+        let against = "substr(operations, 1, 1) = x'01'";
+        assert_eq!(
+            count(
+                &path,
+                &format!("SELECT COUNT(*) FROM journal WHERE {against}")
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &path,
+                "SELECT COUNT(*) FROM executions WHERE name = 'second' AND substr(record, 1, 1) = x'01'"
+            ),
+            1
+        );
+        assert_eq!(state_of(&store, &second.arn).await, expected);
+        store
+            .write(WriteBatch {
+                executions: vec![second.clone()],
+                logs: vec![line("/aws/lambda/F", "s", Some(&second.arn), 30, &message)],
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(state_of(&store, &second.arn).await, expected);
+    }
+    // The log line compressed too, found by its execution's id alone.
+    assert_eq!(
+        count(
+            &path,
+            "SELECT COUNT(*) FROM logs WHERE substr(message, 1, 1) = x'01' AND arn IS NULL"
+        ),
+        1
+    );
+    // Its archive too, smaller than the first's (compressed alone) though
+    // it holds the same.
+    let archive = |name: &str| -> i64 {
+        one(
+            &path,
+            &format!(
+                "SELECT length(operations) + length(events) FROM archives
+                 JOIN executions ON executions.id = archives.execution WHERE name = '{name}'"
+            ),
+        )
+    };
+    assert!(
+        archive("second") < archive("first"),
+        "{} against {}",
+        archive("second"),
+        archive("first")
+    );
+    // Read back after a restart, and by a store opened read-only.
+    let store = SqliteStore::open(&path).unwrap();
+    for execution in [&first, &second] {
+        assert_eq!(state_of(&store, &execution.arn).await, expected);
+        assert_eq!(
+            store
+                .execution(&execution.arn)
+                .await
+                .unwrap()
+                .unwrap()
+                .input,
+            execution.input
+        );
+    }
+    assert_eq!(
+        lines_of(&store, &second.arn).await,
+        std::slice::from_ref(&message)
+    );
+    let read = store
+        .logs(LogQuery {
+            group: "/aws/lambda/F".to_owned(),
+            limit: 10,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(read[0].execution_arn.as_deref(), Some(second.arn.as_str()));
+    let streams = store.log_streams("/aws/lambda/F").await.unwrap();
+    assert_eq!(streams[0].bytes, u64::try_from(message.len()).unwrap());
+    let inspected = SqliteStore::open_shared(&path).unwrap();
+    assert_eq!(state_of(&inspected, &second.arn).await, expected);
+    // Made of an ended execution: the function's last.
+    assert_eq!(rows(&path, "dictionaries"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_function_learns_from_an_execution_under_way_then_once_from_one_ended() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("store.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let mut long = record("long", 10, ExecutionStatus::Running);
+    long.input = serde_json::json!({ "orderId": "long" }).to_string();
+    // Eight checkpoints of an execution under way: its function's first
+    // dictionary, from its history so far.
+    for position in 0..8 {
+        let batch = WriteBatch {
+            executions: vec![long.clone()],
+            operations: vec![(long.arn.clone(), position, steps(1).remove(0))],
+            ..WriteBatch::default()
+        };
+        store.write(batch).await.unwrap();
+    }
+    assert_eq!(
+        count(
+            &path,
+            "SELECT COUNT(*) FROM dictionaries WHERE of_an_end = 0"
+        ),
+        1
+    );
+    // An execution that ends: a second, made of its whole history; not a
+    // third for the next one.
+    let ops = steps(12);
+    store.write(started(ended("a", 20), &ops, 3)).await.unwrap();
+    store.write(started(ended("b", 30), &ops, 3)).await.unwrap();
+    assert_eq!(
+        count(
+            &path,
+            "SELECT COUNT(*) FROM dictionaries WHERE of_an_end = 1"
+        ),
+        1
+    );
+    assert_eq!(rows(&path, "dictionaries"), 2);
+    drop(store);
+    // Values compressed against either read back after a restart.
+    let store = SqliteStore::open(&path).unwrap();
+    let expected = (ops, vec![1, 2, 3], 4);
+    for name in ["a", "b"] {
+        assert_eq!(state_of(&store, &ended(name, 0).arn).await, expected);
+    }
+    assert_eq!(store.operations(&long.arn).await.unwrap().len(), 8);
+}
+
 /// The messages of execution `arn`'s lines in the log group of `F`.
 async fn lines_of(store: &SqliteStore, arn: &str) -> Vec<String> {
     store

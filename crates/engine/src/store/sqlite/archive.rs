@@ -10,87 +10,22 @@
 //! the journal; reads lay them over the archive, and a later fold takes
 //! them in.
 //!
-//! The same compressor keeps other JSON columns small ([`packed_text`]):
-//! journal rows and execution records.
-
-use std::cell::RefCell;
+//! The lists are compressed as the store's other packed columns are
+//! ([`packing`]).
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::value::RawValue;
 
-/// zstd's level: fast, and most of the gain on small JSON.
-const LEVEL: i32 = 3;
+use super::packing::{self, Dictionary, compressed};
 
 /// A list of JSON values, as stored in an archive.
 pub(super) type Rows = Vec<Box<RawValue>>;
 
-thread_local! {
-    /// The thread's compressor, kept between uses (its context is costly
-    /// to set up for each): the writer's for archives, a caller's for the
-    /// rows and records it prepares.
-    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
-}
-
-/// `text` compressed with the thread's compressor.
-fn compressed(text: &[u8]) -> rusqlite::Result<Vec<u8>> {
-    let failure = |error: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(error));
-    COMPRESSOR.with_borrow_mut(|compressor| {
-        let compressor = match compressor {
-            Some(compressor) => compressor,
-            None => compressor.insert(zstd::bulk::Compressor::new(LEVEL).map_err(failure)?),
-        };
-        compressor.compress(text).map_err(failure)
-    })
-}
-
-/// What [`compressed`] compressed.
-fn decompressed(blob: &[u8]) -> rusqlite::Result<Vec<u8>> {
-    zstd::stream::decode_all(blob).map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(error))
-    })
-}
-
-/// Below this many bytes JSON text is stored as it is: compressing it gains
-/// less than a row's own overhead.
-const PACK_ABOVE: usize = 256;
-
-/// JSON `text` as a column stores it: compressed (a BLOB) when that is
-/// smaller, the text itself otherwise. With small pages a row whose text
-/// would spill onto overflow pages (each one more page written, and
-/// allocated and freed again at each update) then mostly fits on its page.
-pub(super) fn packed_text(text: String) -> rusqlite::Result<rusqlite::types::Value> {
-    if text.len() > PACK_ABOVE {
-        let blob = compressed(text.as_bytes())?;
-        if blob.len() < text.len() {
-            return Ok(rusqlite::types::Value::Blob(blob));
-        }
-    }
-    Ok(rusqlite::types::Value::Text(text))
-}
-
-/// A column [`packed_text`] stored (or one written as text before it
-/// existed), parsed.
-pub(super) fn unpacked_text<T: serde::de::DeserializeOwned>(
-    value: rusqlite::types::ValueRef<'_>,
-) -> rusqlite::Result<T> {
-    let parsed = match value {
-        rusqlite::types::ValueRef::Text(text) => serde_json::from_slice(text),
-        rusqlite::types::ValueRef::Blob(blob) => serde_json::from_slice(&decompressed(blob)?),
-        other => {
-            return Err(rusqlite::Error::InvalidColumnType(
-                0,
-                "JSON".to_owned(),
-                other.data_type(),
-            ));
-        }
-    };
-    parsed.map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(0, value.data_type(), Box::new(error))
-    })
-}
-
 /// `rows` (each a JSON value the store wrote) as one compressed JSON array.
-fn packed<'a>(rows: impl Iterator<Item = &'a str> + Clone) -> rusqlite::Result<Vec<u8>> {
+fn packed<'a>(
+    rows: impl Iterator<Item = &'a str> + Clone,
+    dictionary: Option<&Dictionary>,
+) -> rusqlite::Result<Vec<u8>> {
     let length: usize = rows.clone().map(|row| row.len() + 1).sum();
     let mut text = String::with_capacity(length + 2);
     text.push('[');
@@ -101,11 +36,11 @@ fn packed<'a>(rows: impl Iterator<Item = &'a str> + Clone) -> rusqlite::Result<V
         text.push_str(row);
     }
     text.push(']');
-    compressed(text.as_bytes())
+    compressed(text.as_bytes(), dictionary)
 }
 
 fn unpacked(blob: &[u8]) -> rusqlite::Result<Rows> {
-    unpacked_text(rusqlite::types::ValueRef::Blob(blob))
+    packing::unpacked_text(rusqlite::types::ValueRef::Blob(blob))
 }
 
 /// One of the two lists an archive holds.
@@ -152,16 +87,16 @@ pub(super) fn read_whole(connection: &Connection, id: i64) -> rusqlite::Result<(
 }
 
 /// Writes execution `id`'s archive: all its `operations` and `events`, as
-/// of the journal row `through`.
+/// of the journal row `through`, compressed against `dictionary` if any.
 pub(super) fn write(
     connection: &Connection,
     id: i64,
-    operations: &Rows,
-    events: &Rows,
+    (operations, events): (&Rows, &Rows),
     through: i64,
+    dictionary: Option<&Dictionary>,
 ) -> rusqlite::Result<()> {
-    let operations = packed(operations.iter().map(|raw| raw.get()))?;
-    let events = packed(events.iter().map(|raw| raw.get()))?;
+    let operations = packed(operations.iter().map(|raw| raw.get()), dictionary)?;
+    let events = packed(events.iter().map(|raw| raw.get()), dictionary)?;
     connection
         .prepare_cached(
             "INSERT INTO archives (execution, operations, events, through) VALUES (?1, ?2, ?3, ?4)
@@ -238,8 +173,8 @@ pub(super) mod rows {
         }
         let mut events = text(read(connection, id, Part::Events)?);
         events.extend(event_rows.into_iter().map(|(_, row)| row));
-        let operations = packed(operations.iter().map(String::as_str))?;
-        let events = packed(events.iter().map(String::as_str))?;
+        let operations = packed(operations.iter().map(String::as_str), None)?;
+        let events = packed(events.iter().map(String::as_str), None)?;
         connection
             .prepare_cached(
                 "INSERT INTO archives (execution, operations, events) VALUES (?1, ?2, ?3)

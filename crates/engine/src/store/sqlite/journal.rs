@@ -23,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::value::RawValue;
 
 use super::archive::{self, Rows};
+use super::packing::{self, Dictionary};
 
 /// How far (in rows) the journal may run past an execution's first row not
 /// folded before that execution is folded. Wide enough that a burst of
@@ -237,7 +238,7 @@ impl JournalIndex {
 
 /// One execution's changes in one batch, as its journal row stores them:
 /// its operations (each with its position) and its events, each list JSON
-/// packed by [`archive::packed_text`] (none when empty).
+/// packed by [`packing::packed_text`] (none when empty).
 #[derive(Debug)]
 pub(super) struct Row {
     operations: Option<rusqlite::types::Value>,
@@ -247,7 +248,11 @@ pub(super) struct Row {
 impl Row {
     /// The row of `operations` (position, JSON) and `events` (JSON),
     /// either may be empty.
-    pub(super) fn new(operations: &[(i64, &str)], events: &[&str]) -> rusqlite::Result<Self> {
+    pub(super) fn new(
+        operations: &[(i64, &str)],
+        events: &[&str],
+        dictionary: Option<&Dictionary>,
+    ) -> rusqlite::Result<Self> {
         let operations = (!operations.is_empty()).then(|| {
             let mut text = String::from("[");
             for (index, (position, body)) in operations.iter().enumerate() {
@@ -265,8 +270,12 @@ impl Row {
         });
         let events = (!events.is_empty()).then(|| format!("[{}]", events.join(",")));
         Ok(Self {
-            operations: operations.map(archive::packed_text).transpose()?,
-            events: events.map(archive::packed_text).transpose()?,
+            operations: operations
+                .map(|text| packing::packed_text(text, dictionary))
+                .transpose()?,
+            events: events
+                .map(|text| packing::packed_text(text, dictionary))
+                .transpose()?,
         })
     }
 }
@@ -286,13 +295,13 @@ pub(super) fn append(
     Ok(())
 }
 
-/// A column [`archive::packed_text`] stored (or null: nothing), parsed.
+/// A column [`packing::packed_text`] stored (or null: nothing), parsed.
 fn unpacked<T: serde::de::DeserializeOwned + Default>(
     value: rusqlite::types::ValueRef<'_>,
 ) -> rusqlite::Result<T> {
     match value {
         rusqlite::types::ValueRef::Null => Ok(T::default()),
-        value => archive::unpacked_text(value),
+        value => packing::unpacked_text(value),
     }
 }
 
@@ -349,12 +358,17 @@ pub(super) fn lay_over(
     }
 }
 
+/// The dictionary a function's values are compressed against now, if any.
+pub(super) type DictionaryOf<'a> = dyn Fn(&str) -> Option<std::sync::Arc<Dictionary>> + 'a;
+
 /// Folds execution `id`'s journal `rows` (those after its archive's) into
-/// its archive; the last row folded, or `None` when none was left to fold.
+/// its archive, compressed against its function's dictionary; the last row
+/// folded, or `None` when none was left to fold.
 pub(super) fn fold(
     connection: &Connection,
     id: i64,
     rows: &[i64],
+    dictionary_of: &DictionaryOf<'_>,
 ) -> rusqlite::Result<Option<i64>> {
     let (mut operations, mut events, through) = archive::read_whole(connection, id)?;
     let entries = read(connection, id, rows, through)?;
@@ -362,7 +376,18 @@ pub(super) fn fold(
         return Ok(None);
     };
     lay_over(&mut operations, &mut events, entries);
-    archive::write(connection, id, &operations, &events, last)?;
+    let function: Option<String> = connection
+        .prepare_cached("SELECT function_name FROM executions WHERE id = ?1")?
+        .query_row(params![id], |row| row.get(0))
+        .optional()?;
+    let dictionary = function.and_then(|function| dictionary_of(&function));
+    archive::write(
+        connection,
+        id,
+        (&operations, &events),
+        last,
+        dictionary.as_deref(),
+    )?;
     Ok(Some(last))
 }
 
@@ -385,12 +410,14 @@ pub(super) fn state(
 /// Folds the executions the journal has run far past, and cuts off the
 /// rows no execution needs; when `all` (the writer is idle), one step of
 /// folding every execution with rows, true when more remain. Runs between
-/// the writer's commits.
+/// the writer's commits. Also the executions folded.
 pub(super) fn fold_behind(
     connection: &mut Connection,
     journal: &Journal,
+    dictionary_of: &DictionaryOf<'_>,
     all: bool,
-) -> rusqlite::Result<bool> {
+) -> rusqlite::Result<(bool, Vec<i64>)> {
+    let mut folded = Vec::new();
     loop {
         let (folding, horizon, start) = {
             let index = journal.index();
@@ -400,14 +427,14 @@ pub(super) fn fold_behind(
         // Idle, every folded row goes; under load, a step of them at once.
         let worth_a_cut = if all { 1 } else { CUT_STEP };
         if folding.is_empty() && horizon - start < worth_a_cut {
-            return Ok(false);
+            return Ok((false, folded));
         }
         let transaction = connection.transaction()?;
         let mut folds = Vec::with_capacity(folding.len());
         for &execution in &folding {
             let rows = journal.index().rows_of(execution);
             // Nothing left to fold: its rows are in its archive already.
-            let through = fold(&transaction, execution, &rows)?
+            let through = fold(&transaction, execution, &rows, dictionary_of)?
                 .or_else(|| rows.last().copied())
                 .unwrap_or(0);
             folds.push((execution, through));
@@ -416,13 +443,17 @@ pub(super) fn fold_behind(
             .prepare_cached("DELETE FROM journal WHERE seq < ?1")?
             .execute(params![horizon])?;
         transaction.commit()?;
-        let mut index = journal.index();
-        for (execution, through) in folds {
-            index.folded(execution, through);
-        }
-        index.start = horizon;
+        let more = {
+            let mut index = journal.index();
+            for &(execution, through) in &folds {
+                index.folded(execution, through);
+            }
+            index.start = horizon;
+            !index.by_first.is_empty()
+        };
+        folded.extend(folds.iter().map(|&(execution, _)| execution));
         if all {
-            return Ok(!index.by_first.is_empty());
+            return Ok((more, folded));
         }
     }
 }

@@ -11,8 +11,10 @@
 //! moves far past them.
 
 mod archive;
+mod dictionary;
 mod journal;
 mod outbox;
+mod packing;
 mod writer;
 
 use std::path::Path;
@@ -177,6 +179,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX logs_by_execution ON logs (execution, id) WHERE execution IS NOT NULL;
     DROP INDEX invocations_by_function;
 ",
+    // Compression dictionaries of functions (see `dictionary`), in the
+    // order they were made.
+    r"
+    CREATE TABLE dictionaries (
+        id INTEGER PRIMARY KEY,
+        function_name TEXT NOT NULL,
+        of_an_end INTEGER NOT NULL,
+        made INTEGER NOT NULL,
+        content BLOB NOT NULL
+    );
+",
 ];
 
 /// The migration that adds the outbox, filled from the histories.
@@ -252,6 +265,7 @@ pub struct SqliteStore {
     writer: Option<mpsc::Sender<Job>>,
     reader: Arc<Mutex<Connection>>,
     journal: Arc<journal::Journal>,
+    dictionaries: Arc<dictionary::Dictionaries>,
     stats: Arc<Counters>,
     /// Held while the store lives: the exclusive lock on `<file>.lock` that
     /// makes this engine the file's only driver, and the checkpointer's
@@ -348,10 +362,13 @@ impl SqliteStore {
         }
         let journal = journal::Journal::load(&opened, true)
             .map_err(|error| StoreError::file("open", path.display(), error))?;
+        let dictionaries = dictionary::Dictionaries::load(&opened)
+            .map_err(|error| StoreError::file("open", path.display(), error))?;
         Ok(Self {
             writer: None,
             reader: Arc::new(Mutex::new(opened)),
             journal: Arc::new(journal),
+            dictionaries: Arc::new(dictionaries),
             stats: Arc::new(Counters::default()),
             guards: Arc::new(Guards::default()),
         })
@@ -520,12 +537,14 @@ impl SqliteStore {
             WAL_RESTART_BYTES / page_bytes,
         );
         let journal = Arc::new(journal::Journal::load(&writer, false)?);
+        let dictionaries = Arc::new(dictionary::Dictionaries::load(&writer)?);
         let reader = Arc::new(Mutex::new(reader));
         let (sender, receiver) = mpsc::channel::<Job>();
         let shared = writer::Shared {
             page_bytes,
             counters: Arc::clone(&stats),
             journal: Arc::clone(&journal),
+            dictionaries: Arc::clone(&dictionaries),
             reader: Arc::clone(&reader),
         };
         std::thread::Builder::new()
@@ -539,6 +558,7 @@ impl SqliteStore {
             writer: Some(sender),
             reader,
             journal,
+            dictionaries,
             stats,
             guards: Arc::new(guards),
         })
@@ -553,12 +573,20 @@ impl SqliteStore {
         query: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'_, Result<T>> {
         let reader = Arc::clone(&self.reader);
+        // Read-only, another engine may have made dictionaries since.
+        let dictionaries = self
+            .writer
+            .is_none()
+            .then(|| Arc::clone(&self.dictionaries));
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let connection = reader
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let snapshot = connection.unchecked_transaction()?;
+                if let Some(dictionaries) = dictionaries {
+                    dictionaries.take_in(&snapshot)?;
+                }
                 let answer = query(&snapshot)?;
                 snapshot.commit()?;
                 Ok(answer)
@@ -682,7 +710,7 @@ fn records(
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<Vec<ExecutionRecord>> {
     statement
-        .query_map(params, |row| archive::unpacked_text(row.get_ref(0)?))?
+        .query_map(params, |row| packing::unpacked_text(row.get_ref(0)?))?
         .collect()
 }
 
@@ -782,7 +810,7 @@ fn by_arn(connection: &Connection, arn: &str) -> rusqlite::Result<Option<(i64, E
         .query_row(params![arn], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
-                archive::unpacked_text(row.get_ref(1)?)?,
+                packing::unpacked_text(row.get_ref(1)?)?,
             ))
         })
         .optional()
@@ -794,7 +822,7 @@ impl Store for SqliteStore {
             return Box::pin(std::future::ready(Ok(())));
         }
         // Serialized here, on the caller's thread: the writer only writes.
-        let prepared = match prepare(batch) {
+        let prepared = match prepare(batch, &self.dictionaries) {
             Ok(prepared) => prepared,
             Err(error) => return Box::pin(std::future::ready(Err(error))),
         };
@@ -826,7 +854,7 @@ impl Store for SqliteStore {
                     "SELECT record FROM executions WHERE function_name = ?1 AND name = ?2",
                 )?
                 .query_row(params![function_name, name], |row| {
-                    archive::unpacked_text(row.get_ref(0)?)
+                    packing::unpacked_text(row.get_ref(0)?)
                 })
                 .optional()
         })
@@ -1046,7 +1074,7 @@ impl Store for SqliteStore {
             if let Some(arn) = &query.execution_arn {
                 let mark = bind(arn.clone().into());
                 conditions.push(format!(
-                    "execution = (SELECT id FROM executions WHERE arn = {mark}) AND arn = {mark}"
+                    "execution = (SELECT id FROM executions WHERE arn = {mark})"
                 ));
             }
             if !query.streams.is_empty() {
@@ -1070,7 +1098,9 @@ impl Store for SqliteStore {
             let order = if query.newest_first { "DESC" } else { "ASC" };
             let limit = bind(index(query.limit).into());
             let sql = format!(
-                "SELECT id, log_group, stream, arn, request_id, at_ms, message FROM logs
+                "SELECT id, log_group, stream,
+                        COALESCE(arn, (SELECT arn FROM executions WHERE executions.id = logs.execution)),
+                        request_id, at_ms, message FROM logs
                  WHERE {} ORDER BY id {order} LIMIT {limit}",
                 conditions.join(" AND ")
             );
@@ -1084,7 +1114,7 @@ impl Store for SqliteStore {
                         execution_arn: row.get(3)?,
                         request_id: row.get(4)?,
                         timestamp: Timestamp::from_millis(row.get(5)?),
-                        message: row.get(6)?,
+                        message: packing::unpacked_string(row.get_ref(6)?)?,
                     })
                 })?
                 .collect()
@@ -1094,20 +1124,32 @@ impl Store for SqliteStore {
     fn log_streams(&self, group: &str) -> BoxFuture<'_, Result<Vec<StreamSummary>>> {
         let group = group.to_owned();
         self.read(move |connection| {
-            connection
-                .prepare_cached(
-                    "SELECT stream, MIN(at_ms), MAX(at_ms), SUM(length(CAST(message AS BLOB)))
-                     FROM logs WHERE log_group = ?1 GROUP BY stream ORDER BY stream",
-                )?
-                .query_map(params![group], |row| {
-                    Ok(StreamSummary {
-                        name: row.get(0)?,
-                        first: Timestamp::from_millis(row.get(1)?),
-                        last: Timestamp::from_millis(row.get(2)?),
-                        bytes: u64::try_from(row.get::<_, i64>(3)?).unwrap_or_default(),
-                    })
-                })?
-                .collect()
+            let mut streams: Vec<StreamSummary> = Vec::new();
+            // A line's bytes are its text's, read from a compressed line's
+            // header.
+            let mut statement = connection.prepare_cached(
+                "SELECT stream, at_ms, message FROM logs WHERE log_group = ?1 ORDER BY stream",
+            )?;
+            let mut rows = statement.query(params![group])?;
+            while let Some(row) = rows.next()? {
+                let name: String = row.get(0)?;
+                let at = Timestamp::from_millis(row.get(1)?);
+                let bytes = packing::unpacked_length(row.get_ref(2)?);
+                match streams.last_mut() {
+                    Some(stream) if stream.name == name => {
+                        stream.first = stream.first.min(at);
+                        stream.last = stream.last.max(at);
+                        stream.bytes = stream.bytes.saturating_add(bytes);
+                    }
+                    _ => streams.push(StreamSummary {
+                        name,
+                        first: at,
+                        last: at,
+                        bytes,
+                    }),
+                }
+            }
+            Ok(streams)
         })
     }
 

@@ -9,8 +9,9 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
-use super::archive;
+use super::dictionary::{self, Dictionaries};
 use super::journal::{self, Journal};
+use super::packing;
 use super::{Counters, index};
 use crate::logs::LogRecord;
 use crate::model::{Event, Operation, Timestamp};
@@ -25,6 +26,9 @@ const MAX_GROUP: usize = 4096;
 /// ARN): those in flight, not every one at rest.
 const ID_CACHE: usize = 8_192;
 
+/// How a function's log group is named: this, then the function's name.
+const LOG_GROUP_PREFIX: &str = "/aws/lambda/";
+
 /// A batch with its rows serialized, ready for the writer.
 #[derive(Debug, Default)]
 pub(super) struct Prepared {
@@ -38,7 +42,8 @@ pub(super) struct Prepared {
     outbox_done: Vec<(String, String)>,
     invocations: Vec<InvocationRecord>,
     deleted: Vec<String>,
-    logs: Vec<LogRecord>,
+    /// Log lines, each with its message packed ([`packing::packed_text`]).
+    logs: Vec<(LogRecord, rusqlite::types::Value)>,
     logs_before: Option<i64>,
     /// Asks the writer to hand the file's free pages back after the commit.
     trim: bool,
@@ -78,7 +83,7 @@ struct PreparedExecution {
     status: &'static str,
     start_ms: i64,
     parent_arn: Option<String>,
-    /// The record's JSON, packed ([`archive::packed_text`]).
+    /// The record's JSON, packed ([`packing::packed_text`]).
     record: rusqlite::types::Value,
     /// The timer index's entry.
     due_ms: Option<i64>,
@@ -94,6 +99,7 @@ pub(super) struct Shared {
     pub(super) page_bytes: u64,
     pub(super) counters: Arc<Counters>,
     pub(super) journal: Arc<Journal>,
+    pub(super) dictionaries: Arc<Dictionaries>,
     /// The readers' connection, held while a read is under way: the writer
     /// releases folded journal rows only while it is free.
     pub(super) reader: Arc<Mutex<Connection>>,
@@ -131,7 +137,7 @@ impl Applied {
 
 /// `batch` serialized and packed for the writer, on the caller's thread:
 /// the writer only writes.
-pub(super) fn prepare(batch: WriteBatch) -> Result<Prepared> {
+pub(super) fn prepare(batch: WriteBatch, dictionaries: &Dictionaries) -> Result<Prepared> {
     let executions = batch
         .executions
         .iter()
@@ -143,7 +149,10 @@ pub(super) fn prepare(batch: WriteBatch) -> Result<Prepared> {
                 status: record.status.as_str(),
                 start_ms: record.start.millis(),
                 parent_arn: record.parent.as_ref().map(|parent| parent.arn.clone()),
-                record: archive::packed_text(serde_json::to_string(record)?)?,
+                record: packing::packed_text(
+                    serde_json::to_string(record)?,
+                    dictionaries.of(&record.function_name).as_deref(),
+                )?,
                 due_ms: record.due.map(Timestamp::millis),
                 // Folded once its last invocation has ended too: the end of
                 // an invocation that ended it is recorded after its end.
@@ -153,7 +162,7 @@ pub(super) fn prepare(batch: WriteBatch) -> Result<Prepared> {
         .collect::<Result<_>>()?;
     Ok(Prepared {
         executions,
-        changes: journal_rows(&batch.operations, &batch.events)?,
+        changes: journal_rows(&batch.operations, &batch.events, dictionaries)?,
         callbacks: batch
             .callbacks
             .into_iter()
@@ -177,7 +186,19 @@ pub(super) fn prepare(batch: WriteBatch) -> Result<Prepared> {
         outbox_done: batch.outbox_done,
         invocations: batch.invocations,
         deleted: batch.deleted,
-        logs: batch.logs,
+        logs: batch
+            .logs
+            .into_iter()
+            .map(|mut line| {
+                let dictionary = line
+                    .group
+                    .strip_prefix(LOG_GROUP_PREFIX)
+                    .and_then(|function| dictionaries.of(function));
+                let message =
+                    packing::packed_text(std::mem::take(&mut line.message), dictionary.as_deref())?;
+                Ok((line, message))
+            })
+            .collect::<rusqlite::Result<_>>()?,
         logs_before: batch.logs_before.map(Timestamp::millis),
         trim: false,
     })
@@ -188,6 +209,7 @@ pub(super) fn prepare(batch: WriteBatch) -> Result<Prepared> {
 fn journal_rows(
     operations: &[(String, usize, Operation)],
     events: &[(String, Event)],
+    dictionaries: &Dictionaries,
 ) -> Result<Vec<(String, journal::Row)>> {
     let operations: Vec<(&str, i64, String)> = operations
         .iter()
@@ -220,9 +242,11 @@ fn journal_rows(
                 .filter(|(of, _)| *of == arn)
                 .map(|(_, body)| body.as_str())
                 .collect();
+            let dictionary = crate::arn::function_of_execution(arn)
+                .and_then(|function| dictionaries.of(function));
             Ok((
                 arn.to_owned(),
-                journal::Row::new(&of_execution, &its_events)?,
+                journal::Row::new(&of_execution, &its_events, dictionary.as_deref())?,
             ))
         })
         .collect()
@@ -238,6 +262,7 @@ pub(super) fn write_loop(
 ) {
     let counters = &shared.counters;
     let journal = &*shared.journal;
+    let dictionaries = &*shared.dictionaries;
     let mut ids: HashMap<String, i64> = HashMap::new();
     // `synchronous = FULL` (2) syncs every commit; a commit of log lines
     // alone is left to the next one that syncs.
@@ -246,14 +271,9 @@ pub(super) fn write_loop(
         .is_ok_and(|level| level == 2);
     // Whether the connection is at `NORMAL` for log lines now.
     let mut relaxed = false;
+    let mut load = Load::default();
     while let Some(first) = next_job(&mut connection, receiver, shared) {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match receiver.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
+        let group = gather(first, receiver, &mut load, GATHER);
         if ids.len() > ID_CACHE {
             ids.clear();
         }
@@ -275,7 +295,7 @@ pub(super) fn write_loop(
             }
         }
         let (committed, outcomes, applied) =
-            match commit_together(&mut connection, &group, &mut ids, journal) {
+            match commit_together(&mut connection, &group, &mut ids, (journal, dictionaries)) {
                 Ok((committed, applied)) => (committed, vec![Ok(()); group.len()], applied),
                 Err(rolled_back) => {
                     // A batch failed: nothing was committed; each batch
@@ -283,11 +303,13 @@ pub(super) fn write_loop(
                     // land.
                     rolled_back.undo(journal);
                     ids.clear();
-                    commit_apart(&mut connection, &group, &mut ids, journal)
+                    commit_apart(&mut connection, &group, &mut ids, (journal, dictionaries))
                 }
             };
         if committed.is_ok() {
+            let sources = dictionary_sources(&group, &ids, &applied, journal, dictionaries);
             applied.done(journal);
+            dictionaries.learn_or_warn(&connection, journal, &sources);
         } else {
             applied.undo(journal);
             ids.clear();
@@ -320,6 +342,38 @@ pub(super) fn write_loop(
     }
 }
 
+/// The executions of a commit that their function's dictionary may be made
+/// of, when it has none: those it folded, and those of a function without
+/// one that have written [`dictionary::LEARN_AFTER_ROWS`] journal rows.
+fn dictionary_sources(
+    group: &[Job],
+    ids: &HashMap<String, i64>,
+    applied: &Applied,
+    journal: &Journal,
+    dictionaries: &Dictionaries,
+) -> Vec<i64> {
+    let mut sources: Vec<i64> = applied
+        .folds
+        .iter()
+        .map(|&(execution, _)| execution)
+        .collect();
+    for (arn, _) in group.iter().flat_map(|(batch, _)| &batch.changes) {
+        let learnt = crate::arn::function_of_execution(arn)
+            .is_none_or(|function| dictionaries.of(function).is_some());
+        // (Ended ones are among the folds.)
+        if learnt {
+            continue;
+        }
+        if let Some(&id) = ids.get(arn)
+            && journal.index().rows_of(id).len() >= dictionary::LEARN_AFTER_ROWS
+            && !sources.contains(&id)
+        {
+            sources.push(id);
+        }
+    }
+    sources
+}
+
 /// Applies every batch of `group` in one transaction and commits it.
 ///
 /// `Err` when a batch failed to apply: the transaction is rolled back,
@@ -328,7 +382,7 @@ fn commit_together(
     connection: &mut Connection,
     group: &[Job],
     ids: &mut HashMap<String, i64>,
-    journal: &Journal,
+    (journal, dictionaries): (&Journal, &Dictionaries),
 ) -> Result<(rusqlite::Result<()>, Applied), Applied> {
     let mut applied = Applied::default();
     let transaction = match connection.transaction() {
@@ -337,7 +391,15 @@ fn commit_together(
         Err(error) => return Ok((Err(error), applied)),
     };
     for (batch, _) in group {
-        if apply(&transaction, batch, ids, journal, &mut applied).is_err() {
+        if apply(
+            &transaction,
+            batch,
+            ids,
+            (journal, dictionaries),
+            &mut applied,
+        )
+        .is_err()
+        {
             return Err(applied);
         }
     }
@@ -351,7 +413,7 @@ fn commit_apart(
     connection: &mut Connection,
     group: &[Job],
     ids: &mut HashMap<String, i64>,
-    journal: &Journal,
+    (journal, dictionaries): (&Journal, &Dictionaries),
 ) -> (rusqlite::Result<()>, Vec<Result<()>>, Applied) {
     let mut outcomes: Vec<Result<()>> = Vec::with_capacity(group.len());
     let mut applied = Applied::default();
@@ -360,7 +422,7 @@ fn commit_apart(
         for (batch, _) in group {
             transaction.execute_batch("SAVEPOINT batch")?;
             let mut this = Applied::default();
-            match apply(&transaction, batch, ids, journal, &mut this) {
+            match apply(&transaction, batch, ids, (journal, dictionaries), &mut this) {
                 Ok(()) => {
                     transaction.execute_batch("RELEASE batch")?;
                     applied.extend(this);
@@ -384,16 +446,72 @@ fn commit_apart(
 /// (when `all`, as when the writer is idle, a step of every one: true when
 /// more remain), and releases folded rows if no read is under way.
 fn tidy_journal(connection: &mut Connection, shared: &Shared, all: bool) -> bool {
-    let more = journal::fold_behind(connection, &shared.journal, all).unwrap_or_else(|error| {
-        tracing::warn!(%error, "the store's journal could not be folded; the next commit tries again");
-        false
-    });
+    let dictionaries = &*shared.dictionaries;
+    let (more, folded) = journal::fold_behind(connection, &shared.journal, &|function| dictionaries.of(function), all)
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "the store's journal could not be folded; the next commit tries again");
+            (false, Vec::new())
+        });
+    dictionaries.learn_or_warn(connection, &shared.journal, &folded);
     if shared.journal.index().has_folded()
         && let Ok(_quiet) = shared.reader.try_lock()
     {
         shared.journal.index().release();
     }
     more
+}
+
+/// Commits in a row that found other batches queued behind their first,
+/// after which the writer takes the engine to be under load.
+const LOADED_AFTER: u32 = 4;
+
+/// How long the writer, under load, keeps gathering batches before it
+/// commits them: a commit rewrites the journal's last pages, the file's
+/// header and pointer-map pages and the WAL's last block whatever it holds,
+/// so fewer, larger commits write fewer bytes per checkpoint. A batch
+/// arriving alone is committed at once.
+const GATHER: Duration = Duration::from_millis(1);
+
+/// Whether recent commits found batches queued behind their first.
+#[derive(Debug, Default)]
+struct Load {
+    /// Commits in a row that did.
+    crowded: u32,
+}
+
+/// The batches to commit together: `first`, those queued behind it and,
+/// under load, those arriving within `window` (at most [`MAX_GROUP`]).
+fn gather(
+    first: Job,
+    receiver: &mpsc::Receiver<Job>,
+    load: &mut Load,
+    window: Duration,
+) -> Vec<Job> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match receiver.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
+        }
+    }
+    if group.len() == 1 {
+        load.crowded = 0;
+        return group;
+    }
+    load.crowded = load.crowded.saturating_add(1);
+    if load.crowded < LOADED_AFTER {
+        return group;
+    }
+    // Asleep while it waits: the two cores are the engine's too.
+    let until = std::time::Instant::now() + window;
+    while group.len() < MAX_GROUP {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        match receiver.recv_timeout(left) {
+            Ok(job) => group.push(job),
+            Err(_) => break,
+        }
+    }
+    group
 }
 
 /// How long the writer keeps looking for the next batch before it sleeps:
@@ -500,7 +618,7 @@ fn apply(
     transaction: &rusqlite::Transaction<'_>,
     batch: &Prepared,
     ids: &mut HashMap<String, i64>,
-    journal: &Journal,
+    (journal, dictionaries): (&Journal, &Dictionaries),
     applied: &mut Applied,
 ) -> rusqlite::Result<()> {
     for execution in &batch.executions {
@@ -544,7 +662,9 @@ fn apply(
     {
         let id = execution_id(transaction, ids, &execution.arn)?;
         let rows = journal.index().rows_of(id);
-        if let Some(through) = journal::fold(transaction, id, &rows)? {
+        if let Some(through) = journal::fold(transaction, id, &rows, &|function| {
+            dictionaries.of(function)
+        })? {
             applied.folds.push((id, through));
         }
     }
@@ -645,13 +765,19 @@ fn apply_logs(
     batch: &Prepared,
     ids: &mut HashMap<String, i64>,
 ) -> rusqlite::Result<()> {
-    for line in &batch.logs {
+    for (line, message) in &batch.logs {
         // A line of an execution the store does not hold (deleted
-        // meanwhile) is kept as a line of none.
+        // meanwhile) is kept as a line of none, with the ARN it had; a
+        // line of an execution is found by the execution's id, and reads
+        // its ARN from the execution.
         let execution = line
             .execution_arn
             .as_deref()
             .and_then(|arn| execution_id(transaction, ids, arn).ok());
+        let arn = line
+            .execution_arn
+            .as_deref()
+            .filter(|_| execution.is_none());
         transaction
             .prepare_cached(
                 "INSERT INTO logs (log_group, stream, arn, execution, request_id, at_ms, message)
@@ -660,11 +786,11 @@ fn apply_logs(
             .execute(params![
                 line.group,
                 line.stream,
-                line.execution_arn,
+                arn,
                 execution,
                 line.request_id,
                 line.timestamp.millis(),
-                line.message
+                message
             ])?;
     }
     if let Some(before) = batch.logs_before {
@@ -673,4 +799,69 @@ fn apply_logs(
             .execute(params![before])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::{Job, LOADED_AFTER, Load, Prepared, gather};
+
+    fn job() -> Job {
+        (Prepared::default(), tokio::sync::oneshot::channel().0)
+    }
+
+    /// A window long enough that a batch sent 20 ms into it arrives within
+    /// it on the busiest machine; the sender hangs up after it, which ends
+    /// the gathering early.
+    const WINDOW: Duration = Duration::from_secs(30);
+
+    /// Gathers with `first` and one batch queued behind it, after `crowded`
+    /// crowded commits, while a batch arrives 20 ms later: the group's size.
+    fn gathered_with_a_late_batch(crowded: u32) -> (usize, Load) {
+        let (sender, receiver) = mpsc::channel();
+        sender.send(job()).expect("queued");
+        let late = std::thread::Builder::new()
+            .name("late-batch".to_owned())
+            .spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                let _ = sender.send(job());
+            })
+            .expect("thread");
+        let mut load = Load { crowded };
+        let group = gather(job(), &receiver, &mut load, WINDOW);
+        late.join().expect("sender");
+        (group.len(), load)
+    }
+
+    #[test]
+    fn under_load_batches_arriving_within_the_window_join_the_commit() {
+        let (size, load) = gathered_with_a_late_batch(LOADED_AFTER - 1);
+        assert_eq!(size, 3, "the first, the queued one and the late one");
+        assert_eq!(load.crowded, LOADED_AFTER);
+    }
+
+    #[test]
+    fn without_load_the_queued_batches_are_committed_at_once() {
+        let (size, load) = gathered_with_a_late_batch(0);
+        assert_eq!(size, 2, "the late batch waits for the next commit");
+        assert_eq!(load.crowded, 1);
+    }
+
+    #[test]
+    fn a_batch_alone_resets_the_load() {
+        let (_sender, receiver) = mpsc::channel();
+        let mut load = Load {
+            crowded: LOADED_AFTER + 3,
+        };
+        let started = std::time::Instant::now();
+        let group = gather(job(), &receiver, &mut load, WINDOW);
+        assert_eq!(group.len(), 1);
+        assert_eq!(load.crowded, 0);
+        assert!(
+            started.elapsed() < WINDOW,
+            "a batch alone is committed at once"
+        );
+    }
 }
