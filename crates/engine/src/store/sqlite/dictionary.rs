@@ -146,7 +146,7 @@ impl Dictionaries {
 
     /// Whether a dictionary of `function` may still be made: it has none,
     /// or (when `ended`) only one made of an execution under way.
-    fn wants(&self, function: &str, ended: bool) -> bool {
+    pub(super) fn wants(&self, function: &str, ended: bool) -> bool {
         self.held()
             .by_function
             .get(function)

@@ -209,6 +209,11 @@ impl JournalIndex {
         }
     }
 
+    /// How many rows of `execution` a reader or a fold may need.
+    pub(super) fn count_of(&self, execution: i64) -> usize {
+        self.rows.get(&execution).map_or(0, Vec::len)
+    }
+
     /// The rows of `execution` a reader or a fold may need.
     pub(super) fn rows_of(&self, execution: i64) -> Vec<i64> {
         self.rows.get(&execution).cloned().unwrap_or_default()

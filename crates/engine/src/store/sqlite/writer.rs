@@ -358,14 +358,14 @@ fn dictionary_sources(
         .map(|&(execution, _)| execution)
         .collect();
     for (arn, _) in group.iter().flat_map(|(batch, _)| &batch.changes) {
-        let learnt = crate::arn::function_of_execution(arn)
-            .is_none_or(|function| dictionaries.of(function).is_some());
         // (Ended ones are among the folds.)
-        if learnt {
+        let wanted = crate::arn::function_of_execution(arn)
+            .is_some_and(|function| dictionaries.wants(function, false));
+        if !wanted {
             continue;
         }
         if let Some(&id) = ids.get(arn)
-            && journal.index().rows_of(id).len() >= dictionary::LEARN_AFTER_ROWS
+            && journal.index().count_of(id) >= dictionary::LEARN_AFTER_ROWS
             && !sources.contains(&id)
         {
             sources.push(id);
