@@ -53,6 +53,17 @@ fn event(id: u64) -> Event {
     }
 }
 
+/// Writes `records` in one batch.
+async fn write_records(store: &dyn Store, records: &[ExecutionRecord]) {
+    store
+        .write(WriteBatch {
+            executions: records.to_vec(),
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap();
+}
+
 /// Every store the engine runs on, fresh.
 fn stores() -> Vec<(&'static str, Arc<dyn Store>, Option<tempfile::TempDir>)> {
     let directory = tempfile::tempdir().unwrap();
@@ -165,13 +176,7 @@ async fn every_store_lists_by_start_filters_and_pages_by_cursor() {
                 record(&format!("e{n}"), 100 + n / 2, status)
             })
             .collect();
-        store
-            .write(WriteBatch {
-                executions: records.clone(),
-                ..WriteBatch::default()
-            })
-            .await
-            .unwrap();
+        write_records(&*store, &records).await;
         for oldest_first in [false, true] {
             let mut expected: Vec<&ExecutionRecord> = records.iter().collect();
             expected.sort_by(|a, b| (a.start, &a.arn).cmp(&(b.start, &b.arn)));
@@ -214,6 +219,55 @@ async fn every_store_lists_by_start_filters_and_pages_by_cursor() {
     }
 }
 
+#[tokio::test]
+async fn every_store_walks_its_timer_index_by_moment_in_pages_through_entries_due_at_once() {
+    for (kind, store, _directory) in stores() {
+        // Seven due at 500 (more than a page), two earlier, one later than
+        // the walk's end, one with nothing due; written in two batches, the
+        // later one moving an entry.
+        let mut records: Vec<ExecutionRecord> = (0..11_i64)
+            .map(|n| {
+                let mut record = record(&format!("d{n}"), n, ExecutionStatus::Running);
+                record.due = match n {
+                    0 => Some(Timestamp::from_millis(300)),
+                    1 => Some(Timestamp::from_millis(200)),
+                    9 => Some(Timestamp::from_millis(900)),
+                    10 => None,
+                    _ => Some(Timestamp::from_millis(500)),
+                };
+                record
+            })
+            .collect();
+        write_records(&*store, &records).await;
+        records[0].due = Some(Timestamp::from_millis(100));
+        write_records(&*store, &records[..1]).await;
+        let until = Timestamp::from_millis(800);
+        let mut walked = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store.due(cursor, until, 3).await.unwrap();
+            let Some(last) = page.last() else { break };
+            cursor = Some(last.cursor());
+            walked.extend(page.into_iter().map(|due| (due.at.millis(), due.arn)));
+        }
+        let arns = |due: i64, from: usize, to: usize| {
+            records[from..to]
+                .iter()
+                .map(move |record| (due, record.arn.clone()))
+        };
+        let expected: Vec<(i64, String)> = arns(100, 0, 1)
+            .chain(arns(200, 1, 2))
+            .chain(arns(500, 2, 9))
+            .collect();
+        assert_eq!(walked, expected, "{kind}");
+        // Nothing is due before the first entry.
+        let early = store
+            .due(None, Timestamp::from_millis(99), 3)
+            .await
+            .unwrap();
+        assert!(early.is_empty(), "{kind}: {early:?}");
+    }
+}
 #[tokio::test]
 async fn a_store_opened_to_inspect_it_writes_nothing() {
     let directory = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@
 use super::Engine;
 use super::error::Result;
 use crate::limits::{DAY_MILLIS, PLAIN_LOG_DAYS};
-use crate::store::{DueCursor, WriteBatch};
+use crate::store::WriteBatch;
 
 impl Engine {
     /// Carries on with what the store holds: starts the timer loop, which
@@ -54,10 +54,7 @@ impl Engine {
             let Some(last) = page.last() else {
                 return Ok(count);
             };
-            cursor = Some(DueCursor {
-                at: last.at,
-                arn: last.arn.clone(),
-            });
+            cursor = Some(last.cursor());
             let expired: Vec<String> = page
                 .into_iter()
                 .filter(|due| due.finished)

@@ -56,7 +56,7 @@ pub(super) async fn run(engine: WeakEngine) {
             return;
         }
         let now = live.now();
-        let page = match live.shared.store.due(cursor.clone(), now, PAGE).await {
+        let page = match live.shared.store.due(cursor, now, PAGE).await {
             Ok(page) => page,
             Err(error) => {
                 tracing::warn!(%error, "the timer index could not be read; trying again");
@@ -71,7 +71,7 @@ pub(super) async fn run(engine: WeakEngine) {
             let next = live
                 .shared
                 .store
-                .due(cursor.clone(), Timestamp::from_millis(i64::MAX), 1)
+                .due(cursor, Timestamp::from_millis(i64::MAX), 1)
                 .await
                 .ok()
                 .and_then(|next| next.first().map(|due| due.at));
@@ -92,10 +92,7 @@ pub(super) async fn run(engine: WeakEngine) {
         }
         let mut expired = Vec::new();
         for due in page {
-            cursor = Some(DueCursor {
-                at: due.at,
-                arn: due.arn.clone(),
-            });
+            cursor = Some(due.cursor());
             if !wake(&live, due, &mut expired).await {
                 return;
             }

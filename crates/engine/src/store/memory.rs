@@ -24,6 +24,9 @@ struct Stored {
     operations: BTreeMap<usize, Operation>,
     events: BTreeMap<u64, Event>,
     outbox: BTreeMap<String, ChainedInvokeRequest>,
+    /// Its place in the timer index among executions due at once: the
+    /// order its record was first written in.
+    place: i64,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +36,7 @@ struct Data {
     invocations: Vec<InvocationRecord>,
     logs: BTreeMap<u64, LogRecord>,
     next_log: u64,
+    next_place: i64,
 }
 
 /// A store that keeps everything in memory.
@@ -98,8 +102,17 @@ impl Store for MemoryStore {
         if !batch.is_empty() {
             let mut data = self.data();
             for record in batch.executions {
-                let arn = record.arn.clone();
-                data.executions.entry(arn).or_default().record = Some(record);
+                let Data {
+                    executions,
+                    next_place,
+                    ..
+                } = &mut *data;
+                let stored = executions.entry(record.arn.clone()).or_default();
+                if stored.record.is_none() {
+                    *next_place += 1;
+                    stored.place = *next_place;
+                }
+                stored.record = Some(record);
             }
             for (arn, position, op) in batch.operations {
                 data.executions
@@ -261,20 +274,19 @@ impl Store for MemoryStore {
             let mut due: Vec<Due> = data
                 .executions
                 .values()
-                .filter_map(|stored| stored.record.as_ref())
-                .filter_map(|record| {
+                .filter_map(|stored| Some((stored.record.as_ref()?, stored.place)))
+                .filter_map(|(record, place)| {
                     let at = record.due?;
-                    let beyond = after.as_ref().is_none_or(|cursor| {
-                        (at, record.arn.as_str()) > (cursor.at, cursor.arn.as_str())
-                    });
+                    let beyond = after.is_none_or(|cursor| (at, place) > (cursor.at, cursor.place));
                     (beyond && at <= until).then(|| Due {
                         at,
                         arn: record.arn.clone(),
                         finished: record.status.is_terminal(),
+                        place,
                     })
                 })
                 .collect();
-            due.sort_by(|a, b| (a.at, &a.arn).cmp(&(b.at, &b.arn)));
+            due.sort_by_key(|due| (due.at, due.place));
             due.truncate(limit);
             due
         })

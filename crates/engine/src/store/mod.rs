@@ -233,16 +233,30 @@ pub struct Due {
     pub arn: String,
     /// Whether it is over (what is due is its deletion).
     pub finished: bool,
+    /// Its place among the entries due at the same moment, in the store's
+    /// own order (the SQLite store's: the execution's integer id).
+    pub place: i64,
+}
+
+impl Due {
+    /// A cursor just past this entry.
+    #[must_use]
+    pub const fn cursor(&self) -> DueCursor {
+        DueCursor {
+            at: self.at,
+            place: self.place,
+        }
+    }
 }
 
 /// Where a walk of the timer index stands: the last entry seen. Entries
-/// are ordered by moment, then ARN.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// are ordered by moment, then by their place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DueCursor {
     /// The last entry's moment.
     pub at: Timestamp,
-    /// Its execution.
-    pub arn: String,
+    /// Its place among the entries due then.
+    pub place: i64,
 }
 
 /// Durable storage of executions, operations, history, callbacks and
@@ -285,7 +299,7 @@ pub trait Store: Send + Sync + 'static {
     fn callback(&self, callback_id: &str) -> BoxFuture<'_, Result<Option<CallbackRecord>>>;
 
     /// The timer index from just after `after` (its start when `None`),
-    /// up to `until`: at most `limit` entries, by moment, then ARN.
+    /// up to `until`: at most `limit` entries, by moment, then place.
     fn due(
         &self,
         after: Option<DueCursor>,
