@@ -465,12 +465,27 @@ fn tidy_journal(connection: &mut Connection, shared: &Shared, all: bool) -> bool
 /// after which the writer takes the engine to be under load.
 const LOADED_AFTER: u32 = 4;
 
-/// How long the writer, under load, keeps gathering batches before it
-/// commits them: a commit rewrites the journal's last pages, the file's
-/// header and pointer-map pages and the WAL's last block whatever it holds,
-/// so fewer, larger commits write fewer bytes per checkpoint. A batch
-/// arriving alone is committed at once.
-const GATHER: Duration = Duration::from_millis(1);
+/// How the writer, under load, keeps gathering batches before it commits
+/// them: a commit rewrites the journal's last pages, the file's header and
+/// pointer-map pages, the timer index's and the log's last pages and the
+/// WAL's last block whatever it holds, so fewer, larger commits write fewer
+/// bytes per checkpoint (and sync less often). A batch arriving alone is
+/// committed at once.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// How long it gathers at most.
+    most: Duration,
+    /// How long it waits for the next batch: once none comes within this,
+    /// the callers are all waiting for this commit, and it goes.
+    gap: Duration,
+}
+
+/// The writer's gathering window under load: at most 10 ms, while batches
+/// keep coming within 1 ms of each other.
+const GATHER: Window = Window {
+    most: Duration::from_millis(10),
+    gap: Duration::from_millis(1),
+};
 
 /// Whether recent commits found batches queued behind their first.
 #[derive(Debug, Default)]
@@ -481,12 +496,7 @@ struct Load {
 
 /// The batches to commit together: `first`, those queued behind it and,
 /// under load, those arriving within `window` (at most [`MAX_GROUP`]).
-fn gather(
-    first: Job,
-    receiver: &mpsc::Receiver<Job>,
-    load: &mut Load,
-    window: Duration,
-) -> Vec<Job> {
+fn gather(first: Job, receiver: &mpsc::Receiver<Job>, load: &mut Load, window: Window) -> Vec<Job> {
     let mut group = vec![first];
     while group.len() < MAX_GROUP {
         match receiver.try_recv() {
@@ -503,10 +513,10 @@ fn gather(
         return group;
     }
     // Asleep while it waits: the two cores are the engine's too.
-    let until = std::time::Instant::now() + window;
+    let until = std::time::Instant::now() + window.most;
     while group.len() < MAX_GROUP {
         let left = until.saturating_duration_since(std::time::Instant::now());
-        match receiver.recv_timeout(left) {
+        match receiver.recv_timeout(left.min(window.gap)) {
             Ok(job) => group.push(job),
             Err(_) => break,
         }
@@ -806,7 +816,7 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    use super::{Job, LOADED_AFTER, Load, Prepared, gather};
+    use super::{Job, LOADED_AFTER, Load, Prepared, Window, gather};
 
     fn job() -> Job {
         (Prepared::default(), tokio::sync::oneshot::channel().0)
@@ -815,24 +825,49 @@ mod tests {
     /// A window long enough that a batch sent 20 ms into it arrives within
     /// it on the busiest machine; the sender hangs up after it, which ends
     /// the gathering early.
-    const WINDOW: Duration = Duration::from_secs(30);
+    const WINDOW: Window = Window {
+        most: Duration::from_secs(30),
+        gap: Duration::from_secs(30),
+    };
 
     /// Gathers with `first` and one batch queued behind it, after `crowded`
-    /// crowded commits, while a batch arrives 20 ms later: the group's size.
-    fn gathered_with_a_late_batch(crowded: u32) -> (usize, Load) {
+    /// crowded commits, while batches arrive `after` apart: the group's size.
+    fn gathered_with_late_batches(crowded: u32, window: Window, after: &[u64]) -> (usize, Load) {
         let (sender, receiver) = mpsc::channel();
         sender.send(job()).expect("queued");
+        let after = after.to_vec();
         let late = std::thread::Builder::new()
             .name("late-batch".to_owned())
             .spawn(move || {
-                std::thread::sleep(Duration::from_millis(20));
-                let _ = sender.send(job());
+                for millis in after {
+                    std::thread::sleep(Duration::from_millis(millis));
+                    let _ = sender.send(job());
+                }
             })
             .expect("thread");
         let mut load = Load { crowded };
-        let group = gather(job(), &receiver, &mut load, WINDOW);
+        let group = gather(job(), &receiver, &mut load, window);
         late.join().expect("sender");
         (group.len(), load)
+    }
+
+    fn gathered_with_a_late_batch(crowded: u32) -> (usize, Load) {
+        gathered_with_late_batches(crowded, WINDOW, &[20])
+    }
+
+    #[test]
+    fn under_load_the_gathering_ends_once_batches_stop_coming() {
+        // Two batches 20 ms apart, then one 3 s later: the window's gap
+        // (1 s) ends it before the last.
+        let window = Window {
+            most: Duration::from_secs(30),
+            gap: Duration::from_secs(1),
+        };
+        let (size, _) = gathered_with_late_batches(LOADED_AFTER, window, &[20, 20, 3_000]);
+        assert_eq!(
+            size, 4,
+            "the first, the queued one and the two close behind"
+        );
     }
 
     #[test]
@@ -860,7 +895,7 @@ mod tests {
         assert_eq!(group.len(), 1);
         assert_eq!(load.crowded, 0);
         assert!(
-            started.elapsed() < WINDOW,
+            started.elapsed() < WINDOW.most,
             "a batch alone is committed at once"
         );
     }
