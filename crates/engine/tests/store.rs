@@ -9,7 +9,9 @@ use durable_engine::logs::{LogQuery, LogRecord};
 use durable_engine::model::{
     Event, EventDetails, ExecutionStatus, Operation, OperationStatus, OperationType, Timestamp,
 };
-use durable_engine::store::{ListCursor, ListFilter, MemoryStore, SqliteStore, Store, WriteBatch};
+use durable_engine::store::{
+    DueCursor, ListCursor, ListFilter, MemoryStore, SqliteStore, Store, WriteBatch,
+};
 
 fn record(name: &str, start: i64, status: ExecutionStatus) -> ExecutionRecord {
     let function_arn = "arn:aws:lambda:us-east-1:000000000000:function:F:1".to_owned();
@@ -222,17 +224,18 @@ async fn every_store_lists_by_start_filters_and_pages_by_cursor() {
 #[tokio::test]
 async fn every_store_walks_its_timer_index_by_moment_in_pages_through_entries_due_at_once() {
     for (kind, store, _directory) in stores() {
-        // Seven due at 500 (more than a page), two earlier, one later than
-        // the walk's end, one with nothing due; written in two batches, the
-        // later one moving an entry.
-        let mut records: Vec<ExecutionRecord> = (0..11_i64)
+        // Eight due at 500 (more than two pages), two earlier, one after
+        // them, one later than the walk's end, one with nothing due; written
+        // in two batches, the later one moving an entry.
+        let mut records: Vec<ExecutionRecord> = (0..13_i64)
             .map(|n| {
                 let mut record = record(&format!("d{n}"), n, ExecutionStatus::Running);
                 record.due = match n {
                     0 => Some(Timestamp::from_millis(300)),
                     1 => Some(Timestamp::from_millis(200)),
-                    9 => Some(Timestamp::from_millis(900)),
-                    10 => None,
+                    10 => Some(Timestamp::from_millis(700)),
+                    11 => Some(Timestamp::from_millis(900)),
+                    12 => None,
                     _ => Some(Timestamp::from_millis(500)),
                 };
                 record
@@ -255,11 +258,20 @@ async fn every_store_walks_its_timer_index_by_moment_in_pages_through_entries_du
                 .iter()
                 .map(move |record| (due, record.arn.clone()))
         };
+        // The fourth page holds the rest of 500 and the entry at 700.
         let expected: Vec<(i64, String)> = arns(100, 0, 1)
             .chain(arns(200, 1, 2))
-            .chain(arns(500, 2, 9))
+            .chain(arns(500, 2, 10))
+            .chain(arns(700, 10, 11))
             .collect();
         assert_eq!(walked, expected, "{kind}");
+        // A cursor past the walk's end finds nothing more.
+        let beyond = DueCursor {
+            at: Timestamp::from_millis(900),
+            place: 0,
+        };
+        let past = store.due(Some(beyond), until, 3).await.unwrap();
+        assert!(past.is_empty(), "{kind}: {past:?}");
         // Nothing is due before the first entry.
         let early = store
             .due(None, Timestamp::from_millis(99), 3)

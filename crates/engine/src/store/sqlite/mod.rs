@@ -1016,10 +1016,11 @@ impl Store for SqliteStore {
             };
             let left = limit.saturating_sub(page.len());
             if left > 0 {
-                let after = after.map_or(i64::MIN, |cursor| cursor.at.millis());
+                // From the start of the index, or past the cursor's moment.
+                let after = after.map_or(i64::MIN, |cursor| cursor.at.millis().saturating_add(1));
                 let mut statement = connection.prepare_cached(
                     "SELECT due_ms, id, arn, status FROM executions
-                     WHERE due_ms IS NOT NULL AND due_ms > ?1 AND due_ms <= ?2
+                     WHERE due_ms IS NOT NULL AND due_ms >= ?1 AND due_ms <= ?2
                      ORDER BY due_ms, id LIMIT ?3",
                 )?;
                 for due in

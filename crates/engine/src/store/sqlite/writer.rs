@@ -831,10 +831,12 @@ mod tests {
     };
 
     /// Gathers with `first` and one batch queued behind it, after `crowded`
-    /// crowded commits, while batches arrive `after` apart: the group's size.
+    /// crowded commits, while batches arrive `after` apart (the sender then
+    /// stays until the gathering is over): the group's size.
     fn gathered_with_late_batches(crowded: u32, window: Window, after: &[u64]) -> (usize, Load) {
         let (sender, receiver) = mpsc::channel();
         sender.send(job()).expect("queued");
+        let (over, wait_for_the_end) = mpsc::channel::<()>();
         let after = after.to_vec();
         let late = std::thread::Builder::new()
             .name("late-batch".to_owned())
@@ -843,10 +845,12 @@ mod tests {
                     std::thread::sleep(Duration::from_millis(millis));
                     let _ = sender.send(job());
                 }
+                let _ = wait_for_the_end.recv();
             })
             .expect("thread");
         let mut load = Load { crowded };
         let group = gather(job(), &receiver, &mut load, window);
+        drop(over);
         late.join().expect("sender");
         (group.len(), load)
     }
@@ -857,17 +861,19 @@ mod tests {
 
     #[test]
     fn under_load_the_gathering_ends_once_batches_stop_coming() {
-        // Two batches 20 ms apart, then one 3 s later: the window's gap
-        // (1 s) ends it before the last.
+        // Two batches 20 ms apart, then none: the window's gap (1 s) ends
+        // the gathering long before its most (30 s).
         let window = Window {
             most: Duration::from_secs(30),
             gap: Duration::from_secs(1),
         };
-        let (size, _) = gathered_with_late_batches(LOADED_AFTER, window, &[20, 20, 3_000]);
+        let started = std::time::Instant::now();
+        let (size, _) = gathered_with_late_batches(LOADED_AFTER, window, &[20, 20]);
         assert_eq!(
             size, 4,
             "the first, the queued one and the two close behind"
         );
+        assert!(started.elapsed() < window.most, "ended by the gap");
     }
 
     #[test]
