@@ -822,12 +822,12 @@ mod tests {
         (Prepared::default(), tokio::sync::oneshot::channel().0)
     }
 
-    /// A window long enough that a batch sent 20 ms into it arrives within
-    /// it on the busiest machine; the sender hangs up after it, which ends
-    /// the gathering early.
+    /// A window whose gap is long enough that a batch sent 20 ms after the
+    /// last arrives within it on the busiest machine; the gap then ends the
+    /// gathering a second after the last batch.
     const WINDOW: Window = Window {
         most: Duration::from_secs(30),
-        gap: Duration::from_secs(30),
+        gap: Duration::from_secs(1),
     };
 
     /// Gathers with `first` and one batch queued behind it, after `crowded`
