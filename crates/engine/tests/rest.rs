@@ -13,7 +13,7 @@ use aws_durable_execution_sdk::DurableContext;
 use common::{callback_function, durable, event_types, finished, parent_and_child};
 use durable_engine::execution::{ExecutionState, SeededIds};
 use durable_engine::functions::DurableConfig;
-use durable_engine::model::{ExecutionStatus, Timestamp};
+use durable_engine::model::{ExecutionStatus, OperationType, Timestamp};
 use durable_engine::store::{MemoryStore, Store};
 use durable_engine::testing::{TestEngine, callback_id, count};
 use durable_engine::{Engine, Progress};
@@ -117,6 +117,44 @@ async fn an_execution_waiting_for_a_callback_rests_until_the_callback_loads_it()
     let ended = finished(&engine, &arn).await;
     assert_eq!(ended.status, ExecutionStatus::Succeeded);
     assert_eq!(ended.result.as_deref(), Some("\"approved by yes\""));
+}
+
+#[tokio::test(start_paused = true)]
+async fn waits_ending_close_together_end_together_within_a_tick_and_a_lone_one_on_time() {
+    let store = Arc::new(MemoryStore::new());
+    let engine = engine_over(&store);
+    napper(&engine);
+    // Six waits of five minutes, ending 10 ms apart.
+    let mut arns = Vec::new();
+    for n in 0..6 {
+        arns.push(common::start(&engine, "Napper", &n.to_string()).await);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    until_all_at_rest(&engine).await;
+    let mut ends = Vec::new();
+    for arn in &arns {
+        finished(&engine, arn).await;
+        let wait = common::operation(&engine, arn, OperationType::Wait).await;
+        let scheduled = wait
+            .wait_details
+            .and_then(|details| details.scheduled_end_timestamp)
+            .expect("a scheduled end");
+        let ended = wait.end_timestamp.expect("the wait ended");
+        ends.push((scheduled.millis(), ended.millis()));
+    }
+    let first_end = ends[0].1;
+    assert_eq!(
+        ends[0].0, first_end,
+        "the first ends when it is due: {ends:?}"
+    );
+    for (scheduled, ended) in &ends[1..] {
+        assert_eq!(
+            *ended,
+            first_end + 50,
+            "the next five end together, a tick after the first: {ends:?}"
+        );
+        assert!(ended >= scheduled, "none ends early: {ends:?}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -240,7 +278,7 @@ fn the_same_ids_replay_a_history_to_the_byte() {
         let (_, envelope) = state.begin_invocation(1, Timestamp::from_millis(1_000), 10);
         let update = durable_engine::model::OperationUpdate {
             id: "cb".to_owned(),
-            kind: durable_engine::model::OperationType::Callback.into(),
+            kind: OperationType::Callback.into(),
             action: durable_engine::model::OperationAction::Start.into(),
             ..Default::default()
         };

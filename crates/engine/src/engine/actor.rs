@@ -112,7 +112,7 @@ impl Engine {
     pub(super) fn spawn_started(&self, state: ExecutionState) {
         self.run_background();
         let Ok(permit) = Arc::clone(&self.shared.residency).try_acquire_owned() else {
-            self.shared.timers.note();
+            self.shared.timers.note(state.due());
             return;
         };
         let arn = state.record().arn.clone();
@@ -384,7 +384,7 @@ impl Actor {
                 }
             });
         }
-        self.engine.shared.timers.note();
+        self.engine.shared.timers.note(self.state.due());
         true
     }
 
