@@ -1178,33 +1178,31 @@ async fn a_store_file_from_before_the_outbox_has_its_chained_invokes_under_way_p
     assert_eq!(store.outbox().await.unwrap().len(), 1);
 }
 
+/// `length` characters that do not compress (the store compresses what
+/// does), from a xorshift `seed`.
+fn noise(seed: &mut u64, length: usize) -> String {
+    (0..length)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            char::from(b'!' + u8::try_from(*seed % 90).unwrap())
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn the_pages_a_deleted_execution_frees_are_handed_back_to_the_filesystem() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("store.db");
     let store = SqliteStore::open(&path).unwrap();
     let execution = record("big", 10, ExecutionStatus::Running);
-    // Names that do not compress, as the store compresses what does.
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut noise = || -> String {
-        (0..4000)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                char::from(b'!' + u8::try_from(seed % 90).unwrap())
-            })
-            .collect()
-    };
     store
         .write(WriteBatch {
             executions: vec![execution.clone()],
             events: (1..=2000)
-                .map(|id| {
-                    let mut event = event(id);
-                    event.name = Some(noise());
-                    (execution.arn.clone(), event)
-                })
+                .map(|id| noisy_event(&execution.arn, id, &mut seed, 4000))
                 .collect(),
             ..WriteBatch::default()
         })
@@ -1348,15 +1346,17 @@ async fn a_history_read_while_its_execution_is_folded_sees_each_event_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_wal_stays_bounded_while_writes_and_reads_go_on() {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("store.db");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let wal = directory.path().join("store.db-wal");
-    let writers = 96_usize;
-    let executions: Vec<ExecutionRecord> = (0..writers)
-        .map(|n| record(&format!("busy-{n}"), 10, ExecutionStatus::Running))
+/// Event `id` of `arn`, named with `length` characters of noise.
+fn noisy_event(arn: &str, id: u64, seed: &mut u64, length: usize) -> (String, Event) {
+    let mut event = event(id);
+    event.name = Some(noise(seed, length));
+    (arn.to_owned(), event)
+}
+
+/// `count` running executions named `prefix-N`, written to `store`.
+async fn running(store: &SqliteStore, prefix: &str, count: usize) -> Vec<ExecutionRecord> {
+    let executions: Vec<ExecutionRecord> = (0..count)
+        .map(|n| record(&format!("{prefix}-{n}"), 10, ExecutionStatus::Running))
         .collect();
     store
         .write(WriteBatch {
@@ -1365,6 +1365,136 @@ async fn the_wal_stays_bounded_while_writes_and_reads_go_on() {
         })
         .await
         .unwrap();
+    executions
+}
+
+/// A store in a file of its own, and the path of its WAL.
+fn file_store() -> (tempfile::TempDir, Arc<SqliteStore>, std::path::PathBuf) {
+    let directory = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&directory.path().join("store.db")).unwrap());
+    let wal = directory.path().join("store.db-wal");
+    (directory, store, wal)
+}
+
+/// The WAL held at most its restart size (32 MiB) and one commit's frames.
+fn assert_wal_bounded(largest: u64) {
+    assert!(
+        largest <= 40 * 1024 * 1024,
+        "the WAL reached {} MB",
+        largest / 1_000_000
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_bounded_while_an_idle_writer_cuts_a_long_journal() {
+    let (_directory, store, wal) = file_store();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    // 300 running executions, each with 600 small rows (about 70 MB of
+    // journal): idle, the writer folds them 256 at a time, and the last
+    // fold's cut reaches every row.
+    let executions = running(&store, "long", 300).await;
+    for round in 1..=600 {
+        store
+            .write(WriteBatch {
+                events: executions
+                    .iter()
+                    .map(|execution| noisy_event(&execution.arn, round, &mut seed, 300))
+                    .collect(),
+                ..WriteBatch::default()
+            })
+            .await
+            .unwrap();
+    }
+    let written = store.space().await.unwrap();
+    let mut largest = 0;
+    let began = std::time::Instant::now();
+    loop {
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |metadata| metadata.len()));
+        let space = store.space().await.unwrap();
+        // Folded, cut, and the freed pages handed back but the 8 MiB kept
+        // (the archives hold the same noise as the rows).
+        let kept = 8 * 1024 * 1024;
+        if space.free_bytes <= kept && space.file_bytes + kept < written.file_bytes {
+            break;
+        }
+        assert!(
+            began.elapsed() < std::time::Duration::from_mins(1),
+            "{space:?} after {written:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_wal_bounded(largest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_bounded_while_free_pages_are_handed_back_a_step_at_a_time() {
+    let (_directory, store, wal) = file_store();
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    // 48 MB written first and 48 MB after; the first deleted, the trim
+    // moves the later pages down into the freed ones, writing each.
+    let mut write = async |name: String| {
+        let execution = record(&name, 10, ExecutionStatus::Running);
+        for part in 0..4_u64 {
+            store
+                .write(WriteBatch {
+                    executions: vec![execution.clone()],
+                    events: (1..=750)
+                        .map(|id| noisy_event(&execution.arn, part * 1000 + id, &mut seed, 4000))
+                        .collect(),
+                    ..WriteBatch::default()
+                })
+                .await
+                .unwrap();
+        }
+        execution.arn
+    };
+    let mut early = Vec::new();
+    for n in 0..4 {
+        early.push(write(format!("early-{n}")).await);
+    }
+    for n in 0..4 {
+        write(format!("late-{n}")).await;
+    }
+    store
+        .write(WriteBatch {
+            deleted: early,
+            ..WriteBatch::default()
+        })
+        .await
+        .unwrap();
+    let freed = store.space().await.unwrap();
+    assert!(freed.free_bytes > 40_000_000, "{freed:?}");
+    let mut trimming = tokio::task::JoinSet::new();
+    {
+        let store = Arc::clone(&store);
+        trimming.spawn(async move { store.trim().await });
+    }
+    let mut largest = 0;
+    let trimmed = loop {
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |metadata| metadata.len()));
+        let wait = tokio::time::sleep(std::time::Duration::from_millis(2));
+        tokio::select! {
+            done = trimming.join_next() => break done,
+            () = wait => {}
+        }
+    };
+    trimmed.unwrap().unwrap().unwrap();
+    let trimmed = store.space().await.unwrap();
+    assert_eq!(trimmed.free_bytes, 0, "{trimmed:?}");
+    assert!(
+        trimmed.file_bytes < freed.file_bytes * 2 / 3,
+        "{trimmed:?} after {freed:?}"
+    );
+    // The WAL's restart size (32 MiB) and one step's commit, not the
+    // 48 MB the trim moved.
+    assert_wal_bounded(largest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_bounded_while_writes_and_reads_go_on() {
+    let (_directory, store, wal) = file_store();
+    let writers = 96_usize;
+    let executions = running(&store, "busy", writers).await;
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
     // Readers that never stop, and writers that always have a batch queued
@@ -1412,9 +1542,5 @@ async fn the_wal_stays_bounded_while_writes_and_reads_go_on() {
     while let Some(task) = tasks.join_next().await {
         task.unwrap();
     }
-    assert!(
-        largest <= 40 * 1024 * 1024,
-        "the WAL reached {} MB",
-        largest >> 20
-    );
+    assert_wal_bounded(largest);
 }

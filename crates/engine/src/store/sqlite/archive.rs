@@ -87,16 +87,18 @@ pub(super) fn read_whole(connection: &Connection, id: i64) -> rusqlite::Result<(
 }
 
 /// Writes execution `id`'s archive: all its `operations` and `events`, as
-/// of the journal row `through`, compressed against `dictionary` if any.
+/// of the journal row `through`, compressed against `dictionary` if any;
+/// the bytes it takes.
 pub(super) fn write(
     connection: &Connection,
     id: i64,
     (operations, events): (&Rows, &Rows),
     through: i64,
     dictionary: Option<&Dictionary>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<usize> {
     let operations = packed(operations.iter().map(|raw| raw.get()), dictionary)?;
     let events = packed(events.iter().map(|raw| raw.get()), dictionary)?;
+    let bytes = operations.len() + events.len();
     connection
         .prepare_cached(
             "INSERT INTO archives (execution, operations, events, through) VALUES (?1, ?2, ?3, ?4)
@@ -104,7 +106,7 @@ pub(super) fn write(
                 operations = excluded.operations, events = excluded.events, through = excluded.through",
         )?
         .execute(params![id, operations, events, through])?;
-    Ok(())
+    Ok(bytes)
 }
 
 /// Store files written before the journal kept operations and events as

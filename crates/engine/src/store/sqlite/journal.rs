@@ -35,9 +35,23 @@ const WINDOW: i64 = 1 << 20;
 /// that a batch arriving meanwhile waits for one short transaction.
 const FOLD_STEP: usize = 256;
 
+/// How many bytes of archives one fold writes at most (4 MiB, at least one
+/// archive), so that executions with long histories make no large commit.
+const FOLD_BYTES: usize = 4 * 1024 * 1024;
+
 /// How many folded rows may wait at the journal's start before they are cut
 /// off.
 const CUT_STEP: i64 = 1024;
+
+/// How much of the journal one cut deletes at most (4 MiB of rows, at least
+/// one row). Deleting a row rewrites its page, so a cut is a commit of
+/// about the rows' size: the rows folded under load wait behind the oldest
+/// execution still running, and an idle writer's last fold once cut a
+/// million of them (60 MB) at once.
+const CUT_BYTES: i64 = 4 * 1024 * 1024;
+
+/// What a row costs beyond its columns, for [`CUT_BYTES`].
+const ROW_BYTES: i64 = 16;
 
 /// Where each execution's journal rows are, shared by the writer (which
 /// adds, folds and cuts rows) and the readers.
@@ -368,13 +382,13 @@ pub(super) type DictionaryOf<'a> = dyn Fn(&str) -> Option<std::sync::Arc<Diction
 
 /// Folds execution `id`'s journal `rows` (those after its archive's) into
 /// its archive, compressed against its function's dictionary; the last row
-/// folded, or `None` when none was left to fold.
+/// folded and the archive's bytes, or `None` when none was left to fold.
 pub(super) fn fold(
     connection: &Connection,
     id: i64,
     rows: &[i64],
     dictionary_of: &DictionaryOf<'_>,
-) -> rusqlite::Result<Option<i64>> {
+) -> rusqlite::Result<Option<(i64, usize)>> {
     let (mut operations, mut events, through) = archive::read_whole(connection, id)?;
     let entries = read(connection, id, rows, through)?;
     let Some(&last) = rows.iter().max().filter(|_| !entries.is_empty()) else {
@@ -386,14 +400,14 @@ pub(super) fn fold(
         .query_row(params![id], |row| row.get(0))
         .optional()?;
     let dictionary = function.and_then(|function| dictionary_of(&function));
-    archive::write(
+    let bytes = archive::write(
         connection,
         id,
         (&operations, &events),
         last,
         dictionary.as_deref(),
     )?;
-    Ok(Some(last))
+    Ok(Some((last, bytes)))
 }
 
 /// Execution `id`'s operations and events: its archive's, with its journal
@@ -427,7 +441,8 @@ pub(super) fn fold_behind(
         let (folding, horizon, start) = {
             let index = journal.index();
             let folding = index.behind(all);
-            (folding.clone(), index.horizon(&folding), index.start)
+            let horizon = index.horizon(&folding);
+            (folding, horizon, index.start)
         };
         // Idle, every folded row goes; under load, a step of them at once.
         let worth_a_cut = if all { 1 } else { CUT_STEP };
@@ -436,31 +451,64 @@ pub(super) fn fold_behind(
         }
         let transaction = connection.transaction()?;
         let mut folds = Vec::with_capacity(folding.len());
+        let mut written = 0;
         for &execution in &folding {
+            if written >= FOLD_BYTES {
+                break;
+            }
             let rows = journal.index().rows_of(execution);
+            let folded = fold(&transaction, execution, &rows, dictionary_of)?;
+            written += folded.map_or(0, |(_, bytes)| bytes);
             // Nothing left to fold: its rows are in its archive already.
-            let through = fold(&transaction, execution, &rows, dictionary_of)?
+            let through = folded
+                .map(|(through, _)| through)
                 .or_else(|| rows.last().copied())
                 .unwrap_or(0);
             folds.push((execution, through));
         }
+        let horizon = if folds.len() < folding.len() {
+            let done: Vec<i64> = folds.iter().map(|&(execution, _)| execution).collect();
+            journal.index().horizon(&done)
+        } else {
+            horizon
+        };
+        let cut = cut_end(&transaction, start, horizon)?;
         transaction
             .prepare_cached("DELETE FROM journal WHERE seq < ?1")?
-            .execute(params![horizon])?;
+            .execute(params![cut])?;
         transaction.commit()?;
         let more = {
             let mut index = journal.index();
             for &(execution, through) in &folds {
                 index.folded(execution, through);
             }
-            index.start = horizon;
-            !index.by_first.is_empty()
+            index.start = cut;
+            !index.by_first.is_empty() || cut < horizon
         };
         folded.extend(folds.iter().map(|&(execution, _)| execution));
         if all {
             return Ok((more, folded));
         }
     }
+}
+
+/// Where a cut of the rows from `start` up to `horizon` ends: past at most
+/// [`CUT_BYTES`] of them.
+fn cut_end(connection: &Connection, start: i64, horizon: i64) -> rusqlite::Result<i64> {
+    let mut statement = connection.prepare_cached(
+        "SELECT seq, COALESCE(octet_length(operations), 0) + COALESCE(octet_length(events), 0)
+         FROM journal WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+    )?;
+    let mut rows = statement.query(params![start, horizon])?;
+    let mut bytes = 0;
+    while let Some(row) = rows.next()? {
+        let (seq, size): (i64, i64) = (row.get(0)?, row.get(1)?);
+        if bytes > 0 && bytes + size > CUT_BYTES {
+            return Ok(seq);
+        }
+        bytes += size + ROW_BYTES;
+    }
+    Ok(horizon)
 }
 
 #[cfg(test)]

@@ -235,8 +235,9 @@ const WAL_RESTART_BYTES: u64 = 32 * 1024 * 1024;
 /// How long the writer waits for readers when it folds the WAL whole.
 const WAL_RESTART_PATIENCE: Duration = Duration::from_secs(2);
 
-/// What the WAL file is cut back to when it restarts, at most (64 MiB).
-const WAL_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+/// What the WAL file is cut back to when it restarts, at most (40 MiB):
+/// its [`WAL_RESTART_BYTES`] and one commit's frames.
+const WAL_LIMIT_BYTES: u64 = 40 * 1024 * 1024;
 
 /// The writer's page cache, in KiB: what it keeps of the pages it changes
 /// (the pages of the executions in flight).
@@ -294,6 +295,10 @@ struct Counters {
     pages_logged: AtomicU64,
     /// The frames in the WAL after the last commit.
     wal_frames: AtomicU64,
+    /// Held by whoever copies the WAL into the database: the checkpointer's
+    /// passes and the writer's folds take turns, so a fold never finds a
+    /// pass under way and gives up while the WAL keeps growing.
+    copying: Mutex<()>,
 }
 
 fn index(value: impl TryInto<i64>) -> i64 {
@@ -643,8 +648,8 @@ fn page_bytes(connection: &Connection) -> rusqlite::Result<u64> {
 /// short transactions and folds the whole WAL into the database
 /// (`RESTART`), so that the next commit writes the WAL from its start again.
 /// The checkpointer's passive passes copy most frames beforehand, off the
-/// writer's path. A fold that finds the checkpointer's own pass under way is
-/// tried again after the next commit.
+/// writer's path; a fold waits for a pass under way to end. A fold that
+/// readers hold back is tried again after the next commit.
 fn bound_the_wal(writer: &mut Connection, counters: Arc<Counters>, restart_frames: u64) {
     let mut logged = 0;
     let bounded = writer.busy_timeout(WAL_RESTART_PATIENCE).and_then(|()| {
@@ -661,12 +666,17 @@ fn bound_the_wal(writer: &mut Connection, counters: Arc<Counters>, restart_frame
                 logged = frames;
                 counters.pages_logged.fetch_add(appended, Ordering::Relaxed);
                 counters.wal_frames.store(frames, Ordering::Relaxed);
-                if frames > restart_frames
-                    && wal
+                if frames > restart_frames {
+                    let _turn = counters
+                        .copying
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if wal
                         .checkpoint_v2(rusqlite::wal::CheckpointMode::RESTART)
                         .is_ok()
-                {
-                    counters.wal_frames.store(0, Ordering::Relaxed);
+                    {
+                        counters.wal_frames.store(0, Ordering::Relaxed);
+                    }
                 }
                 Ok(())
             },
@@ -696,9 +706,16 @@ fn checkpoint_loop(connection: &Connection, stopped: &mpsc::Receiver<()>, counte
         if frames < copied + every && !(quiet && frames > copied) {
             continue;
         }
-        match connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-            row.get::<_, i64>(2)
-        }) {
+        let pass = {
+            let _turn = counters
+                .copying
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                row.get::<_, i64>(2)
+            })
+        };
+        match pass {
             Ok(done) => copied = u64::try_from(done).unwrap_or_default().min(frames),
             Err(error) => {
                 tracing::warn!(%error, "a WAL checkpoint failed; the next one tries again");

@@ -321,8 +321,7 @@ pub(super) fn write_loop(
             Ordering::Relaxed,
         );
         let trimmed = if group.iter().any(|(batch, _)| batch.trim) {
-            trim(&connection, 0, i64::MAX)
-                .map(drop)
+            trim_all(&connection, pages(TRIM_STEP_BYTES, shared.page_bytes))
                 .map_err(StoreError::from)
         } else {
             Ok(())
@@ -536,9 +535,12 @@ const TRIM_WHEN_IDLE: Duration = Duration::from_millis(500);
 /// not worth its writes.
 const TRIM_ABOVE_BYTES: u64 = 8 * 1024 * 1024;
 
-/// What one idle trim step hands back at most (16 MiB), so that a batch
-/// arriving meanwhile waits at most one step.
-const TRIM_STEP_BYTES: u64 = 16 * 1024 * 1024;
+/// What one idle trim step hands back at most (4 MiB), so that a batch
+/// arriving meanwhile waits at most one step. A step moves the file's last
+/// pages down into free ones, writing each it moves and the pages that
+/// point at them: its commit is a third larger than the step, and the WAL
+/// holds at most its restart size and one such commit.
+const TRIM_STEP_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Pages of `bytes` in a file of `page_bytes` pages.
 fn pages(bytes: u64, page_bytes: u64) -> i64 {
@@ -546,17 +548,13 @@ fn pages(bytes: u64, page_bytes: u64) -> i64 {
 }
 
 /// Hands free pages back to the filesystem while there are more than
-/// `keep`, at most a step's (all when `keep` is 0); true when more remain.
+/// `keep`, at most `step_pages`, in one commit; true when more remain.
 fn trim(connection: &Connection, keep: i64, step_pages: i64) -> rusqlite::Result<bool> {
     let free: i64 = connection.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
     if free <= keep {
         return Ok(false);
     }
-    let step = if keep == 0 {
-        free
-    } else {
-        step_pages.min(free)
-    };
+    let step = step_pages.min(free - keep);
     // Each step of the statement hands back one page: run it to the end.
     let mut statement = connection.prepare(&format!("PRAGMA incremental_vacuum({step})"))?;
     let mut pages = statement.query([])?;
@@ -566,6 +564,12 @@ fn trim(connection: &Connection, keep: i64, step_pages: i64) -> rusqlite::Result
     let left: i64 = connection.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
     // A file without incremental vacuum (in memory) hands nothing back.
     Ok(left > keep && left < free)
+}
+
+/// Hands every free page back, `step_pages` in each commit.
+fn trim_all(connection: &Connection, step_pages: i64) -> rusqlite::Result<()> {
+    while trim(connection, 0, step_pages)? {}
+    Ok(())
 }
 
 /// The next batch, waiting for it; `None` once every sender is gone. While
@@ -583,8 +587,9 @@ fn next_job(
             Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
         }
     }
+    let mut wait = TRIM_WHEN_IDLE;
     loop {
-        match receiver.recv_timeout(TRIM_WHEN_IDLE) {
+        match receiver.recv_timeout(wait) {
             Ok(job) => return Some(job),
             Err(mpsc::RecvTimeoutError::Disconnected) => return None,
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -603,6 +608,8 @@ fn next_job(
                 if !more {
                     return receiver.recv().ok();
                 }
+                // The next step at once, unless a batch has come.
+                wait = Duration::ZERO;
             }
         }
     }
@@ -672,7 +679,7 @@ fn apply(
     {
         let id = execution_id(transaction, ids, &execution.arn)?;
         let rows = journal.index().rows_of(id);
-        if let Some(through) = journal::fold(transaction, id, &rows, &|function| {
+        if let Some((through, _)) = journal::fold(transaction, id, &rows, &|function| {
             dictionaries.of(function)
         })? {
             applied.folds.push((id, through));
