@@ -19,7 +19,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -233,8 +233,50 @@ async fn start_orders(url: &str, args: &B5Args) -> anyhow::Result<Duration> {
 /// The WAL's size and the server's memory, sampled until stopped.
 #[derive(Debug, Default)]
 struct Sampler {
-    largest_wal: AtomicU64,
+    /// The largest WAL while the orders start and go to rest.
+    starting: AtomicU64,
+    /// The largest WAL at rest, until the SIGKILL.
+    at_rest: AtomicU64,
+    /// The largest WAL after the restart.
+    restarted: AtomicU64,
+    /// 0, 1, 2: the phase now.
+    phase: AtomicUsize,
     samples: AtomicU64,
+}
+
+impl Sampler {
+    fn sample(&self, db: &Path) {
+        let largest = match self.phase.load(Ordering::Relaxed) {
+            0 => &self.starting,
+            1 => &self.at_rest,
+            _ => &self.restarted,
+        };
+        largest.fetch_max(sample_wal(db), Ordering::Relaxed);
+        self.samples.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn sizes(&self) -> WalSizes {
+        let [until_at_rest, at_rest, after_restart] =
+            [&self.starting, &self.at_rest, &self.restarted]
+                .map(|largest| largest.load(Ordering::Relaxed));
+        WalSizes {
+            largest_wal_bytes: until_at_rest.max(at_rest).max(after_restart),
+            largest_wal_bytes_until_at_rest: until_at_rest,
+            largest_wal_bytes_at_rest: at_rest,
+            largest_wal_bytes_after_restart: after_restart,
+            wal_samples: self.samples.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The WAL's largest size, in all and in each phase.
+#[derive(Debug, Serialize)]
+struct WalSizes {
+    largest_wal_bytes: u64,
+    largest_wal_bytes_until_at_rest: u64,
+    largest_wal_bytes_at_rest: u64,
+    largest_wal_bytes_after_restart: u64,
+    wal_samples: u64,
 }
 
 fn sample_wal(db: &Path) -> u64 {
@@ -259,8 +301,8 @@ struct B5Result {
     succeeded: usize,
     worker_calls_per_order: f64,
     bytes_written_per_order: u64,
-    largest_wal_bytes: u64,
-    wal_samples: u64,
+    #[serde(flatten)]
+    wal: WalSizes,
 }
 
 /// The server `pid` once every order waits: five seconds after (idle
@@ -301,10 +343,7 @@ pub(crate) async fn b5(args: &B5Args) -> anyhow::Result<serde_json::Value> {
         let (sampler, sampling, db) = (Arc::clone(&sampler), sampling.clone(), db.clone());
         tasks.spawn(async move {
             while !sampling.is_cancelled() {
-                sampler
-                    .largest_wal
-                    .fetch_max(sample_wal(&db), Ordering::Relaxed);
-                sampler.samples.fetch_add(1, Ordering::Relaxed);
+                sampler.sample(&db);
                 tokio::time::sleep(SAMPLE_EVERY).await;
             }
         });
@@ -325,9 +364,11 @@ pub(crate) async fn b5(args: &B5Args) -> anyhow::Result<serde_json::Value> {
     // Every order waits once its due moment is its wait's end, later than now.
     let waiting = "SELECT COUNT(*) FROM executions WHERE status = 'RUNNING' AND due_ms > ?1 + 1000";
     let all_waiting = until_counted(&db, waiting, args.orders, Duration::from_hours(2)).await?;
+    sampler.phase.store(1, Ordering::Relaxed);
     let (soon_after, at_rest) = at_rest(server.child.id()).await;
     server.child.kill()?;
     server.child.wait()?;
+    sampler.phase.store(2, Ordering::Relaxed);
     let restarted = serve(
         &orders,
         &template,
@@ -376,8 +417,7 @@ pub(crate) async fn b5(args: &B5Args) -> anyhow::Result<serde_json::Value> {
         succeeded,
         worker_calls_per_order: worker_calls as f64 / args.orders.max(1) as f64,
         bytes_written_per_order: written / orders_u64,
-        largest_wal_bytes: sampler.largest_wal.load(Ordering::Relaxed),
-        wal_samples: sampler.samples.load(Ordering::Relaxed),
+        wal: sampler.sizes(),
     };
     Ok(serde_json::to_value(result)?)
 }
